@@ -1,0 +1,1 @@
+"""Data layer of the anime recommender (see docs/architecture.md)."""

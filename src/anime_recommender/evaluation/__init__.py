@@ -1,0 +1,1 @@
+"""Evaluation layer of the anime recommender (see docs/architecture.md)."""

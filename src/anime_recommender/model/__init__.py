@@ -1,0 +1,1 @@
+"""Model layer of the anime recommender (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Recommend layer of the anime recommender (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Web layer of the anime recommender (see docs/architecture.md)."""

@@ -1,0 +1,38 @@
+"""Fixtures shared by every test folder: where the real data lives, and whether we are in CI."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", PROJECT_ROOT.parent / "shared" / "data"))
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def real_anime_dir() -> Path:
+    """The real Kaggle slice in ../shared/data/anime-2020; required in CI, skipped only elsewhere."""
+    path = SHARED_DATA / "anime-2020"
+    if not path.is_dir():
+        if IN_CI:
+            pytest.fail(f"CI must have the real data at {path}")
+        pytest.skip(f"real data not present at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_movielens_dir() -> Path:
+    """MovieLens 100k in ../shared/data/movielens-100k (same rule as the anime slice)."""
+    path = SHARED_DATA / "movielens-100k"
+    if not path.is_dir():
+        if IN_CI:
+            pytest.fail(f"CI must have the real data at {path}")
+        pytest.skip(f"real data not present at {path}")
+    return path
