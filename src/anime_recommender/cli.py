@@ -1,0 +1,88 @@
+"""The `anime-recommender` command: sample data, data preparation and the `make run` bootstrap."""
+from __future__ import annotations
+
+import argparse
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+from anime_recommender.config import PROJECT_ROOT, ConfigError, load_config
+
+log = logging.getLogger("anime_recommender")
+
+
+def _generate_sample(args: argparse.Namespace) -> int:
+    """Write the embedded default dataset (all five Kaggle files) to --out."""
+    from anime_recommender.data.sample import generate_sample
+
+    generate_sample(Path(args.out), users=args.users, anime=args.anime, seed=args.seed)
+    print(f"wrote a generated dataset ({args.users} users x {args.anime} anime, seed {args.seed}) to {args.out}")
+    return 0
+
+
+def _prepare_data(args: argparse.Namespace) -> int:
+    """Make sure the configured data dir holds data, generating the sample if allowed."""
+    from anime_recommender.data.prepare import ensure_data
+
+    cfg = load_config(args.config)
+    print(f"data ready in {ensure_data(cfg)}")
+    return 0
+
+
+def _ensure_model(args: argparse.Namespace) -> int:
+    """`make run`'s first step: data if missing, then a trained model if none is current."""
+    from anime_recommender.artifacts import ArtifactsNotFound, resolve_run_dir
+    from anime_recommender.data.prepare import ensure_data
+
+    cfg = load_config(args.config)
+    try:
+        run_dir = resolve_run_dir(cfg.paths.artifacts_dir)
+        print(f"model found: {run_dir} (delete {cfg.paths.artifacts_dir}/current or run `make train` to retrain)")
+        return 0
+    except ArtifactsNotFound:
+        pass
+    data_dir = ensure_data(cfg)
+    print(f"no trained model in {cfg.paths.artifacts_dir}: training on {data_dir} (about a minute on the sample)")
+    command = [sys.executable, str(PROJECT_ROOT / "pipeline" / "training_pipeline.py"),
+               "--data-dir", str(data_dir), "--artifacts-dir", str(cfg.paths.artifacts_dir)]
+    if args.config:
+        command += ["--config", str(args.config)]
+    return subprocess.call(command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All sub-commands and their flags."""
+    parser = argparse.ArgumentParser(prog="anime-recommender", description=__doc__)
+    parser.add_argument("--config", help="config file (default: config/config.yaml or $APP_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sample = sub.add_parser("generate-sample", help="write a generated dataset in the Kaggle schema")
+    sample.add_argument("--out", required=True, help="output directory")
+    sample.add_argument("--users", type=int, default=3000)
+    sample.add_argument("--anime", type=int, default=1200)
+    sample.add_argument("--seed", type=int, default=7)
+    sample.set_defaults(func=_generate_sample)
+
+    sub.add_parser("prepare-data", help="generate the sample into the data dir if it has no data").set_defaults(
+        func=_prepare_data
+    )
+    sub.add_parser("ensure-model", help="train on the configured data if no model is current").set_defaults(
+        func=_ensure_model
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; config and data errors become one clear line and exit code 2."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
