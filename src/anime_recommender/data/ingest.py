@@ -1,0 +1,425 @@
+"""Read the Kaggle anime files into the canonical catalog and interaction frames (see schema.py).
+
+Interaction files are streamed chunk by chunk with pyarrow's CSV reader (the real animelist.csv has
+109M rows), every column read as text and validated vectorised, so one bad row costs one row, never
+the run. Each row read is kept or counted in the DataReport under a reason.
+"""
+from __future__ import annotations
+
+import csv
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from tqdm.auto import tqdm
+
+from anime_recommender.config import DataConfig
+from anime_recommender.data import schema
+from anime_recommender.data.report import DataError, DataReport
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DataError", "load_catalog", "load_interactions", "load_watching_statuses", "interaction_source",
+    "select_statuses", "read_header",
+]
+
+FileNames = Mapping[str, str]  # canonical Kaggle file name -> the name actually on disk
+_RATING_RANGE = {schema.RATING_COMPLETE_FILE: (1, 10), schema.ANIMELIST_FILE: (0, 10)}
+_STRING_COLUMNS = ["english_name", "japanese_name", "type", "premiered", "studios", "source", "mal_rating"]
+
+
+# --- files and headers ---------------------------------------------------------------------------
+def resolve(data_dir: Path, name: str, files: FileNames | None = None) -> Path:
+    """Where a Kaggle file lives; `files` maps canonical names to other names (e.g. *_prefix.csv)."""
+    return Path(data_dir) / (files or {}).get(name, name)
+
+
+def read_header(path: Path) -> list[str]:
+    """The header row of a CSV (a UTF-8 BOM and CRLF are tolerated); DataError when absent."""
+    if not path.is_file():
+        raise DataError(f"required data file not found: {path}")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), None)
+    if not header:
+        raise DataError(f"{path.name}: file is empty, expected a header row")
+    return header
+
+
+def require_columns(path: Path, header: list[str], required: Iterable[str]) -> None:
+    """Raise DataError naming the file and the missing columns."""
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise DataError(f"{path.name}: missing column(s) {missing}; expected at least {list(required)}, "
+                        f"found {header}")
+
+
+# --- catalog -------------------------------------------------------------------------------------
+_CATALOG_SOURCE_COLUMNS = [
+    "MAL_ID", "Name", "Score", "Genres", "English name", "Japanese name", "Type", "Episodes", "Aired",
+    "Premiered", "Studios", "Source", "Rating", "Members", "Popularity",
+]
+
+
+def load_catalog(data_dir: str | Path, report: DataReport, files: FileNames | None = None) -> pd.DataFrame:
+    """The canonical catalog (schema.CATALOG_COLUMNS): anime.csv merged with its synopses."""
+    data_dir = Path(data_dir)
+    anime_path = resolve(data_dir, schema.ANIME_FILE, files)
+    if not anime_path.exists():
+        from anime_recommender.data import movielens
+
+        if movielens.find_ratings(data_dir) is not None:
+            return movielens.load_catalog(data_dir, report)
+    raw = _read_text_table(anime_path, _CATALOG_SOURCE_COLUMNS, report, prefix="catalog")
+    catalog = _to_catalog(raw)
+    synopses = _read_synopses(resolve(data_dir, schema.SYNOPSIS_FILE, files), set(catalog["anime_id"]), report)
+    catalog["synopsis"] = catalog["anime_id"].map(synopses).fillna("").astype("string")
+    report.keep(anime_path.name, len(catalog))
+    log.info("catalog: %d anime (%d with a synopsis, %d adult)", len(catalog), len(synopses),
+             int(catalog["is_adult"].sum()))
+    return catalog[list(schema.CATALOG_COLUMNS)].astype(schema.CATALOG_COLUMNS)
+
+
+def _read_text_table(path: Path, required: list[str], report: DataReport, prefix: str) -> pd.DataFrame:
+    """A small CSV read as text ('Unknown' kept as text); rows with a bad or repeated id are counted."""
+    require_columns(path, read_header(path), required)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", usecols=required)
+    report.read(path.name, len(raw))
+    ids = pd.to_numeric(raw["MAL_ID"], errors="coerce")
+    bad = ids.isna() | (ids < 0) | (ids > np.iinfo(np.int32).max)
+    report.add(f"{prefix}_bad_id", int(bad.sum()), path.name)
+    raw = raw[~bad].assign(MAL_ID=ids[~bad].astype("int32"))
+    dup = raw["MAL_ID"].duplicated()
+    report.add(f"{prefix}_duplicate_id", int(dup.sum()), path.name)
+    return raw[~dup].reset_index(drop=True)
+
+
+def _known(values: pd.Series) -> pd.Series:
+    """Text with anime.csv's 'Unknown' (and blanks) turned into <NA>."""
+    values = values.astype("string").str.strip()
+    return values.mask(values.isin([schema.MISSING, ""]))
+
+
+def _to_catalog(raw: pd.DataFrame) -> pd.DataFrame:
+    """Rename and type anime.csv's columns into the canonical ones."""
+    genres = _known(raw["Genres"]).fillna("")
+    frame = pd.DataFrame({
+        "anime_id": raw["MAL_ID"],
+        "name": raw["Name"].astype("string"),
+        "english_name": _known(raw["English name"]),
+        "japanese_name": _known(raw["Japanese name"]),
+        "genres": genres,
+        "type": _known(raw["Type"]),
+        "episodes": pd.to_numeric(raw["Episodes"], errors="coerce").astype("Int32"),
+        "year": _year(raw["Aired"], raw["Premiered"]),
+        "premiered": _known(raw["Premiered"]),
+        "studios": _known(raw["Studios"]),
+        "source": _known(raw["Source"]),
+        "mal_rating": _known(raw["Rating"]),
+        "score": pd.to_numeric(raw["Score"], errors="coerce").astype("float32"),
+        "members": pd.to_numeric(raw["Members"], errors="coerce").fillna(0).astype("int32"),
+        "popularity": pd.to_numeric(raw["Popularity"], errors="coerce").fillna(0).astype("int32"),
+    })
+    frame["display_name"] = frame["english_name"].fillna(_known(frame["name"])).fillna(frame["japanese_name"])
+    frame["display_name"] = frame["display_name"].fillna("Anime " + frame["anime_id"].astype("string"))
+    genre_lists = genres.str.split(", ")
+    is_hentai = genre_lists.map(lambda g: schema.ADULT_GENRE in g).astype(bool)
+    frame["is_adult"] = (frame["mal_rating"] == schema.ADULT_RATING).fillna(False).astype(bool) | is_hentai
+    return frame
+
+
+def _year(aired: pd.Series, premiered: pd.Series) -> pd.Series:
+    """First air year: the first 4-digit year in Aired, else in Premiered ('Spring 1998')."""
+    pattern = r"((?:19|20)\d\d)"
+    year = aired.astype("string").str.extract(pattern, expand=False)
+    year = year.fillna(premiered.astype("string").str.extract(pattern, expand=False))
+    return pd.to_numeric(year, errors="coerce").astype("Int16")
+
+
+def _read_synopses(path: Path, catalog_ids: set[int], report: DataReport) -> pd.Series:
+    """anime id -> synopsis from anime_with_synopsis.csv (column spelled `sypnopsis`); optional file."""
+    if not path.exists():
+        log.warning("%s not found: every synopsis will be empty (content similarity gets weaker)", path)
+        return pd.Series(dtype="string")
+    raw = _read_text_table(path, ["MAL_ID", "sypnopsis"], report, prefix="synopsis")
+    known = raw["MAL_ID"].isin(catalog_ids)
+    report.add("synopsis_not_in_catalog", int((~known).sum()), path.name)
+    report.keep(path.name, int(known.sum()))
+    raw = raw[known]
+    return pd.Series(raw["sypnopsis"].str.strip().to_numpy(), index=raw["MAL_ID"].to_numpy(), dtype="string")
+
+
+def load_watching_statuses(data_dir: str | Path, files: FileNames | None = None) -> dict[int, str]:
+    """status code -> description from watching_status.csv (header `status, description`, with a space)."""
+    path = resolve(Path(data_dir), schema.WATCHING_STATUS_FILE, files)
+    if not path.exists():
+        log.warning("%s not found: using the documented status codes", path)
+        return dict(schema.WATCHING_STATUSES)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
+    raw.columns = [c.strip() for c in raw.columns]
+    require_columns(path, list(raw.columns), ["status", "description"])
+    codes = pd.to_numeric(raw["status"], errors="coerce")
+    return {int(c): d.strip() for c, d in zip(codes, raw["description"]) if pd.notna(c)}
+
+
+# --- interactions --------------------------------------------------------------------------------
+def interaction_source(data_dir: str | Path, data_cfg: DataConfig, files: FileNames | None = None) -> str:
+    """Which file feeds the interactions: the configured source, or for `auto` the best one present."""
+    data_dir = Path(data_dir)
+    if data_cfg.source != "auto":
+        return data_cfg.source
+    if resolve(data_dir, schema.RATING_COMPLETE_FILE, files).exists():
+        return "rating_complete"
+    if resolve(data_dir, schema.ANIMELIST_FILE, files).exists():
+        return "animelist"
+    from anime_recommender.data import movielens
+
+    if movielens.find_ratings(data_dir) is not None:
+        return "movielens"
+    raise DataError(f"{data_dir}: no interaction file found; expected {schema.RATING_COMPLETE_FILE} or "
+                    f"{schema.ANIMELIST_FILE} (or MovieLens u.data / ratings.dat)")
+
+
+def load_interactions(
+    data_dir: str | Path, data_cfg: DataConfig, report: DataReport, catalog_ids: Iterable[int] | None = None,
+    *, all_statuses: bool = False, files: FileNames | None = None,
+) -> pd.DataFrame:
+    """Canonical interactions (schema.INTERACTION_COLUMNS) from the configured source, streamed.
+
+    With `all_statuses` every list row of animelist.csv is returned (the "seen" set); otherwise only
+    rows whose status is in `data_cfg.list_statuses` (the rest counted as status_not_interaction).
+    """
+    data_dir = Path(data_dir)
+    source = interaction_source(data_dir, data_cfg, files)
+    if source == "movielens":
+        from anime_recommender.data import movielens
+
+        return movielens.load_interactions(data_dir, report, catalog_ids)
+    name = schema.RATING_COMPLETE_FILE if source == "rating_complete" else schema.ANIMELIST_FILE
+    path = resolve(data_dir, name, files)
+    frame = read_interaction_file(path, name, data_cfg, report, catalog_ids)
+    if source == "animelist" and not all_statuses:
+        frame = select_statuses(frame, data_cfg.list_statuses, report, path.name)
+    report.keep(path.name, len(frame))
+    log.info("%s: %d interactions, %d users", path.name, len(frame), frame["user_id"].nunique())
+    return frame
+
+
+def select_statuses(frame: pd.DataFrame, statuses: Iterable[int], report: DataReport, file: str) -> pd.DataFrame:
+    """Only the list rows whose watching status counts as an interaction (plan-to-watch does not)."""
+    keep = frame["status"].isin(list(statuses)).to_numpy()
+    report.add("status_not_interaction", int((~keep).sum()), file)
+    return frame[keep].reset_index(drop=True)
+
+
+def read_interaction_file(
+    path: Path, kind: str, data_cfg: DataConfig, report: DataReport, catalog_ids: Iterable[int] | None = None,
+) -> pd.DataFrame:
+    """Stream one interaction CSV (`kind` = its canonical name) into a validated canonical frame."""
+    header = read_header(path)
+    columns = schema.RATING_COMPLETE_HEADER if kind == schema.RATING_COMPLETE_FILE else schema.ANIMELIST_HEADER[:4]
+    require_columns(path, header, columns)
+    stream = _Stream(path.name, kind, _catalog_lookup(catalog_ids), data_cfg)
+    bad_rows = _BadRowCounter()
+    reader = _open_reader(path, header, columns, data_cfg.chunk_rows, bad_rows)
+    with tqdm(total=_estimate_rows(path), unit="rows", unit_scale=True, desc=path.name,
+              disable=None, leave=False) as bar:
+        for batch in reader:
+            bar.update(batch.num_rows)
+            if not stream.add(batch):
+                break
+    report.read(path.name, bad_rows.count)
+    report.add("wrong_field_count", bad_rows.count, path.name)
+    return stream.finish(report)
+
+
+def _open_reader(path: Path, header: list[str], columns: list[str], chunk_rows: int,
+                 bad_rows: "_BadRowCounter") -> pacsv.CSVStreamingReader:
+    """pyarrow streaming reader: every column as text, rows with a wrong field count skipped and counted."""
+    block_size = int(min(max(chunk_rows * _mean_row_bytes(path), 1 << 14), 1 << 30))
+    return pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=block_size),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=columns, column_types={c: pa.string() for c in columns},
+            strings_can_be_null=False, quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+class _BadRowCounter:
+    """invalid_row_handler for pyarrow: skip rows with a wrong field count, counting them (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, row: pacsv.InvalidRow) -> str:
+        with self._lock:
+            self.count += 1
+        log.debug("wrong field count (%d, expected %d) at line %s: %.80s",
+                  row.actual_columns, row.expected_columns, row.number, row.text)
+        return "skip"
+
+
+def _mean_row_bytes(path: Path) -> float:
+    """Mean bytes per line over the file's first 64 KiB (to size chunks in rows)."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    return max(len(head) / max(head.count(b"\n"), 1), 4.0)
+
+
+def _estimate_rows(path: Path) -> int:
+    """Approximate number of rows, for the progress bar."""
+    return int(path.stat().st_size / _mean_row_bytes(path))
+
+
+def _catalog_lookup(catalog_ids: Iterable[int] | None) -> np.ndarray | None:
+    """Boolean table indexed by anime id (fast membership test for millions of rows)."""
+    if catalog_ids is None:
+        return None
+    ids = np.fromiter(catalog_ids, dtype=np.int64)
+    lookup = np.zeros(int(ids.max(initial=0)) + 2, dtype=bool)
+    lookup[ids[ids >= 0]] = True
+    return lookup
+
+
+def _parse_int(column: pa.Array, max_digits: int = 9) -> np.ndarray:
+    """Text column -> int64 numpy array, -1 where the text is not a plain non-negative integer."""
+    ok = pc.and_(pc.ascii_is_decimal(column), pc.less_equal(pc.utf8_length(column), max_digits))
+    ok = pc.fill_null(ok, False)
+    values = pc.cast(pc.if_else(ok, column, pa.scalar("-1")), pa.int64())
+    return values.to_numpy()
+
+
+@dataclass
+class _Stream:
+    """State carried across chunks: caps, duplicate detection at chunk borders, output arrays."""
+
+    file: str
+    kind: str
+    catalog: np.ndarray | None
+    cfg: DataConfig
+    rows: int = 0
+    users: int = 0
+    last_user: int = -1
+    last_border_user: int = -1
+    border_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    sorted_by_user: bool = True
+    parts: list[dict[str, np.ndarray]] = field(default_factory=list)
+    drops: dict[str, int] = field(default_factory=dict)
+
+    def add(self, batch: pa.RecordBatch) -> bool:
+        """Validate one chunk and keep its good rows; False once a cap (max_rows/max_users) is reached."""
+        cols = {name: _parse_int(batch.column(name)) for name in batch.schema.names}
+        cols, more = self._cap(cols)
+        self.rows += len(cols["user_id"])
+        ok = self._valid(cols)
+        cols = {k: v[ok] for k, v in cols.items()}
+        first = self._first_of_pairs(cols["user_id"], cols["anime_id"])
+        cols = {k: v[first] for k, v in cols.items()}
+        self.parts.append(_narrow(cols))
+        return more
+
+    def _cap(self, cols: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], bool]:
+        """Cut the chunk at data.max_rows rows or at the first row of user max_users + 1."""
+        n = len(cols["user_id"])
+        stop = n
+        if self.cfg.max_rows is not None:
+            stop = min(stop, max(self.cfg.max_rows - self.rows, 0))
+        if self.cfg.max_users is not None:
+            stop = self._user_cap(cols["user_id"][:stop])
+        if stop < n:
+            return {k: v[:stop] for k, v in cols.items()}, False
+        return cols, True
+
+    def _user_cap(self, users: np.ndarray) -> int:
+        """Rows of this chunk before the first row of user number max_users + 1 (file order)."""
+        rows = np.flatnonzero(users >= 0)
+        valid = users[rows]
+        starts = rows[valid != np.r_[self.last_user, valid[:-1]]]
+        room = self.cfg.max_users - self.users
+        stop = int(starts[room]) if len(starts) > room else len(users)
+        self.users += min(len(starts), room)
+        kept = valid[rows < stop]
+        self.last_user = int(kept[-1]) if len(kept) else self.last_user
+        return stop
+
+    def _valid(self, cols: dict[str, np.ndarray]) -> np.ndarray:
+        """Mask of rows passing every check; the others counted under the first reason they fail."""
+        low, high = _RATING_RANGE[self.kind]
+        checks = [
+            ("bad_id", (cols["user_id"] >= 0) & (cols["anime_id"] >= 0)),
+            ("bad_rating", (cols["rating"] >= low) & (cols["rating"] <= high)),
+        ]
+        if "watching_status" in cols:
+            checks.append(("unknown_status", np.isin(cols["watching_status"], list(schema.WATCHING_STATUSES))))
+        if self.catalog is not None:
+            anime = np.clip(cols["anime_id"], 0, len(self.catalog) - 1)
+            checks.append(("anime_not_in_catalog", self.catalog[anime] & (cols["anime_id"] < len(self.catalog))))
+        ok = np.ones(len(cols["user_id"]), dtype=bool)
+        for reason, passed in checks:
+            self._drop(reason, int((ok & ~passed).sum()))
+            ok &= passed
+        return ok
+
+    def _first_of_pairs(self, users: np.ndarray, anime: np.ndarray) -> np.ndarray:
+        """Mask keeping the first row of each (user, anime) pair, also across the previous chunk's border."""
+        keys = (users.astype(np.int64) << 32) | anime.astype(np.int64)
+        dup = pd.Series(keys).duplicated().to_numpy() | np.isin(keys, self.border_keys)
+        if len(users):
+            self.sorted_by_user &= bool(users[0] >= self.last_border_user and np.all(users[1:] >= users[:-1]))
+            tail = keys[users == users[-1]]
+            same_user = users[-1] == self.last_border_user
+            self.border_keys = np.r_[self.border_keys, tail] if same_user else tail
+            self.last_border_user = int(users[-1])
+        self._drop("duplicate_pair", int(dup.sum()))
+        return ~dup
+
+    def _drop(self, reason: str, n: int) -> None:
+        if n:
+            self.drops[reason] = self.drops.get(reason, 0) + n
+
+    def finish(self, report: DataReport) -> pd.DataFrame:
+        """Concatenate the kept rows (global de-duplication if the file was not sorted by user)."""
+        frame = _to_frame(self.parts)
+        self.parts.clear()
+        if not self.sorted_by_user:
+            log.warning("%s is not sorted by user_id: checking duplicate pairs over the whole file", self.file)
+            dup = frame.duplicated(["user_id", "anime_id"]).to_numpy()
+            self._drop("duplicate_pair", int(dup.sum()))
+            frame = frame[~dup].reset_index(drop=True)
+        report.read(self.file, self.rows)
+        for reason, n in self.drops.items():
+            report.add(reason, n, self.file)
+            log.warning("%s: %d rows dropped (%s)", self.file, n, reason)
+        return frame
+
+
+def _narrow(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """int64 parse results -> the canonical compact dtypes (rating_complete rows get status 2)."""
+    status = cols.get("watching_status")
+    return {
+        "user_id": cols["user_id"].astype(np.int32),
+        "anime_id": cols["anime_id"].astype(np.int32),
+        "rating": cols["rating"].astype(np.int8),
+        "status": (np.full(len(cols["user_id"]), 2, np.int8) if status is None else status.astype(np.int8)),
+    }
+
+
+def _to_frame(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One frame from the chunk arrays, without an extra copy of the whole table."""
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in schema.INTERACTION_COLUMNS.items()})
+    columns = {}
+    for name in schema.INTERACTION_COLUMNS:
+        columns[name] = np.concatenate([p.pop(name) for p in parts])
+    return pd.DataFrame(columns, copy=False)
