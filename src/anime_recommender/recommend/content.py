@@ -1,0 +1,57 @@
+"""Content-based similarity: learned anime embeddings, or synopsis + genres TF-IDF for unseen anime."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from anime_recommender.recommend.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+EMBEDDINGS = "embeddings"
+TFIDF = "tfidf"
+METHOD_LABELS = {
+    EMBEDDINGS: "learned embeddings (what the same viewers watch)",
+    TFIDF: "synopsis and genres (TF-IDF)",
+}
+
+
+def _documents(catalog: Catalog) -> list[str]:
+    """Synopsis plus genre tokens (repeated so genres weigh like a few synopsis words)."""
+    genre_tokens = [" ".join(("genre_" + g.strip().replace(" ", "_").lower()) for g in gs.split(",") if g.strip())
+                    for gs in catalog.genres]
+    return [f"{syn} {g} {g}" for syn, g in zip(catalog.synopsis, genre_tokens)]
+
+
+class TextSimilarity:
+    """Sparse L2-normalised TF-IDF rows over the whole catalog, built once."""
+
+    def __init__(self, catalog: Catalog, max_features: int = 50_000):
+        docs = _documents(catalog)
+        if not any(d.strip() for d in docs):
+            self.matrix = sparse.csr_matrix((len(docs), 1), dtype=np.float32)
+            return
+        vectorizer = TfidfVectorizer(stop_words="english", max_features=max_features, min_df=1,
+                                     sublinear_tf=True, dtype=np.float32, token_pattern=r"(?u)\b\w\w+\b")
+        self.matrix = vectorizer.fit_transform(docs).tocsr()
+        log.info("tf-idf: %d anime x %d terms, %d non-zeros", *self.matrix.shape, self.matrix.nnz)
+
+    def similarity(self, rows: np.ndarray) -> np.ndarray:
+        """Cosine similarity of every catalog row to the mean of `rows` (dense, n_cat)."""
+        query = self.matrix[np.asarray(rows)]
+        query = sparse.csr_matrix(query.mean(axis=0))
+        return np.asarray((self.matrix @ query.T).todense()).ravel().astype(np.float32)
+
+    def has_text(self, row: int) -> bool:
+        """Whether an anime has any synopsis or genre words at all."""
+        return self.matrix[row].nnz > 0
+
+
+def embedding_similarity(embeddings: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Max cosine of every anime to any of `rows`, and which of `rows` gave it (model rows)."""
+    sims = embeddings @ embeddings[np.asarray(rows)].T
+    best = sims.argmax(axis=1)
+    return sims[np.arange(len(sims)), best], np.asarray(rows)[best]

@@ -1,0 +1,28 @@
+"""Domain errors of the engine: each says what was wrong in words a page can show."""
+from __future__ import annotations
+
+
+class RecommenderError(ValueError):
+    """Base of the engine's input errors (a 4xx for the web layer, never a 500)."""
+
+
+class UnknownUserError(RecommenderError, LookupError):
+    """A user id the model was not trained on."""
+
+    def __init__(self, user_id: int):
+        self.user_id = user_id
+        super().__init__(
+            f"user {user_id} is not known to the model: only users in the training data have a history; "
+            "try the 'anime I like' form instead"
+        )
+
+
+class UnknownAnimeError(RecommenderError, LookupError):
+    """An anime id (or title) that is not in the catalog."""
+
+    def __init__(self, anime: int | str, suggestions: list[str] | None = None):
+        self.anime = anime
+        self.suggestions = suggestions or []
+        what = f"anime {anime}" if isinstance(anime, int) else f"no anime matches {anime!r}"
+        hint = f"; did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"{what} is not in the catalog{hint}" if isinstance(anime, int) else what + hint)

@@ -1,0 +1,103 @@
+"""Result objects the web shows, and the one-line reason attached to each recommendation."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from anime_recommender.recommend.catalog import Catalog
+
+MODEL, USERS, CONTENT, POPULAR, GENRES, SIMILAR = "model", "users", "content", "popular", "genres", "similar"
+
+
+@dataclass(frozen=True)
+class AnimeInfo:
+    """What a page shows about one anime."""
+
+    anime_id: int
+    title: str
+    name: str
+    english_name: str | None
+    japanese_name: str | None
+    genres: list[str]
+    type: str | None
+    year: int | None
+    episodes: int | None
+    mal_score: float | None
+    members: int
+    studios: str | None
+    is_adult: bool
+    synopsis: str
+    in_model: bool
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended anime, its score, which source put it there and why."""
+
+    anime: AnimeInfo
+    score: float
+    source: str
+    explanation: str
+    components: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (synopsis left out to keep lists short)."""
+        info = {k: v for k, v in self.anime.to_dict().items() if k != "synopsis"}
+        return {**info, "score": round(self.score, 6), "source": self.source,
+                "explanation": self.explanation, "components": {k: round(v, 4) for k, v in self.components.items()}}
+
+
+def _opt(value: str) -> str | None:
+    return value or None
+
+
+def _num(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def anime_info(catalog: Catalog, row: int) -> AnimeInfo:
+    """Build the display record of a catalog row."""
+    year, episodes = _num(catalog.year[row]), _num(catalog.episodes[row])
+    score = _num(catalog.score[row])
+    return AnimeInfo(
+        anime_id=int(catalog.anime_id[row]), title=catalog.display_name[row] or catalog.japanese_name[row],
+        name=catalog.name[row], english_name=_opt(catalog.english_name[row]),
+        japanese_name=_opt(catalog.japanese_name[row]),
+        genres=[g.strip() for g in catalog.genres[row].split(",") if g.strip()],
+        type=_opt(catalog.type[row]), year=None if year is None else int(year),
+        episodes=None if episodes is None else int(episodes),
+        mal_score=None if score is None else round(score, 2), members=int(catalog.members[row]),
+        studios=_opt(catalog.studios[row]), is_adult=bool(catalog.is_adult[row]),
+        synopsis=catalog.synopsis[row], in_model=bool(catalog.model_row[row] >= 0),
+    )
+
+
+def because_liked(title: str) -> str:
+    return f"because you liked {title}"
+
+
+def users_like_you(count: int, k: int) -> str:
+    return f"popular with users like you ({count} of your {k} most similar users loved it)"
+
+
+def model_reason() -> str:
+    return "the model predicts it fits your taste"
+
+
+def popular_reason(score: float | None) -> str:
+    rated = f", MAL score {score:.2f}" if score is not None else ""
+    return f"top-rated and popular with viewers{rated}"
+
+
+def genre_reason(genres: list[str]) -> str:
+    return f"matches the genres you picked: {', '.join(genres)}"
+
+
+def similar_reason(title: str, method: str) -> str:
+    if method == "tfidf":
+        return f"similar synopsis and genres to {title}"
+    return f"watched by the same viewers as {title}"

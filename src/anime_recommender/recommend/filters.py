@@ -1,0 +1,79 @@
+"""Result filters as boolean masks over catalog arrays (no pandas on the request path)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from anime_recommender.recommend.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a viewer may narrow results by; empty means no restriction."""
+
+    genres: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    year_min: int | None = None
+    year_max: int | None = None
+    min_score: float | None = None
+    include_adult: bool = False
+    exclude: tuple[int, ...] = field(default=())  # MAL ids to leave out (e.g. a new user's own picks)
+
+    def __post_init__(self):
+        if self.min_score is not None and (math.isnan(self.min_score) or not 0 <= self.min_score <= 10):
+            raise ValueError(f"min_score must be between 0 and 10 (got {self.min_score})")
+        if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
+            raise ValueError(f"year range is empty: {self.year_min} > {self.year_max}")
+
+
+def catalog_mask(catalog: Catalog, filters: Filters) -> np.ndarray:
+    """True for catalog rows that pass every filter."""
+    mask = np.ones(len(catalog.anime_id), dtype=bool)
+    if not filters.include_adult:
+        mask &= ~catalog.is_adult
+    if filters.genres:
+        cols = [catalog.genre_names.index(g) for g in filters.genres if g in catalog.genre_names]
+        if len(cols) < len(filters.genres):
+            mask[:] = False  # a genre nobody has: nothing can match
+        else:
+            mask &= catalog.genre_matrix[:, cols].all(axis=1)
+    if filters.types:
+        mask &= np.isin(catalog.type, list(filters.types))
+    if filters.year_min is not None:
+        mask &= catalog.year >= filters.year_min
+    if filters.year_max is not None:
+        mask &= catalog.year <= filters.year_max
+    if filters.min_score is not None:
+        mask &= catalog.score >= filters.min_score
+    if filters.exclude:
+        rows = [catalog.row_of[a] for a in filters.exclude if a in catalog.row_of]
+        mask[rows] = False
+    return mask
+
+
+def model_mask(catalog: Catalog, filters: Filters) -> np.ndarray:
+    """The catalog mask restricted to model anime rows."""
+    return catalog_mask(catalog, filters)[catalog.cat_row]
+
+
+def check_n(n: int, max_n: int = 100) -> int:
+    """Validate a result count: an int in [1, max_n]."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= max_n:
+        raise ValueError(f"n must be an integer between 1 and {max_n} (got {n!r})")
+    return int(n)
+
+
+def top_k(scores: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best scores where mask is True, best first (argpartition, then sort)."""
+    valid = np.flatnonzero(mask)
+    if len(valid) == 0:
+        return valid
+    sub = scores[valid]
+    if k < len(valid):
+        part = np.argpartition(-sub, k - 1)[:k]
+    else:
+        part = np.arange(len(valid))
+    order = part[np.argsort(-sub[part], kind="stable")]
+    return valid[order]

@@ -1,0 +1,87 @@
+"""What the engine's rich methods return: plain dataclasses the web renders or turns into JSON."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from anime_recommender.recommend.explain import AnimeInfo, Recommendation
+
+
+@dataclass(frozen=True)
+class UserRecommendations:
+    """Recommendations for a known user, with the mode actually used and a note when it fell back."""
+
+    user_id: int
+    mode: str
+    results: list[Recommendation]
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {"user_id": self.user_id, "mode": self.mode, "note": self.note,
+                "results": [r.to_dict() for r in self.results]}
+
+
+@dataclass(frozen=True)
+class SimilarAnime:
+    """Anime similar to one anime, and which method measured it."""
+
+    anime: AnimeInfo
+    method: str
+    method_label: str
+    results: list[Recommendation]
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {"anime": self.anime.to_dict(), "method": self.method, "method_label": self.method_label,
+                "note": self.note, "results": [r.to_dict() for r in self.results]}
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    """A user's history in numbers, their genre profile and their nearest users."""
+
+    user_id: int
+    n_seen: int
+    n_rated: int
+    loved_threshold: int
+    genres: list[tuple[str, int]]
+    loved: list[AnimeInfo]
+    similar_users: list[tuple[int, float]]
+
+    def to_dict(self) -> dict:
+        return {"user_id": self.user_id, "n_seen": self.n_seen, "n_rated": self.n_rated,
+                "loved_threshold": self.loved_threshold,
+                "genres": [{"genre": g, "count": c} for g, c in self.genres],
+                "loved": [{"anime_id": a.anime_id, "title": a.title} for a in self.loved],
+                "similar_users": [{"user_id": u, "similarity": round(s, 4)} for u, s in self.similar_users]}
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """Title search hits, best first, and suggestions when nothing matched."""
+
+    query: str
+    hits: list[tuple[AnimeInfo, str, str]]  # (anime, matched name, how)
+    suggestions: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "suggestions": self.suggestions,
+                "results": [{"anime_id": a.anime_id, "title": a.title, "matched": m, "match": how,
+                             "type": a.type, "year": a.year, "genres": a.genres} for a, m, how in self.hits]}
+
+
+@dataclass(frozen=True)
+class NewUserRecommendations:
+    """Recommendations for someone who only named anime they like (and maybe genres)."""
+
+    liked: list[AnimeInfo]
+    disliked: list[AnimeInfo]
+    genres: list[str]
+    mode: str
+    results: list[Recommendation]
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {"liked": [{"anime_id": a.anime_id, "title": a.title} for a in self.liked],
+                "disliked": [{"anime_id": a.anime_id, "title": a.title} for a in self.disliked],
+                "genres": self.genres, "mode": self.mode, "note": self.note,
+                "results": [r.to_dict() for r in self.results]}

@@ -1,0 +1,104 @@
+"""Title search: case- and accent-insensitive over Name, English and Japanese names, typo-tolerant."""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from anime_recommender.recommend.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY = 200
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalize(text: str) -> str:
+    """Fold case, accents (NFKD) and punctuation so 'Pokémon!' matches 'pokemon'."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NON_WORD.sub(" ", stripped.casefold()).strip()
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One catalog row matching a query, with the name that matched and how well."""
+
+    row: int
+    matched: str
+    score: float
+    how: str  # exact | prefix | contains | fuzzy
+
+
+class TitleIndex:
+    """Normalised names of every catalog row, searchable in C (regex over one string, rapidfuzz)."""
+
+    def __init__(self, catalog: Catalog):
+        names, rows, raw = [], [], []
+        for column in (catalog.name, catalog.english_name, catalog.japanese_name):
+            for row, value in enumerate(column):
+                key = normalize(value) if value else ""
+                if key:
+                    names.append(key)
+                    rows.append(row)
+                    raw.append(value)
+        self.keys = names
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.raw = raw
+        self.popularity = catalog.members
+        self.haystack = "\n" + "\n".join(names) + "\n"
+        self.lengths = np.array([len(k) for k in names], dtype=np.int64)
+        self.starts = np.cumsum(np.concatenate([[0], self.lengths[:-1] + 1])) + 1
+        log.info("title index: %d names over %d anime", len(names), len(catalog.anime_id))
+
+    def _substring(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """Entries containing the query, and whether the entry starts with it."""
+        offsets = np.fromiter((m.start() for m in re.finditer(re.escape(query), self.haystack)), np.int64)
+        entries = np.searchsorted(self.starts, offsets, side="right") - 1
+        prefix = self.starts[entries] == offsets
+        return entries, prefix
+
+    def search(self, query: str, limit: int = 10, cutoff: float = 75.0) -> list[SearchHit]:
+        """Best matching anime (one hit per anime), exact and substring matches before fuzzy ones."""
+        key = normalize(query[:MAX_QUERY])
+        if not key or not self.keys:
+            return []
+        hits: dict[int, SearchHit] = {}
+        entries, prefix = self._substring(key)
+        exact = prefix & (self.lengths[entries] == len(key))
+        base = np.where(exact, 100.0, np.where(prefix, 95.0, 90.0))
+        order = np.lexsort((-self.popularity[self.rows[entries]], -base))
+        for i in order:
+            if len(hits) >= limit:
+                break
+            self._add(hits, entries[i], base[i], "exact" if exact[i] else "prefix" if prefix[i] else "contains")
+        if len(hits) < limit:
+            self._fuzzy(hits, key, limit, cutoff)
+        return sorted(hits.values(), key=lambda h: -h.score)[:limit]
+
+    def _add(self, hits: dict[int, SearchHit], entry: int, score: float, how: str) -> None:
+        row = int(self.rows[entry])
+        if row not in hits or hits[row].score < score:
+            hits[row] = SearchHit(row, self.raw[entry], float(score), how)
+
+    def _fuzzy(self, hits: dict[int, SearchHit], key: str, limit: int, cutoff: float) -> None:
+        """Typo-tolerant matches above `cutoff` (0-100), best first."""
+        found = process.extract(key, self.keys, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
+        for _, score, entry in found:
+            self._add(hits, entry, min(score, 89.0), "fuzzy")
+
+    def suggest(self, query: str, limit: int = 5) -> list[str]:
+        """Closest names whatever their score, for 'did you mean' when nothing matched."""
+        key = normalize(query[:MAX_QUERY])
+        if not key or not self.keys:
+            return []
+        found = process.extract(key, self.keys, scorer=fuzz.ratio, limit=limit * 3)
+        names: list[str] = []
+        for _, _, entry in found:
+            if self.raw[entry] not in names:
+                names.append(self.raw[entry])
+        return names[:limit]

@@ -1,0 +1,56 @@
+"""Per-source score vectors over model anime rows (model, users, content, popular, genres)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from anime_recommender.recommend.content import embedding_similarity
+from anime_recommender.recommend.model import ModelArrays
+from anime_recommender.recommend.users import similar_users
+
+MAX_FAVOURITES = 50
+
+
+@dataclass
+class Sources:
+    """Raw scores per source plus what explanations need (who liked it, because of which favourite)."""
+
+    scores: dict[str, np.ndarray] = field(default_factory=dict)
+    because: np.ndarray | None = None       # content: favourite model row behind each anime
+    neighbour_counts: np.ndarray | None = None
+    k: int = 0
+
+
+def model_scores(m: ModelArrays, user_vector: np.ndarray) -> np.ndarray:
+    """score(u, a) = u · a + bias: ranks exactly like the trained model."""
+    return m.anime_factors @ user_vector + m.anime_bias
+
+
+def user_sources(m: ModelArrays, row: int, weights: dict[str, float], k: int) -> Sources:
+    """Scores of each weighted source for a known user row."""
+    out = Sources()
+    if weights.get("model", 0) > 0:
+        out.scores["model"] = model_scores(m, m.user_factors[row])
+    if weights.get("users", 0) > 0:
+        neighbours, sims = similar_users(m.user_embeddings, row, k)
+        votes, counts = m.history.neighbour_scores(neighbours, sims, len(m.anime_ids))
+        out.scores["users"] = np.where(counts > 0, votes, -np.inf).astype(np.float32)
+        out.neighbour_counts, out.k = counts, len(neighbours)
+    if weights.get("content", 0) > 0:
+        loved, _ = m.history.loved(row)
+        add_content(out, m, loved[:MAX_FAVOURITES])
+    return out
+
+
+def add_content(out: Sources, m: ModelArrays, favourites: np.ndarray) -> None:
+    """Max embedding similarity to any favourite (model rows); nothing when there are none."""
+    if len(favourites) == 0:
+        return
+    sims, because = embedding_similarity(m.anime_embeddings, favourites)
+    out.scores["content"], out.because = sims, because
+
+
+def genre_match(genre_matrix: np.ndarray, cols: list[int]) -> np.ndarray:
+    """Share of the picked genres each anime has (0..1)."""
+    return genre_matrix[:, cols].mean(axis=1).astype(np.float32)

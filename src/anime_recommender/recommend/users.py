@@ -1,0 +1,78 @@
+"""User-based pieces: a user's history, loved anime, similar users and what those neighbours loved."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from anime_recommender.recommend.filters import top_k
+
+log = logging.getLogger(__name__)
+
+TOP_SHARE = 0.25  # "loved" = a user's top quarter of ratings, as the reference did
+
+
+def loved_thresholds(seen: sparse.csr_matrix) -> np.ndarray:
+    """Per user, the rating at their 75th percentile (0 when they rated nothing), from a rating histogram."""
+    n_users = seen.shape[0]
+    rows = np.repeat(np.arange(n_users, dtype=np.int64), np.diff(seen.indptr))
+    ratings = seen.data.astype(np.int64)
+    rated = ratings > 0
+    hist = np.bincount(rows[rated] * 11 + ratings[rated], minlength=n_users * 11).reshape(n_users, 11)
+    counts = hist.sum(axis=1)
+    # the value at sorted position ceil(0.75 * (m - 1)): the least rating inside the top quarter
+    position = np.ceil((1 - TOP_SHARE) * np.maximum(counts - 1, 0)).astype(np.int64)
+    cumulative = hist.cumsum(axis=1)
+    threshold = (cumulative <= position[:, None]).sum(axis=1)
+    return np.where(counts > 0, threshold, 0).astype(np.int8)
+
+
+@dataclass
+class History:
+    """The seen CSR (anime rows, ratings) with each user's loved threshold."""
+
+    seen: sparse.csr_matrix
+    threshold: np.ndarray
+
+    def items(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        """Anime rows and ratings on one user's list."""
+        start, end = self.seen.indptr[user], self.seen.indptr[user + 1]
+        return self.seen.indices[start:end], self.seen.data[start:end]
+
+    def loved(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        """The user's top-quarter anime (everything on the list if they rated nothing), best first."""
+        items, ratings = self.items(user)
+        keep = ratings >= self.threshold[user]
+        items, ratings = items[keep], ratings[keep]
+        order = np.argsort(-ratings, kind="stable")
+        return items[order], ratings[order]
+
+    def neighbour_scores(self, users: np.ndarray, weights: np.ndarray, n_anime: int) -> tuple[np.ndarray, np.ndarray]:
+        """Similarity-weighted votes of `users` for the anime they loved, and how many loved each."""
+        sub = self.seen[users]
+        lengths = np.diff(sub.indptr)
+        loved = sub.data >= np.repeat(self.threshold[users], lengths)
+        votes = np.repeat(np.maximum(weights, 0), lengths)[loved]
+        items = sub.indices[loved]
+        return (np.bincount(items, weights=votes, minlength=n_anime).astype(np.float32),
+                np.bincount(items, minlength=n_anime))
+
+
+def similar_users(embeddings: np.ndarray, user: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k users closest to `user` by cosine of their embeddings (the user excluded)."""
+    sims = embeddings @ embeddings[user]
+    mask = np.ones(len(sims), dtype=bool)
+    mask[user] = False
+    rows = top_k(sims, mask, k)
+    return rows, sims[rows]
+
+
+def genre_profile(genre_matrix: np.ndarray, loved_cat_rows: np.ndarray, names: list[str]) -> list[tuple[str, int]]:
+    """Genres of a user's loved anime, counted and sorted, most frequent first."""
+    if len(loved_cat_rows) == 0:
+        return []
+    counts = genre_matrix[loved_cat_rows].sum(axis=0)
+    order = np.argsort(-counts, kind="stable")
+    return [(names[i], int(counts[i])) for i in order if counts[i] > 0]
