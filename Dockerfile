@@ -1,0 +1,75 @@
+# syntax=docker/dockerfile:1
+# Anime recommender web app: gunicorn + Flask serving a model trained OUTSIDE the image.
+# The image holds code and pinned dependencies only; the trained run is mounted at /app/artifacts
+# (a `current` symlink to runs/<run_id>/, see docs/architecture.md and docs/deploy.md).
+#
+#   docker build -t REGISTRY/anime-recommender:$(git rev-parse HEAD) .
+#   docker run -p 5000:5000 -v "$PWD/artifacts:/app/artifacts:ro" REGISTRY/anime-recommender:<sha>
+
+# ---- builder: a venv with the pinned requirements and the package --------------------------------
+FROM python:3.11.14-slim-bookworm AS builder
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PATH=/opt/venv/bin:$PATH
+
+WORKDIR /app
+RUN python -m venv /opt/venv \
+ && pip install --no-cache-dir pip==26.3 setuptools==80.9.0 wheel==0.48.0
+
+# Dependencies first: this layer is rebuilt only when requirements.txt changes.
+COPY requirements.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+
+# The package, installed in editable mode on purpose: anime_recommender.config finds config/ and
+# resolves relative paths from the project root (two levels above the package), so the code must
+# run from /app/src, not from site-packages. The .pth entry points the venv at /app/src.
+COPY setup.py ./
+COPY src/ src/
+RUN pip install --no-cache-dir --no-deps --no-build-isolation -e .
+
+# ---- runtime: the venv and the code, nothing else ------------------------------------------------
+FROM python:3.11.14-slim-bookworm AS runtime
+
+# Fixed, unprivileged ids (>= 10000, outside the host's ranges); deployment.yaml runs as the same.
+RUN groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin app
+
+# HOME, Keras and matplotlib caches live under /tmp so the root filesystem can stay read-only.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    TF_CPP_MIN_LOG_LEVEL=2 \
+    HOME=/tmp \
+    KERAS_HOME=/tmp/.keras \
+    MPLCONFIGDIR=/tmp/.matplotlib \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
+    PORT=5000 \
+    DATA_DIR=/app/data \
+    ARTIFACTS_DIR=/app/artifacts
+
+WORKDIR /app
+COPY --from=builder /opt/venv /opt/venv
+COPY application.py gunicorn.conf.py ./
+COPY pipeline/ pipeline/
+COPY src/ src/
+COPY config/ config/
+COPY templates/ templates/
+COPY static/ static/
+
+# Code stays root-owned (read-only for the app user); only the mount points belong to it.
+RUN mkdir -p /app/artifacts /app/data \
+ && chown 10001:10001 /app/artifacts /app/data
+
+# The trained model: mount a published artifacts dir here (read-only is enough for serving).
+VOLUME ["/app/artifacts"]
+
+USER 10001:10001
+EXPOSE 5000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '5000'), timeout=4)"]
+
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "application:app"]
