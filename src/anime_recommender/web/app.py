@@ -1,0 +1,57 @@
+"""The application factory: a list of named steps, each a few lines."""
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from anime_recommender.config import Config, load_config
+from anime_recommender.config import PROJECT_ROOT
+from anime_recommender.web import api, errors, health, metrics, pages, service
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_STRING = 4096
+
+
+def create_app(config: Config | None = None, test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config, logging, the recommender (once per process), blueprints, error pages."""
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
+                static_folder=str(PROJECT_ROOT / "static"))
+    configure_app(app, config, test_config)
+    configure_logging(app)
+    service.init_app(app)
+    register_blueprints(app)
+    errors.register_errorhandlers(app)
+    metrics.init_app(app)
+    return app
+
+
+def configure_app(app: Flask, config: Config | None, test_config: Mapping[str, Any] | None) -> None:
+    """Project config plus Flask settings; `test_config` may set ARTIFACTS_DIR or inject RECOMMENDER."""
+    app.config.update(APP_CONFIG=config or load_config(), MAX_CONTENT_LENGTH=64 * 1024,
+                      MAX_QUERY_STRING=MAX_QUERY_STRING, JSON_SORT_KEYS=False)
+    if test_config:
+        app.config.update(test_config)
+    app.debug = False
+
+
+def configure_logging(app: Flask) -> None:
+    """Package logs to stdout (gunicorn and containers collect them there)."""
+    logger = logging.getLogger("anime_recommender")
+    if not any(getattr(h, "_anime_stdout", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler._anime_stdout = True
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Pages, the JSON API and the health probes."""
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(health.bp)

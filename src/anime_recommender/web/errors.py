@@ -1,0 +1,61 @@
+"""One place that turns every failure into a friendly page or a JSON error, never a traceback."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, jsonify, render_template, request
+from jinja2 import TemplateNotFound
+from werkzeug.exceptions import HTTPException
+
+from anime_recommender.recommend.errors import RecommenderError, UnknownAnimeError, UnknownUserError
+from anime_recommender.web.params import InputError
+from anime_recommender.web.service import ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+TITLES = {400: "That request did not make sense", 404: "Not found", 405: "Method not allowed",
+          413: "Request too large", 414: "Address too long", 500: "Something went wrong",
+          503: "Model not available yet"}
+
+
+def respond(code: int, message: str, suggestions: list[str] | None = None):
+    """A JSON error under /api/, otherwise the page `{code}.html` (or error.html)."""
+    title = TITLES.get(code, "Error")
+    if request.path.startswith("/api/"):
+        body = {"code": code, "title": title, "message": message}
+        if suggestions:
+            body["suggestions"] = suggestions
+        return jsonify(error=body), code
+    context = dict(code=code, title=title, message=message, suggestions=suggestions or [])
+    try:
+        return render_template(f"{code}.html", **context), code
+    except TemplateNotFound:
+        return render_template("error.html", **context), code
+
+
+def _http(exc: HTTPException):
+    return respond(exc.code or 500, exc.description or TITLES.get(exc.code, "error"))
+
+
+def _unexpected(exc: Exception):
+    log.exception("unhandled error on %s", request.path[:200])
+    return respond(500, "an unexpected error happened on our side; it has been logged")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Map HTTP errors, input errors, unknown ids, a missing model and anything else to responses."""
+    app.register_error_handler(HTTPException, _http)
+    app.register_error_handler(InputError, lambda e: respond(400, str(e)))
+    app.register_error_handler(UnknownUserError, lambda e: respond(404, str(e)))
+    app.register_error_handler(UnknownAnimeError, lambda e: respond(404, str(e), e.suggestions))
+    app.register_error_handler(RecommenderError, lambda e: respond(400, str(e)))
+    app.register_error_handler(ModelUnavailable, lambda e: respond(503, str(e)))
+    app.register_error_handler(Exception, _unexpected)
+    app.before_request(_limit_query_string)
+
+
+def _limit_query_string():
+    """Refuse oversized query strings before any parsing."""
+    limit = current_app.config.get("MAX_QUERY_STRING", 4096)
+    if len(request.query_string) > limit:
+        raise InputError(f"the address is too long: at most {limit} characters of parameters")

@@ -1,0 +1,73 @@
+"""Server-rendered pages: thin views (parse → validate → call the engine → render)."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from anime_recommender.web import service
+from anime_recommender.web.forms import read_options, read_picks
+from anime_recommender.web.params import parse_id, parse_int, parse_text
+
+bp = Blueprint("pages", __name__)
+
+
+def _page(template: str, rec, **context):
+    """Render with the filter-form choices every page needs."""
+    return render_template(template, genres=rec.genres, types=rec.types, args=request.args,
+                           max_n=rec.cfg.max_n, **context)
+
+
+@bp.get("/")
+def home():
+    """The three forms: user ID, anime I like, title search."""
+    try:
+        rec = service.get_recommender()
+    except service.ModelUnavailable as exc:
+        return render_template("home.html", unavailable=str(exc), genres=[], types=[], args=request.args,
+                               max_n=100), 503
+    return _page("home.html", rec, unavailable=None)
+
+
+@bp.get("/user")
+def user_form():
+    """The user-ID form posts here by GET; redirect to the shareable /user/<id> address."""
+    user_id = parse_id(request.args.get("user_id"))
+    rest = {k: request.args.getlist(k) for k in request.args if k != "user_id"}
+    return redirect(url_for("pages.user", user_id=user_id, **rest))
+
+
+@bp.get("/user/<user_id>")
+def user(user_id: str):
+    """Hybrid (or chosen mode) recommendations, the genre profile chart and similar users."""
+    rec = service.get_recommender()
+    uid = parse_id(user_id)
+    options = read_options(rec, request.args)
+    recs = rec.recommend(uid, options.n, options.filters, options.mode)
+    return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid), options=options)
+
+
+@bp.get("/anime/<anime_id>")
+def anime(anime_id: str):
+    """Details of one anime and the anime most similar to it."""
+    rec = service.get_recommender()
+    aid = parse_id(anime_id, "anime ID")
+    options = read_options(rec, request.args)
+    return _page("anime.html", rec, similar=rec.similar_anime(aid, options.n, options.filters))
+
+
+@bp.get("/search")
+def search():
+    """Title search results (names, English and Japanese names; typos forgiven)."""
+    rec = service.get_recommender()
+    query = parse_text(request.args, "q")
+    limit = parse_int(request.args, "n", 20, 1, rec.cfg.max_n)
+    return _page("search.html", rec, results=rec.search(query, limit))
+
+
+@bp.get("/new")
+def new_user():
+    """Recommendations for someone who named anime they like (and maybe genres and dislikes)."""
+    rec = service.get_recommender()
+    picks = read_picks(rec, request.args)
+    options = read_options(rec, request.args)
+    recs = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, options.n, options.filters)
+    return _page("new_user.html", rec, recs=recs, picks=picks)

@@ -1,0 +1,94 @@
+"""Parse and validate request values; every problem becomes an InputError with a readable message."""
+from __future__ import annotations
+
+import re
+
+from werkzeug.datastructures import MultiDict
+
+from anime_recommender.recommend.filters import Filters
+
+MAX_TEXT = 200
+MAX_LIST = 20
+INT64_MAX = 2**63 - 1
+_DIGITS = re.compile(r"\d{1,19}")
+TRUE = {"1", "on", "true", "yes"}
+
+
+class InputError(ValueError):
+    """A request value that is missing, malformed or out of range (answered with a 400)."""
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """A raw value shortened for an error message (escaping is the template's job)."""
+    value = str(value)
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+def parse_id(raw: str | None, what: str = "user ID") -> int:
+    """A non-negative int64 id, from a path segment or a form field."""
+    text = (raw or "").strip()
+    if not text:
+        raise InputError(f"please enter a {what}")
+    if not _DIGITS.fullmatch(text) or int(text) > INT64_MAX:
+        raise InputError(f"{what} must be a whole number between 0 and {INT64_MAX} (got '{shown(text)}')")
+    return int(text)
+
+
+def parse_int(args: MultiDict, name: str, default: int | None, low: int, high: int) -> int | None:
+    """An optional bounded integer query parameter."""
+    text = (args.get(name) or "").strip()
+    if not text:
+        return default
+    if not re.fullmatch(r"-?\d{1,6}", text) or not low <= int(text) <= high:
+        raise InputError(f"{name} must be a whole number between {low} and {high} (got '{shown(text)}')")
+    return int(text)
+
+
+def parse_float(args: MultiDict, name: str, low: float, high: float) -> float | None:
+    """An optional bounded decimal query parameter."""
+    text = (args.get(name) or "").strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"\d{1,2}(\.\d{1,3})?", text) or not low <= float(text) <= high:
+        raise InputError(f"{name} must be a number between {low:g} and {high:g} (got '{shown(text)}')")
+    return float(text)
+
+
+def parse_text(args: MultiDict, name: str, required: bool = True) -> str:
+    """A free-text field, stripped and capped."""
+    text = (args.get(name) or "").strip()
+    if required and not text:
+        raise InputError(f"please enter something to search for ({name} is empty)")
+    if len(text) > MAX_TEXT:
+        raise InputError(f"{name} is too long: at most {MAX_TEXT} characters (got {len(text)})")
+    return text
+
+
+def parse_list(args: MultiDict, name: str, allowed: list[str] | None = None) -> list[str]:
+    """Repeated values (genre=..&genre=..), non-empty ones, capped, optionally from a fixed set."""
+    values = [v.strip() for v in args.getlist(name) if v and v.strip()]
+    if len(values) > MAX_LIST:
+        raise InputError(f"too many {name} values: at most {MAX_LIST} (got {len(values)})")
+    for value in values:
+        if len(value) > MAX_TEXT:
+            raise InputError(f"a {name} value is too long: at most {MAX_TEXT} characters")
+        if allowed is not None and value not in allowed:
+            raise InputError(f"unknown {name} '{shown(value)}': choose from {', '.join(allowed)}")
+    return list(dict.fromkeys(values))
+
+
+def parse_filters(args: MultiDict, genres: list[str], types: list[str], show_adult: bool) -> Filters:
+    """Genre, type, year range, minimum score and the adult switch."""
+    year_min = parse_int(args, "year_min", None, 1900, 2100)
+    year_max = parse_int(args, "year_max", None, 1900, 2100)
+    if year_min is not None and year_max is not None and year_min > year_max:
+        raise InputError(f"year range is empty: from {year_min} to {year_max}")
+    adult = (args.get("adult") or "").strip().lower()
+    return Filters(genres=tuple(parse_list(args, "genre", genres)), types=tuple(parse_list(args, "type", types)),
+                   year_min=year_min, year_max=year_max, min_score=parse_float(args, "min_score", 0, 10),
+                   include_adult=adult in TRUE if adult else show_adult)
+
+
+def parse_n(args: MultiDict, default: int, max_n: int) -> int:
+    """How many results (1..max_n)."""
+    return parse_int(args, "n", default, 1, max_n)
