@@ -37,13 +37,13 @@ def _angles(n: int, step: float) -> np.ndarray:
 
 
 def seen_lists() -> list[tuple[list[int], list[int]]]:
-    """Per user: anime rows 0-8 of their parity rated 10..6, plus one of the other parity rated 2."""
+    """Per user: five anime of their parity (a window shifted by user) rated 10..6, one other rated 2."""
     lists = []
     for u in range(N_USERS):
         if user_id(u) == FEW_HISTORY_USER:
             lists.append(([u % 2], [7]))
             continue
-        own = [u % 2 + 2 * i for i in range(5)]
+        own = [u % 2 + 2 * ((u // 2 + i) % 20) for i in range(5)]
         lists.append((own + [1 - u % 2], [10, 9, 8, 7, 6, 2]))
     return lists
 
@@ -54,27 +54,27 @@ def catalog_frame() -> pd.DataFrame:
     for r in range(N_ANIME):
         name, english, japanese = NAMES.get(r, (f"Series {r:02d}", f"Series {r:02d} English", None))
         even = r % 2 == 0
-        rows.append(dict(
-            anime_id=anime_id(r), name=name, english_name=english, japanese_name=japanese,
-            display_name=english or name, genres="Action, Shounen" if even else "Drama, Romance",
-            type="TV" if r < 20 else "Movie", episodes=12, year=1990 + r, premiered=None, studios="Studio",
-            source="Manga", mal_rating="PG-13 - Teens 13 or older", score=5.0 + r / 10, members=1000 * (r + 1),
-            popularity=N_ANIME - r, is_adult=r == ADULT_ROW,
-            synopsis=f"A {'battle' if even else 'love'} story number {r}.",
-        ))
+        rows.append({
+            "anime_id": anime_id(r), "name": name, "english_name": english, "japanese_name": japanese,
+            "display_name": english or name, "genres": "Action, Shounen" if even else "Drama, Romance",
+            "type": "TV" if r < 20 else "Movie", "episodes": 12, "year": 1990 + r, "premiered": None, "studios": "Studio",
+            "source": "Manga", "mal_rating": "PG-13 - Teens 13 or older", "score": 5.0 + r / 10, "members": 1000 * (r + 1),
+            "popularity": N_ANIME - r, "is_adult": r == ADULT_ROW,
+            "synopsis": f"A {'battle' if even else 'love'} story number {r}.",
+        })
     rows += [
-        dict(anime_id=900, name="Kimi no Na wa.", english_name="Your Name.", japanese_name="君の名は。",
-             display_name="Your Name.", genres="Drama, Romance", type="Movie", episodes=1, year=2016,
-             score=8.9, members=500, popularity=1, is_adult=False,
-             synopsis="Two teenagers swap bodies across time while a comet approaches their town."),
-        dict(anime_id=901, name="Comet Swap", english_name=None, japanese_name=None, display_name="Comet Swap",
-             genres="Drama, Romance", type="Movie", episodes=1, year=2018, score=7.0, members=10,
-             popularity=2, is_adult=False,
-             synopsis="A comet falls and two strangers swap bodies; time runs out for their town."),
-        dict(anime_id=902, name="Gardening Club", english_name=None, japanese_name=None,
-             display_name="Gardening Club", genres="Slice of Life", type="TV", episodes=12, year=2020,
-             score=6.0, members=5, popularity=3, is_adult=False,
-             synopsis="High school students grow tomatoes in a rooftop garden."),
+        {"anime_id": 900, "name": "Kimi no Na wa.", "english_name": "Your Name.", "japanese_name": "君の名は。",
+             "display_name": "Your Name.", "genres": "Drama, Romance", "type": "Movie", "episodes": 1, "year": 2016,
+             "score": 8.9, "members": 500, "popularity": 1, "is_adult": False,
+             "synopsis": "Two teenagers swap bodies across time while a comet approaches their town."},
+        {"anime_id": 901, "name": "Comet Swap", "english_name": None, "japanese_name": None, "display_name": "Comet Swap",
+             "genres": "Drama, Romance", "type": "Movie", "episodes": 1, "year": 2018, "score": 7.0, "members": 10,
+             "popularity": 2, "is_adult": False,
+             "synopsis": "A comet falls and two strangers swap bodies; time runs out for their town."},
+        {"anime_id": 902, "name": "Gardening Club", "english_name": None, "japanese_name": None,
+             "display_name": "Gardening Club", "genres": "Slice of Life", "type": "TV", "episodes": 12, "year": 2020,
+             "score": 6.0, "members": 5, "popularity": 3, "is_adult": False,
+             "synopsis": "High school students grow tomatoes in a rooftop garden."},
     ]
     frame = pd.DataFrame(rows)
     for column, dtype in CATALOG_COLUMNS.items():

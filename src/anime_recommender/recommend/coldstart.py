@@ -7,7 +7,7 @@ import numpy as np
 
 from anime_recommender.recommend import explain as ex
 from anime_recommender.recommend import sources as src
-from anime_recommender.recommend.errors import RecommenderError, UnknownAnimeError
+from anime_recommender.recommend.errors import RecommenderError
 from anime_recommender.recommend.filters import Filters, model_mask
 from anime_recommender.recommend.newuser import fold_in
 from anime_recommender.recommend.results import NewUserRecommendations

@@ -10,8 +10,8 @@ from anime_recommender.artifacts import load_run
 from anime_recommender.config import ServingConfig
 from anime_recommender.recommend import explain as ex
 from anime_recommender.recommend import sources as src
-from anime_recommender.recommend.coldstart import new_user
 from anime_recommender.recommend.catalog import Catalog, build_catalog
+from anime_recommender.recommend.coldstart import new_user
 from anime_recommender.recommend.content import METHOD_LABELS, TextSimilarity
 from anime_recommender.recommend.errors import RecommenderError, UnknownAnimeError, UnknownUserError
 from anime_recommender.recommend.filters import Filters, check_n, model_mask, top_k
@@ -19,12 +19,17 @@ from anime_recommender.recommend.hybrid import blend, main_source
 from anime_recommender.recommend.model import ModelArrays, load_arrays
 from anime_recommender.recommend.newuser import gram, popularity_scores
 from anime_recommender.recommend.results import (
-    NewUserRecommendations, SearchResults, SimilarAnime, UserProfile, UserRecommendations)
+    NewUserRecommendations,
+    SearchResults,
+    SimilarAnime,
+    UserProfile,
+    UserRecommendations,
+)
 from anime_recommender.recommend.search import TitleIndex
 from anime_recommender.recommend.similar import similar_rows
 from anime_recommender.recommend.users import genre_profile, similar_users
 
-__all__ = ["Recommender", "UnknownUserError", "UnknownAnimeError", "RecommenderError", "Filters"]
+__all__ = ["Filters", "Recommender", "RecommenderError", "UnknownAnimeError", "UnknownUserError"]
 log = logging.getLogger(__name__)
 MODES = ("hybrid", "model", "users", "content", "popular")
 
@@ -40,7 +45,7 @@ class Recommender:
         self._popular = popularity_scores(catalog.score[catalog.cat_row], arrays.popularity)
 
     @classmethod
-    def load(cls, artifacts_dir: str | Path, serving_cfg: ServingConfig | None = None) -> "Recommender":
+    def load(cls, artifacts_dir: str | Path, serving_cfg: ServingConfig | None = None) -> Recommender:
         """Open the current run of `artifacts_dir` (checksums verified) and index it."""
         run = load_run(artifacts_dir)
         arrays = load_arrays(run)

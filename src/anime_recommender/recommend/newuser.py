@@ -12,16 +12,17 @@ def gram(factors: np.ndarray) -> np.ndarray:
 
 def fold_in(factors: np.ndarray, gram_matrix: np.ndarray, liked: np.ndarray, disliked: np.ndarray,
             alpha: float = 40.0, reg: float = 0.1) -> np.ndarray:
-    """User vector u minimising Σ c_i (u·a_i − p_i)² + λ|u|², p=1 for liked, 0 elsewhere (Hu et al. 2008).
+    """User vector u minimising Σ c_i (u·a_i − p_i)² + λ|u|² (implicit ALS fold-in, Hu et al. 2008).
 
-    Every anime counts as a weak 0; liked and disliked ones get confidence 1+alpha.
+    Every anime counts as a weak p=0 (confidence 1); liked ones p=+1 and disliked ones p=−1 with
+    confidence 1+alpha, so a dislike pushes the user away from it rather than merely not towards it.
     """
     d = factors.shape[1]
     liked_f = factors[np.asarray(liked, dtype=np.int64)].astype(np.float64)
     disliked_f = factors[np.asarray(disliked, dtype=np.int64)].astype(np.float64)
     lam = reg * np.trace(gram_matrix) / d
     system = gram_matrix + alpha * (liked_f.T @ liked_f + disliked_f.T @ disliked_f) + lam * np.eye(d)
-    target = (1.0 + alpha) * liked_f.sum(axis=0)
+    target = (1.0 + alpha) * (liked_f.sum(axis=0) - disliked_f.sum(axis=0))
     return np.linalg.solve(system, target).astype(np.float32)
 
 

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
-from anime_recommender.config import Config, load_config
-from anime_recommender.config import PROJECT_ROOT
+from anime_recommender.config import PROJECT_ROOT, Config, load_config
 from anime_recommender.web import api, errors, health, metrics, pages, service
 
 log = logging.getLogger(__name__)
@@ -17,10 +17,19 @@ log = logging.getLogger(__name__)
 MAX_QUERY_STRING = 4096
 
 
+class HtmlSafeJSON(DefaultJSONProvider):
+    """JSON with <, > and & escaped, so echoed input can never become markup if a page embeds it."""
+
+    def dumps(self, obj, **kwargs) -> str:
+        text = super().dumps(obj, **kwargs)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def create_app(config: Config | None = None, test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, logging, the recommender (once per process), blueprints, error pages."""
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
                 static_folder=str(PROJECT_ROOT / "static"))
+    app.json = HtmlSafeJSON(app)
     configure_app(app, config, test_config)
     configure_logging(app)
     service.init_app(app)

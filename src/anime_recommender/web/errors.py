@@ -26,7 +26,7 @@ def respond(code: int, message: str, suggestions: list[str] | None = None):
         if suggestions:
             body["suggestions"] = suggestions
         return jsonify(error=body), code
-    context = dict(code=code, title=title, message=message, suggestions=suggestions or [])
+    context = {"code": code, "title": title, "message": message, "suggestions": suggestions or []}
     try:
         return render_template(f"{code}.html", **context), code
     except TemplateNotFound:
@@ -38,7 +38,7 @@ def _http(exc: HTTPException):
 
 
 def _unexpected(exc: Exception):
-    log.exception("unhandled error on %s", request.path[:200])
+    log.exception("unhandled error on %s", ascii(request.path[:200]))
     return respond(500, "an unexpected error happened on our side; it has been logged")
 
 

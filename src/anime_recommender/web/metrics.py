@@ -33,7 +33,7 @@ def _finish(response: Response) -> Response:
     endpoint = _endpoint()
     REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
     LATENCY.labels(endpoint).observe(elapsed)
-    log.info("%s %s %d %.1fms", request.method, request.path[:200], response.status_code, elapsed * 1000)
+    log.info("%s %s %d %.1fms", request.method, ascii(request.path[:200]), response.status_code, elapsed * 1000)
     return response
 
 

@@ -1,0 +1,65 @@
+"""A new user from liked / disliked anime or genres: fold-in without retraining."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from anime_recommender import UnknownAnimeError
+from anime_recommender.recommend.errors import RecommenderError
+from anime_recommender.recommend.newuser import fold_in, gram
+from anime_recommender.recommend.users import History, loved_thresholds
+
+
+def _ids(result):
+    return [r.anime.anime_id for r in result.results]
+
+
+def test_liked_odd_anime_give_odd_recommendations(rec):
+    result = rec.recommend_new_user(liked=[101, 103], n=5)
+    assert result.mode == "fold-in"
+    assert all(a % 2 == 1 for a in _ids(result)) and not {101, 103} & set(_ids(result))
+
+
+def test_disliked_are_never_recommended(rec):
+    assert 139 not in _ids(rec.recommend_new_user(liked=[101], disliked=[139], n=30))
+
+
+def test_genres_only(rec):
+    result = rec.recommend_new_user(genres=["Drama"], n=5)
+    assert result.mode == "genres"
+    assert all("Drama" in r.anime.genres for r in result.results)
+    assert "matches the genres you picked" in result.results[0].explanation
+
+
+def test_liked_anime_the_model_never_saw_use_tfidf(rec):
+    result = rec.recommend_new_user(liked=[900], n=5)
+    assert result.mode == "tfidf" and "synopsis" in result.note
+    assert result.results and 900 not in _ids(result)
+
+
+def test_nothing_named_is_an_error(rec):
+    with pytest.raises(RecommenderError, match="at least one"):
+        rec.recommend_new_user()
+
+
+def test_unknown_anime_and_genre_are_errors(rec):
+    with pytest.raises(UnknownAnimeError):
+        rec.recommend_new_user(liked=[5])
+    with pytest.raises(RecommenderError, match="unknown genre"):
+        rec.recommend_new_user(genres=["Cooking"])
+
+
+def test_fold_in_points_towards_the_liked_anime():
+    factors = np.eye(4, dtype=np.float32).repeat(5, axis=0)
+    user = fold_in(factors, gram(factors), np.array([0, 1]), np.array([5]))
+    assert user[1] < 0 < user[0] and np.argmax(factors @ user) < 5
+
+
+def test_loved_threshold_is_the_75th_percentile():
+    ratings = [[10, 9, 8, 7, 6, 2], [5, 5, 5], [0, 0], [1, 10]]
+    indptr = np.cumsum([0] + [len(r) for r in ratings])
+    data = np.concatenate(ratings).astype(np.int8)
+    seen = sparse.csr_matrix((data, np.arange(len(data)), indptr), shape=(4, len(data)))
+    assert list(loved_thresholds(seen)) == [9, 5, 0, 10]
+    assert list(History(seen, loved_thresholds(seen)).loved(0)[0]) == [0, 1]

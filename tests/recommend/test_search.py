@@ -1,0 +1,50 @@
+"""Title search: accents, case, typos, Japanese names, suggestions, similar-by-title."""
+from __future__ import annotations
+
+import pytest
+
+from anime_recommender import UnknownAnimeError
+from anime_recommender.recommend.search import normalize
+
+
+def _top(rec, query):
+    return rec.search(query).hits[0][0].anime_id
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("pokemon", 104), ("POKÉMON adventure", 104), ("Pokémon", 104),
+    ("attack on titan", 106), ("Atack on Titn", 106), ("shingeki", 106), ("進撃の巨人", 106),
+    ("demon slayer", 108), ("鬼滅", 108), ("toradora", 103), ("とらドラ", 103),
+    ("your name", 900), ("Kimi no na wa", 900), ("ｋｉｍｉ ｎｏ ｎａ ｗａ", 900),
+])
+def test_search_finds_the_anime(rec, query, expected):
+    assert _top(rec, query) == expected
+
+
+def test_exact_match_ranks_first_and_says_so(rec):
+    info, matched, how = rec.search("Attack on Titan").hits[0]
+    assert info.anime_id == 106 and how == "exact" and matched == "Attack on Titan"
+
+
+def test_nonsense_gives_suggestions_not_an_error(rec):
+    result = rec.search("qqqqzzzzxx")
+    assert result.hits == [] and result.suggestions
+
+
+def test_markup_and_huge_queries_are_harmless(rec):
+    assert rec.search("<script>alert(1)</script>" * 50).query.startswith("<script>")
+    assert rec.search("   ").hits == []
+
+
+def test_normalize_folds_case_accents_and_punctuation():
+    assert normalize("  Pokémon: THE Movie!! ") == "pokemon the movie"
+
+
+def test_similar_by_title(rec):
+    assert rec.similar_by_title("kimi no na wa").anime.anime_id == 900
+
+
+def test_similar_by_unknown_title_suggests(rec):
+    with pytest.raises(UnknownAnimeError) as info:
+        rec.similar_by_title("qqqqzzzzxx")
+    assert info.value.suggestions

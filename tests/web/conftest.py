@@ -1,0 +1,34 @@
+"""Fixtures: the Flask app on the tiny run, and one started without any model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from anime_recommender.config import load_config
+from anime_recommender.web import create_app
+from tests.recommend.tiny_run import build_tiny_run
+
+
+@pytest.fixture(scope="session")
+def tiny_artifacts(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("web-artifacts")
+    build_tiny_run(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def app(tiny_artifacts):
+    return create_app(load_config(env={}), {"ARTIFACTS_DIR": str(tiny_artifacts), "TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def empty_app(tmp_path_factory):
+    """An app whose artifacts dir holds no run: it must start and say so."""
+    empty = tmp_path_factory.mktemp("no-artifacts")
+    return create_app(load_config(env={}), {"ARTIFACTS_DIR": str(empty), "TESTING": True})

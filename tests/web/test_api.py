@@ -1,0 +1,53 @@
+"""The JSON API: shapes of answers and of errors."""
+from __future__ import annotations
+
+import pytest
+
+
+def test_user_recommendations(client):
+    body = client.get("/api/v1/users/10/recommendations?n=3").get_json()
+    assert body["user_id"] == 10 and body["mode"] == "hybrid" and len(body["results"]) == 3
+    first = body["results"][0]
+    assert {"anime_id", "title", "score", "explanation", "source", "genres", "type", "year"} <= set(first)
+
+
+def test_user_profile(client):
+    body = client.get("/api/v1/users/10/profile").get_json()
+    assert body["genres"][0]["genre"] in {"Action", "Shounen"} and body["similar_users"][0]["user_id"] == 12
+
+
+def test_similar(client):
+    body = client.get("/api/v1/anime/900/similar?n=2").get_json()
+    assert body["method"] == "tfidf" and body["results"][0]["anime_id"] == 901
+
+
+def test_anime_details(client):
+    assert client.get("/api/v1/anime/106").get_json()["english_name"] == "Attack on Titan"
+
+
+def test_search(client):
+    body = client.get("/api/v1/search?q=pokemon").get_json()
+    assert body["results"][0]["anime_id"] == 104
+
+
+def test_new_user_by_ids_and_titles(client):
+    body = client.get("/api/v1/recommendations/new-user?liked=101&liked=Toradora&liked=zzqqxx&n=4").get_json()
+    assert [a["anime_id"] for a in body["liked"]] == [101, 103] and len(body["results"]) == 4
+    assert body["unmatched"][0]["input"] == "zzqqxx"
+
+
+@pytest.mark.parametrize("url,code,needle", [
+    ("/api/v1/users/abc/recommendations", 400, "whole number"),
+    ("/api/v1/users/424242/recommendations", 404, "not known"),
+    ("/api/v1/users/10/recommendations?n=0", 400, "n must be"),
+    ("/api/v1/users/10/recommendations?mode=x", 400, "mode must be"),
+    ("/api/v1/users/10/recommendations?genre=Cooking", 400, "unknown genre"),
+    ("/api/v1/anime/5/similar", 404, "not in the catalog"),
+    ("/api/v1/search?q=", 400, "empty"),
+    ("/api/v1/recommendations/new-user", 400, "at least one"),
+    ("/api/v1/nothing/here", 404, "no API endpoint"),
+])
+def test_errors_are_json(client, url, code, needle):
+    response = client.get(url)
+    assert response.status_code == code and response.is_json
+    assert needle in response.get_json()["error"]["message"]

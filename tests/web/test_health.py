@@ -1,0 +1,40 @@
+"""Probes, metrics, and an app started without a model."""
+from __future__ import annotations
+
+
+def test_healthz_and_readyz(client):
+    assert client.get("/healthz").status_code == 200
+    body = client.get("/readyz").get_json()
+    assert body["status"] == "ready" and body["run_id"]
+
+
+def test_metrics_count_requests_by_endpoint(client):
+    client.get("/user/10")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'http_requests_total{endpoint="pages.user",method="GET",status="200"}' in text
+    assert "http_request_duration_seconds_bucket" in text
+
+
+def test_without_a_model_the_app_starts_and_says_why(empty_app):
+    client = empty_app.test_client()
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "make train" in ready.get_json()["reason"]
+    home = client.get("/")
+    assert home.status_code == 503 and "Model not available yet" in home.get_data(as_text=True)
+    page = client.get("/user/10")
+    assert page.status_code == 503 and "make train" in page.get_data(as_text=True)
+    api = client.get("/api/v1/users/10/recommendations")
+    assert api.status_code == 503 and api.get_json()["error"]["code"] == 503
+
+
+def test_unexpected_errors_are_a_500_page_without_traceback(app, monkeypatch):
+    from anime_recommender.recommend.engine import Recommender
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(Recommender, "recommend", boom)
+    response = app.test_client().get("/user/10")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500 and "secret internals" not in body and "Traceback" not in body

@@ -1,0 +1,93 @@
+"""Every page on the tiny run: status codes, content, shareable GET URLs."""
+from __future__ import annotations
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_home_has_the_three_forms(client):
+    page = _text(client.get("/"))
+    assert 'name="user_id"' in page and 'name="liked"' in page and 'name="q"' in page
+
+
+def test_user_form_redirects_to_a_shareable_url(client):
+    response = client.get("/user?user_id=10&n=5&genre=Action")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/user/10?") and "genre=Action" in response.headers["Location"]
+
+
+def test_user_page_shows_recommendations_chart_and_similar_users(client):
+    page = _text(client.get("/user/10"))
+    assert "Recommendations for user 10" in page and "<svg" in page and 'class="bar"' in page
+    assert "user 12" in page and "Series 36 English" in page and "→" not in page.split("<main>")[0]
+
+
+def test_user_page_filters_apply(client):
+    page = _text(client.get("/user/10?type=Movie&n=3"))
+    assert page.count('class="result"') == 3 and "Series 1" not in page.split("For you")[1].split("Taste")[0]
+
+
+def test_short_history_user_sees_the_fallback_note(client):
+    assert "top-rated popular anime" in _text(client.get("/user/29"))
+
+
+def test_unknown_user_is_a_friendly_404(client):
+    response = client.get("/user/424242")
+    assert response.status_code == 404 and "not known to the model" in _text(response)
+
+
+def test_anime_page_shows_details_and_method(client):
+    page = _text(client.get("/anime/106"))
+    assert "Attack on Titan" in page and "進撃の巨人" in page and "learned embeddings" in page
+
+
+def test_anime_unseen_by_model_uses_tfidf(client):
+    page = _text(client.get("/anime/900"))
+    assert "TF-IDF" in page and "Comet Swap" in page
+
+
+def test_unknown_anime_is_404(client):
+    assert client.get("/anime/5").status_code == 404
+
+
+def test_search_results_and_typos(client):
+    page = _text(client.get("/search?q=atack+on+titan"))
+    assert "Attack on Titan" in page and "close spelling" in page
+
+
+def test_search_without_hits_suggests(client):
+    page = _text(client.get("/search?q=qqqzzzxx"))
+    assert "No title matches" in page and "Did you mean" in page
+
+
+def test_new_user_from_titles_and_genres(client):
+    response = client.get("/new?liked=Toradora&liked=103&liked=qqqzzz&genre=Drama")
+    page = _text(response)
+    assert response.status_code == 200 and "Toradora!" in page and "Nothing matched" in page
+    assert page.count('class="result"') >= 5
+
+
+def test_empty_new_user_form_is_a_400(client):
+    response = client.get("/new?liked=&liked=")
+    assert response.status_code == 400 and "name at least one anime" in _text(response)
+
+
+def test_empty_user_form_is_a_400(client):
+    response = client.get("/user?user_id=")
+    assert response.status_code == 400 and "please enter a user ID" in _text(response)
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/nowhere")
+    assert response.status_code == 404 and "<!doctype html>" in _text(response)
+
+
+def test_post_is_not_allowed(client):
+    assert client.post("/user/10").status_code == 405
+
+
+def test_static_css_is_served(client):
+    response = client.get("/static/style.css")
+    response.close()
+    assert response.status_code == 200
