@@ -122,6 +122,16 @@ class _Catalog:
     adult: np.ndarray        # bool
     text: pd.DataFrame       # Name, Genres, English name, ... (anime.csv's descriptive columns)
 
+    @property
+    def features(self) -> np.ndarray:
+        """anime x (genres + studios) features that user tastes weigh (studio counts 0.35 of a genre)."""
+        if not hasattr(self, "_features"):
+            studios = np.zeros((len(self.ids), len(STUDIOS) + 1), dtype=np.float32)
+            studios[np.arange(len(self.ids)), self.studio] = 0.35
+            studios[:, -1] = 0.0  # an unknown studio is no one's favourite
+            self._features = np.ascontiguousarray(np.hstack([self.genre_weights, studios]))
+        return self._features
+
 
 def generate_sample(
     out_dir: str | Path, users: int = 3000, anime: int = 1200, seed: int = 7,
@@ -329,13 +339,17 @@ def _user_block(rng: np.random.Generator, catalog: _Catalog, user_ids: np.ndarra
                 mean_length: float) -> dict[str, np.ndarray]:
     """List rows for a block of users: anime drawn by popularity x taste, ratings following taste."""
     n_users, n_anime = len(user_ids), len(catalog.ids)
-    affinity = _affinity(rng, catalog, n_users)
-    weight = (affinity + 0.01) ** 2 * catalog.popularity
+    taste = _tastes(rng, catalog, n_users)
+    features = catalog.features
+    affinity = taste @ features.T  # users x anime
+    weight = affinity + 0.01
+    weight *= weight
+    weight *= catalog.popularity
     sigma = 0.9
     length = np.clip(rng.lognormal(np.log(mean_length) - sigma**2 / 2, sigma, n_users), 3, 0.6 * n_anime)
-    prob = weight * (length / weight.sum(1))[:, None].astype(np.float32)
+    prob = _inclusion(weight, length)
     user_row, anime_row = np.nonzero(rng.random((n_users, n_anime), dtype=np.float32) < prob)
-    z = (affinity[user_row, anime_row] - affinity.mean(1)[user_row]) / (affinity.std(1)[user_row] + 1e-6)
+    z = _taste_z(taste, features, affinity[user_row, anime_row], user_row)
     latent = (rng.normal(7.2, 0.8, n_users)[user_row] + catalog.quality[anime_row]
               + 0.8 * np.clip(z, -3, 3) + rng.normal(0, 0.8, len(z)))
     status = _status(rng, latent)
@@ -348,16 +362,35 @@ def _user_block(rng: np.random.Generator, catalog: _Catalog, user_ids: np.ndarra
             "watching_status": status, "watched_episodes": watched, "anime_row": anime_row}
 
 
-def _affinity(rng: np.random.Generator, catalog: _Catalog, n_users: int) -> np.ndarray:
-    """users x anime taste match: sparse genre tastes (a few adult fans) plus a studio preference."""
+def _inclusion(weight: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Per-anime inclusion probabilities proportional to weight (in place), rescaled once so that
+    capping at 1 still gives each user about `length` anime."""
+    weight *= (length / weight.sum(1))[:, None].astype(np.float32)
+    np.minimum(weight, 1.0, out=weight)
+    weight *= (length / weight.sum(1))[:, None].astype(np.float32)
+    return np.minimum(weight, 1.0, out=weight)
+
+
+def _tastes(rng: np.random.Generator, catalog: _Catalog, n_users: int) -> np.ndarray:
+    """Users' weights over catalog.features: sparse genre tastes (a few adult fans) and studio tastes."""
     n_genres = catalog.genre_weights.shape[1]
     taste = rng.dirichlet(np.full(n_genres, 0.12), size=n_users)
     taste[:, -1] = np.where(rng.random(n_users) < 0.06, taste[:, -1] + 0.3, 0.0)  # last genre = Hentai
     taste /= taste.sum(1, keepdims=True)
     studio_taste = np.hstack([rng.dirichlet(np.full(len(STUDIOS), 0.2), size=n_users),
                               np.zeros((n_users, 1))])
-    affinity = taste.astype(np.float32) @ catalog.genre_weights.T
-    return affinity + 0.35 * studio_taste.astype(np.float32)[:, catalog.studio]
+    taste = np.hstack([taste, studio_taste])
+    taste[taste < 1e-4] = 0.0  # tiny Dirichlet weights would be float32 denormals: very slow arithmetic
+    return taste.astype(np.float32)
+
+
+def _taste_z(taste: np.ndarray, features: np.ndarray, value: np.ndarray, user_row: np.ndarray) -> np.ndarray:
+    """Affinities standardised over all anime for the user (the mean and variance of a linear score
+    follow from the feature moments, no second pass over the users x anime matrix)."""
+    mean = taste @ features.mean(0)
+    second = np.einsum("ij,jk,ik->i", taste, features.T @ features / len(features), taste)
+    std = np.sqrt(np.maximum(second - mean**2, 1e-12))
+    return (value - mean[user_row]) / std[user_row]
 
 
 def _status(rng: np.random.Generator, latent: np.ndarray) -> np.ndarray:
