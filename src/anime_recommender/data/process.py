@@ -1,0 +1,183 @@
+"""Split per user, filter on the train side, encode ids to contiguous rows: interactions -> ProcessedData.
+
+Order matters for leakage: the split comes FIRST, so the min-count filters and the id encodings only
+ever see train rows; valid/test rows whose user or anime did not survive on the train side are dropped
+(and counted). The filters are iterated to a fixed point (dropping anime can push a user under the
+threshold and back), so every train user and anime meets both minimums.
+
+holdout_fraction 0 gives an empty test set; validation_fraction still carves a valid set out of the
+train side (training uses it for early stopping); set both to 0 to train on everything.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from anime_recommender.config import ProcessingConfig
+from anime_recommender.data.report import DataError, DataReport
+
+log = logging.getLogger(__name__)
+
+TRAIN, VALID, TEST = 0, 1, 2
+ENCODED_COLUMNS = {"user_idx": "int32", "anime_idx": "int32", "rating": "int8"}
+_FRAMES = ("train", "valid", "test", "seen")
+
+
+@dataclass
+class ProcessedData:
+    """Model-ready data: contiguous rows for users/anime, the splits, and what serving must exclude."""
+
+    user_ids: np.ndarray   # int64, row -> user id
+    anime_ids: np.ndarray  # int64, row -> MAL anime id
+    train: pd.DataFrame    # ENCODED_COLUMNS
+    valid: pd.DataFrame
+    test: pd.DataFrame
+    catalog: pd.DataFrame  # the whole catalog, including anime the model never saw
+    report: DataReport
+    seen: pd.DataFrame     # every list row of the kept users on known anime (exclusion at serving)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_anime(self) -> int:
+        return len(self.anime_ids)
+
+
+def process(interactions: pd.DataFrame, catalog: pd.DataFrame, proc_cfg: ProcessingConfig,
+            report: DataReport, seen: pd.DataFrame | None = None) -> ProcessedData:
+    """Split, filter, encode (see the module docstring); `seen` defaults to the interactions themselves."""
+    labels = split_labels(interactions["user_id"].to_numpy(), proc_cfg.holdout_fraction,
+                          proc_cfg.validation_fraction, proc_cfg.seed)
+    train = filter_min_counts(interactions[labels == TRAIN], proc_cfg.min_user_ratings,
+                              proc_cfg.min_anime_ratings, report)
+    if train.empty:
+        raise DataError(f"no training rows left after min_user_ratings={proc_cfg.min_user_ratings} and "
+                        f"min_anime_ratings={proc_cfg.min_anime_ratings} ({len(interactions)} interactions in)")
+    user_ids = np.unique(train["user_id"].to_numpy()).astype(np.int64)
+    anime_ids = np.unique(train["anime_id"].to_numpy()).astype(np.int64)
+    data = ProcessedData(
+        user_ids=user_ids, anime_ids=anime_ids,
+        train=encode(train, user_ids, anime_ids),
+        valid=encode(interactions[labels == VALID], user_ids, anime_ids, report, "valid"),
+        test=encode(interactions[labels == TEST], user_ids, anime_ids, report, "test"),
+        catalog=catalog, report=report,
+        seen=encode(interactions if seen is None else seen, user_ids, anime_ids),
+    )
+    _note_sizes(data)
+    return data
+
+
+def split_labels(user_id: np.ndarray, holdout_fraction: float, validation_fraction: float,
+                 seed: int) -> np.ndarray:
+    """Per-user seeded split: floor(n*holdout) rows to TEST, floor(rest*validation) to VALID, rest TRAIN.
+
+    Users with too few rows for a share of 1 keep everything in train.
+    """
+    n = len(user_id)
+    order = np.lexsort((np.random.default_rng(seed).random(n), user_id))
+    grouped = user_id[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if n else np.empty(0, np.int64)
+    sizes = np.diff(np.r_[starts, n])
+    position = np.arange(n) - np.repeat(starts, sizes)
+    n_test = np.floor(sizes * holdout_fraction).astype(np.int64)
+    n_valid = np.floor((sizes - n_test) * validation_fraction).astype(np.int64)
+    labels_sorted = np.where(position < np.repeat(n_test, sizes), TEST,
+                             np.where(position < np.repeat(n_test + n_valid, sizes), VALID, TRAIN))
+    labels = np.empty(n, dtype=np.int8)
+    labels[order] = labels_sorted
+    return labels
+
+
+def filter_min_counts(train: pd.DataFrame, min_user: int, min_anime: int, report: DataReport) -> pd.DataFrame:
+    """Drop users/anime with too few train rows, repeating until both minimums hold (a fixed point)."""
+    users, anime = train["user_id"].to_numpy(), train["anime_id"].to_numpy()
+    keep = np.ones(len(train), dtype=bool)
+    while True:
+        low_user = keep & (_counts_of(users, keep) < min_user)
+        keep &= ~low_user
+        low_anime = keep & (_counts_of(anime, keep) < min_anime)
+        keep &= ~low_anime
+        report.add("train_user_below_min_ratings", int(low_user.sum()))
+        report.add("train_anime_below_min_ratings", int(low_anime.sum()))
+        if not low_user.any() and not low_anime.any():
+            return train[keep]
+
+
+def _counts_of(keys: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """For each row, how many kept rows share its key."""
+    _, inverse, counts = np.unique(keys[keep], return_inverse=True, return_counts=True)
+    out = np.zeros(len(keys), dtype=np.int64)
+    out[keep] = counts[inverse]
+    return out
+
+
+def encode(frame: pd.DataFrame, user_ids: np.ndarray, anime_ids: np.ndarray,
+           report: DataReport | None = None, split: str = "") -> pd.DataFrame:
+    """Ids -> contiguous rows; rows with a user or anime unknown to train are dropped (counted per split)."""
+    user_idx, user_known = _lookup(user_ids, frame["user_id"].to_numpy())
+    anime_idx, anime_known = _lookup(anime_ids, frame["anime_id"].to_numpy())
+    if report is not None:
+        report.add(f"{split}_user_not_in_train", int((~user_known).sum()))
+        report.add(f"{split}_anime_not_in_train", int((user_known & ~anime_known).sum()))
+    keep = user_known & anime_known
+    return pd.DataFrame({
+        "user_idx": user_idx[keep].astype(np.int32),
+        "anime_idx": anime_idx[keep].astype(np.int32),
+        "rating": frame["rating"].to_numpy()[keep].astype(np.int8),
+    })
+
+
+def _lookup(sorted_ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of `values` in `sorted_ids` and whether each was found."""
+    if len(sorted_ids) == 0:
+        return np.zeros(len(values), np.int64), np.zeros(len(values), dtype=bool)
+    position = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
+    return position, sorted_ids[position] == values
+
+
+def _note_sizes(data: ProcessedData) -> None:
+    """Record and log the processed sizes."""
+    sizes = {"users": data.n_users, "anime": data.n_anime, "train_rows": len(data.train),
+             "valid_rows": len(data.valid), "test_rows": len(data.test), "seen_rows": len(data.seen)}
+    for name, value in sizes.items():
+        data.report.note(name, value)
+    log.info("processed: %s", ", ".join(f"{k}={v}" for k, v in sizes.items()))
+
+
+def scale_ratings(rating: np.ndarray | pd.Series) -> np.ndarray:
+    """Ratings 1..10 as float32 0.1..1.0 (the reference preset regresses on rating / 10)."""
+    return np.asarray(rating, dtype=np.float32) / np.float32(10.0)
+
+
+def save_processed(data: ProcessedData, directory: str | Path) -> Path:
+    """Write ProcessedData as parquet / npy / json (no pickle)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in _FRAMES:
+        getattr(data, name).to_parquet(directory / f"{name}.parquet", index=False)
+    data.catalog.to_parquet(directory / "catalog.parquet", index=False)
+    np.save(directory / "user_ids.npy", data.user_ids, allow_pickle=False)
+    np.save(directory / "anime_ids.npy", data.anime_ids, allow_pickle=False)
+    data.report.save(directory / "data_report.json")
+    return directory
+
+
+def load_processed(directory: str | Path) -> ProcessedData:
+    """Read what save_processed wrote."""
+    directory = Path(directory)
+    if not (directory / "train.parquet").is_file():
+        raise DataError(f"{directory}: no processed data (train.parquet missing)")
+    frames = {name: pd.read_parquet(directory / f"{name}.parquet") for name in _FRAMES}
+    report = DataReport.from_dict(json.loads((directory / "data_report.json").read_text(encoding="utf-8")))
+    return ProcessedData(
+        user_ids=np.load(directory / "user_ids.npy", allow_pickle=False),
+        anime_ids=np.load(directory / "anime_ids.npy", allow_pickle=False),
+        catalog=pd.read_parquet(directory / "catalog.parquet"), report=report, **frames,
+    )
