@@ -1,0 +1,65 @@
+"""Make sure there is data to train on, and load it: the one entry point the training pipeline calls."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from anime_recommender.config import Config
+from anime_recommender.data import ingest, movielens, schema
+from anime_recommender.data.report import DataError, DataReport
+from anime_recommender.data.sample import generate_sample
+
+log = logging.getLogger(__name__)
+
+
+def has_data(data_dir: Path) -> bool:
+    """True when the folder holds Kaggle files (anime.csv) or MovieLens ratings."""
+    return (data_dir / schema.ANIME_FILE).is_file() or movielens.find_ratings(data_dir) is not None
+
+
+def ensure_data(cfg: Config) -> Path:
+    """The data folder; the embedded sample is generated there first if it is empty and that is allowed."""
+    data_dir = Path(cfg.paths.data_dir)
+    if has_data(data_dir):
+        return data_dir
+    if not cfg.data.generate_if_missing:
+        raise DataError(f"{data_dir}: no data ({schema.ANIME_FILE} or MovieLens ratings) and "
+                        "data.generate_if_missing is false")
+    log.warning("no data in %s: generating the embedded sample (%d users x %d anime, seed %d)",
+                data_dir, cfg.sample.users, cfg.sample.anime, cfg.sample.seed)
+    generate_sample(data_dir, users=cfg.sample.users, anime=cfg.sample.anime, seed=cfg.sample.seed)
+    return data_dir
+
+
+def load_dataset(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, DataReport]:
+    """(catalog, interactions, seen, report), what training needs; `seen` holds every list row (all
+    statuses) when animelist.csv exists, else the interactions themselves."""
+    data_dir = ensure_data(cfg)
+    report = DataReport()
+    catalog = ingest.load_catalog(data_dir, report)
+    ids = catalog["anime_id"].to_numpy()
+    if ingest.interaction_source(data_dir, cfg.data) == "animelist":
+        seen = ingest.load_interactions(data_dir, cfg.data, report, ids, all_statuses=True)
+        interactions = ingest.select_statuses(seen, cfg.data.list_statuses, report, schema.ANIMELIST_FILE)
+        report.rows_kept[schema.ANIMELIST_FILE] = len(interactions)  # the other statuses count as dropped
+    else:
+        interactions = ingest.load_interactions(data_dir, cfg.data, report, ids)
+        seen = _full_lists(data_dir, cfg, ids) if cfg.data.source != "movielens" else None
+    report.log_summary()
+    return catalog, interactions, interactions if seen is None else seen, report
+
+
+def _full_lists(data_dir: Path, cfg: Config, ids) -> pd.DataFrame | None:
+    """Every animelist.csv row (all statuses) next to rating_complete.csv, for exclusion at serving.
+
+    Read into its own report (logged): the run's report accounts for the interaction file only.
+    """
+    if not (data_dir / schema.ANIMELIST_FILE).is_file():
+        return None
+    seen_report = DataReport()
+    seen = ingest.load_interactions(data_dir, cfg.replace("data", source="animelist").data, seen_report, ids,
+                                    all_statuses=True)
+    seen_report.log_summary(logging.DEBUG)
+    return seen
