@@ -4,7 +4,10 @@ import pytest
 from anime_recommender.config import DataConfig
 from anime_recommender.data import schema
 from anime_recommender.data.ingest import (
-    interaction_source, load_catalog, load_interactions, load_watching_statuses,
+    interaction_source,
+    load_catalog,
+    load_interactions,
+    load_watching_statuses,
 )
 from anime_recommender.data.report import DataReport
 

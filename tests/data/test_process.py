@@ -5,7 +5,12 @@ import pytest
 from anime_recommender.config import DataConfig, ProcessingConfig
 from anime_recommender.data.ingest import load_catalog, load_interactions
 from anime_recommender.data.process import (
-    ENCODED_COLUMNS, load_processed, process, save_processed, scale_ratings, split_labels,
+    ENCODED_COLUMNS,
+    load_processed,
+    process,
+    save_processed,
+    scale_ratings,
+    split_labels,
 )
 from anime_recommender.data.report import DataReport
 

@@ -27,8 +27,13 @@ from anime_recommender.data.report import DataError, DataReport
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "DataError", "load_catalog", "load_interactions", "load_watching_statuses", "interaction_source",
-    "select_statuses", "read_header",
+    "DataError",
+    "interaction_source",
+    "load_catalog",
+    "load_interactions",
+    "load_watching_statuses",
+    "read_header",
+    "select_statuses",
 ]
 
 FileNames = Mapping[str, str]  # canonical Kaggle file name -> the name actually on disk
@@ -241,7 +246,7 @@ def read_interaction_file(
 
 
 def _open_reader(path: Path, header: list[str], columns: list[str], chunk_rows: int,
-                 bad_rows: "_BadRowCounter") -> pacsv.CSVStreamingReader:
+                 bad_rows: _BadRowCounter) -> pacsv.CSVStreamingReader:
     """pyarrow streaming reader: every column as text, rows with a wrong field count skipped and counted."""
     block_size = int(min(max(chunk_rows * _mean_row_bytes(path), 1 << 14), 1 << 30))
     return pacsv.open_csv(

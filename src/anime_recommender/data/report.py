@@ -68,7 +68,7 @@ class DataReport:
         }
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "DataReport":
+    def from_dict(cls, raw: dict[str, Any]) -> DataReport:
         """Inverse of to_dict (load_processed)."""
         report = cls(
             rows_read=dict(raw.get("rows_read", {})),

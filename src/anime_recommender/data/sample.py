@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -414,7 +415,7 @@ class _CsvOut:
     def __init__(self, path: Path, header: list[str]) -> None:
         self.path, self.header = path, header
 
-    def __enter__(self) -> "_CsvOut":
+    def __enter__(self) -> Self:
         self.handle = self.path.open("wb")
         self.handle.write((",".join(self.header) + "\n").encode())
         return self
