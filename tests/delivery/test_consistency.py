@@ -162,7 +162,7 @@ def test_configmap_is_the_project_config(manifests, web_container):
     configmap = find(manifests, "ConfigMap")
     mounted = yaml.safe_load(configmap["data"]["config.yaml"])
     assert mounted == yaml.safe_load((PROJECT_ROOT / "config" / "config.yaml").read_text(encoding="utf-8")), (
-        "deployment.yaml's ConfigMap drifted from config/config.yaml: copy the file again"
+        "deployment.yaml's ConfigMap drifted from config/config.yaml: run `python -m tests.delivery.sync_configmap`"
     )
     config_from_dict(mounted, env={})
     app_config = Path(env_of(web_container)["APP_CONFIG"]["value"])
