@@ -134,8 +134,7 @@ def _to_catalog(raw: pd.DataFrame) -> pd.DataFrame:
     })
     frame["display_name"] = frame["english_name"].fillna(_known(frame["name"])).fillna(frame["japanese_name"])
     frame["display_name"] = frame["display_name"].fillna("Anime " + frame["anime_id"].astype("string"))
-    genre_lists = genres.str.split(", ")
-    is_hentai = genre_lists.map(lambda g: schema.ADULT_GENRE in g).astype(bool)
+    is_hentai = genres.str.contains(rf"(?:^|, ){schema.ADULT_GENRE}(?:,|$)").fillna(False).astype(bool)
     frame["is_adult"] = (frame["mal_rating"] == schema.ADULT_RATING).fillna(False).astype(bool) | is_hentai
     return frame
 
@@ -297,12 +296,32 @@ def _catalog_lookup(catalog_ids: Iterable[int] | None) -> np.ndarray | None:
     return lookup
 
 
-def _parse_int(column: pa.Array, max_digits: int = 9) -> np.ndarray:
-    """Text column -> int64 numpy array, -1 where the text is not a plain non-negative integer."""
-    ok = pc.and_(pc.ascii_is_decimal(column), pc.less_equal(pc.utf8_length(column), max_digits))
-    ok = pc.fill_null(ok, False)
-    values = pc.cast(pc.if_else(ok, column, pa.scalar("-1")), pa.int64())
-    return values.to_numpy()
+# exactly the texts pyarrow's string -> int64 cast accepts (it reads 0x-hex too), so that the fast
+# path (cast the whole column) and the row-by-row fallback agree on every value
+_INTEGER = r"^-?(?:[0-9]{1,18}|0[xX][0-9a-fA-F]{1,15})$"
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+def _parse_int(column: pa.Array) -> np.ndarray:
+    """Text column -> int64 numpy array; -1 where a value is not an integer (negatives fail later too)."""
+    try:
+        return pc.cast(column, pa.int64()).to_numpy()
+    except pa.ArrowInvalid:  # some value is not a number: find which, the rest still counts
+        ok = pc.fill_null(pc.match_substring_regex(column, _INTEGER), False)
+        return pc.cast(pc.if_else(ok, column, pa.scalar("-1")), pa.int64()).to_numpy()
+
+
+def _has_duplicates(users: np.ndarray, anime: np.ndarray) -> bool:
+    """Whether any (user, anime) pair repeats: one sort of a packed key (32-bit when ids allow)."""
+    if len(users) < 2:
+        return False
+    low = users.min()
+    if users.max() - low < 2**16 and anime.max() < 2**16:
+        key = ((users - low).astype(np.uint32) << 16) | anime.astype(np.uint32)
+    else:
+        key = (users.astype(np.int64) << 32) | anime.astype(np.int64)
+    key = np.sort(key)
+    return bool((key[1:] == key[:-1]).any())
 
 
 @dataclass
@@ -362,7 +381,8 @@ class _Stream:
         """Mask of rows passing every check; the others counted under the first reason they fail."""
         low, high = _RATING_RANGE[self.kind]
         checks = [
-            ("bad_id", (cols["user_id"] >= 0) & (cols["anime_id"] >= 0)),
+            ("bad_id", (cols["user_id"] >= 0) & (cols["anime_id"] >= 0)
+             & (cols["user_id"] <= _INT32_MAX) & (cols["anime_id"] <= _INT32_MAX)),
             ("bad_rating", (cols["rating"] >= low) & (cols["rating"] <= high)),
         ]
         if "watching_status" in cols:
@@ -379,12 +399,16 @@ class _Stream:
     def _first_of_pairs(self, users: np.ndarray, anime: np.ndarray) -> np.ndarray:
         """Mask keeping the first row of each (user, anime) pair, also across the previous chunk's border."""
         keys = (users.astype(np.int64) << 32) | anime.astype(np.int64)
-        dup = pd.Series(keys).duplicated().to_numpy() | np.isin(keys, self.border_keys)
+        dup = np.zeros(len(keys), dtype=bool)
+        if _has_duplicates(users, anime):
+            dup = pd.Series(keys).duplicated().to_numpy()
+        border = users == self.last_border_user  # rows of the user the previous chunk ended with
+        if border.any():
+            dup[border] |= np.isin(keys[border], self.border_keys)
         if len(users):
             self.sorted_by_user &= bool(users[0] >= self.last_border_user and np.all(users[1:] >= users[:-1]))
             tail = keys[users == users[-1]]
-            same_user = users[-1] == self.last_border_user
-            self.border_keys = np.r_[self.border_keys, tail] if same_user else tail
+            self.border_keys = np.r_[self.border_keys, tail] if users[-1] == self.last_border_user else tail
             self.last_border_user = int(users[-1])
         self._drop("duplicate_pair", int(dup.sum()))
         return ~dup

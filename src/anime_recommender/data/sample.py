@@ -364,11 +364,12 @@ def _user_block(rng: np.random.Generator, catalog: _Catalog, user_ids: np.ndarra
 
 
 def _inclusion(weight: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Per-anime inclusion probabilities proportional to weight (in place), rescaled once so that
-    capping at 1 still gives each user about `length` anime."""
+    """Per-anime inclusion probabilities proportional to weight (in place), capped at 1 and rescaled a
+    few times so that each user still gets about `length` anime."""
     weight *= (length / weight.sum(1))[:, None].astype(np.float32)
-    np.minimum(weight, 1.0, out=weight)
-    weight *= (length / weight.sum(1))[:, None].astype(np.float32)
+    for _ in range(3):
+        np.minimum(weight, 1.0, out=weight)
+        weight *= (length / weight.sum(1))[:, None].astype(np.float32)
     return np.minimum(weight, 1.0, out=weight)
 
 
