@@ -9,7 +9,7 @@ from anime_recommender.recommend.content import embedding_similarity
 from anime_recommender.recommend.model import ModelArrays
 from anime_recommender.recommend.users import similar_users
 
-MAX_FAVOURITES = 50
+MAX_FAVOURITES = 20  # the top-rated favourites that explain and drive content scores
 
 
 @dataclass

@@ -14,19 +14,26 @@ log = logging.getLogger(__name__)
 TOP_SHARE = 0.25  # "loved" = a user's top quarter of ratings, as the reference did
 
 
-def loved_thresholds(seen: sparse.csr_matrix) -> np.ndarray:
-    """Per user, the rating at their 75th percentile (0 when they rated nothing), from a rating histogram."""
+def loved_thresholds(seen: sparse.csr_matrix, block: int = 20_000) -> np.ndarray:
+    """Per user, the rating at their 75th percentile (0 when they rated nothing), from rating histograms.
+
+    Computed over blocks of users so the temporary arrays stay small at full scale (100M list rows).
+    """
     n_users = seen.shape[0]
-    rows = np.repeat(np.arange(n_users, dtype=np.int64), np.diff(seen.indptr))
-    ratings = seen.data.astype(np.int64)
-    rated = ratings > 0
-    hist = np.bincount(rows[rated] * 11 + ratings[rated], minlength=n_users * 11).reshape(n_users, 11)
-    counts = hist.sum(axis=1)
-    # the value at sorted position ceil(0.75 * (m - 1)): the least rating inside the top quarter
-    position = np.ceil((1 - TOP_SHARE) * np.maximum(counts - 1, 0)).astype(np.int64)
-    cumulative = hist.cumsum(axis=1)
-    threshold = (cumulative <= position[:, None]).sum(axis=1)
-    return np.where(counts > 0, threshold, 0).astype(np.int8)
+    out = np.zeros(n_users, dtype=np.int8)
+    for start in range(0, n_users, block):
+        stop = min(start + block, n_users)
+        lo, hi = seen.indptr[start], seen.indptr[stop]
+        rows = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(seen.indptr[start:stop + 1]))
+        ratings = seen.data[lo:hi].astype(np.int64)
+        rated = ratings > 0
+        hist = np.bincount(rows[rated] * 11 + ratings[rated], minlength=(stop - start) * 11).reshape(-1, 11)
+        counts = hist.sum(axis=1)
+        # the value at sorted position ceil(0.75 * (m - 1)): the least rating inside the top quarter
+        position = np.ceil((1 - TOP_SHARE) * np.maximum(counts - 1, 0)).astype(np.int64)
+        threshold = (hist.cumsum(axis=1) <= position[:, None]).sum(axis=1)
+        out[start:stop] = np.where(counts > 0, threshold, 0)
+    return out
 
 
 @dataclass

@@ -1,0 +1,175 @@
+"""Serving benchmark: gunicorn on a full-size model, p50/p99 latency and throughput per endpoint.
+
+    python bench/serve.py                      # 350k users x 17.5k anime (real catalog), d=64
+    python bench/serve.py --users 20000 --duration 5   # a quick look
+
+A full-size run is synthesised with RunWriter (random factors, a popularity-skewed seen CSR of
+~300 anime per user, the real catalog from ../shared/data/anime-2020 when present) into
+bench/out/serve-run and reused while the parameters match. gunicorn (gunicorn.conf.py, 2 workers)
+serves it; a load generator in a separate process drives each endpoint over loopback with keep-alive
+connections for a bounded time. The reference's pandas-based hybrid runs in its own gunicorn on the
+same run, measured in the same invocation. Resident memory (RSS and PSS) is read per worker.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synth import synth_run  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+log = logging.getLogger("bench.serve")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(args: list[str], env: dict, url: str, timeout: float = 600) -> subprocess.Popen:
+    """Start a gunicorn and wait for /readyz."""
+    proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                            stderr=open(OUT / "gunicorn.log", "ab"))  # noqa: SIM115
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}; see {OUT / 'gunicorn.log'}")
+        try:
+            with urllib.request.urlopen(url + "/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("server not ready in time")
+
+
+def memory(master: int) -> list[dict]:
+    """RSS and PSS (shared pages split between processes) of each worker, in MiB."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    out = []
+    for pid in [master, *map(int, children)]:
+        fields = {}
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            key, value = line.split(":", 1)
+            fields[key] = int(value.split()[0]) / 1024
+        out.append({"pid": pid, "role": "master" if pid == master else "worker",
+                    "rss_mib": round(fields["Rss"]), "pss_mib": round(fields["Pss"])})
+    return out
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def endpoints(run_dir: Path, rng: np.random.Generator, count: int) -> dict[str, list[str]]:
+    """Request paths per endpoint, drawn from the run's users and anime."""
+    users = np.load(run_dir / "user_ids.npy")
+    anime = np.load(run_dir / "anime_ids.npy")
+    u = rng.choice(users, count)
+    a = rng.choice(anime, count)
+    liked = rng.choice(anime, (count, 3))
+    return {
+        "user page (hybrid, HTML)": [f"/user/{x}" for x in u],
+        "user recs API (hybrid, JSON)": [f"/api/v1/users/{x}/recommendations" for x in u],
+        "similar anime page (HTML)": [f"/anime/{x}" for x in a],
+        "similar anime API (JSON)": [f"/api/v1/anime/{x}/similar" for x in a],
+        "new user API (3 liked, fold-in)": [
+            "/api/v1/recommendations/new-user?" + "&".join(f"liked={i}" for i in row) for row in liked],
+        "reference hybrid (pandas)": [f"/reference/user/{x}" for x in u],
+    }
+
+
+def measure(url: str, paths: list[str], args) -> dict:
+    """Run the load generator in its own process (it must not share the servers' interpreter)."""
+    spec = OUT / "paths.json"
+    spec.write_text(json.dumps(paths))
+    cmd = [sys.executable, str(Path(__file__).with_name("loadgen.py")), url, str(spec),
+           "--concurrency", str(args.concurrency), "--duration", str(args.duration)]
+    if "reference" in paths[0]:
+        cmd += ["--concurrency", "2", "--duration", str(args.reference_duration), "--max-requests", "40"]
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=350_000)
+    parser.add_argument("--anime", type=int, default=17_500, help="used only without the real catalog")
+    parser.add_argument("--dim", type=int, default=64)
+    parser.add_argument("--items-per-user", type=int, default=300)
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--reference-duration", type=float, default=60.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-reference", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    OUT.mkdir(parents=True, exist_ok=True)
+    run_dir = synth_run(OUT / "serve-run", args.users, args.anime, args.dim, args.items_per_user)
+    paths = endpoints(run_dir, np.random.default_rng(0), 5000)
+    results, mem = {}, {}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {"ARTIFACTS_DIR": str(OUT / "serve-run"), "BIND": f"127.0.0.1:{port}",
+           "WEB_CONCURRENCY": str(args.workers), "LOG_LEVEL": "warning"}
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    started = time.perf_counter()
+    proc = start([gunicorn, "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "application:app"], env, url)
+    log.info("app ready in %.1fs", time.perf_counter() - started)
+    try:
+        for name, plist in paths.items():
+            if "reference" in name:
+                continue
+            results[name] = measure(url, plist, args)
+            log.info("%s: %s", name, results[name])
+        mem["app"] = memory(proc.pid)
+    finally:
+        stop(proc)
+    if not args.skip_reference:
+        env.update(REF_RUN_DIR=str(run_dir))
+        proc = start([gunicorn, "-w", str(args.workers), "--preload", "-b", env["BIND"], "--chdir", "bench",
+                      "--timeout", "600", "reference_hybrid:app"], env, url)
+        try:
+            name = "reference hybrid (pandas)"
+            results[name] = measure(url, paths[name], args)
+            log.info("%s: %s", name, results[name])
+            mem["reference"] = memory(proc.pid)
+        finally:
+            stop(proc)
+    report(results, mem, args)
+
+
+def report(results: dict, mem: dict, args) -> None:
+    """Markdown table on stdout, raw numbers in bench/out/serve.json."""
+    (OUT / "serve.json").write_text(json.dumps({"args": vars(args), "results": results, "memory": mem}, indent=2))
+    print(f"\n{args.users} users, d={args.dim}, ~{args.items_per_user} anime per user; "
+          f"{args.workers} gunicorn workers; client concurrency {args.concurrency}\n")
+    print("| endpoint | requests | errors | p50 ms | p99 ms | req/s |")
+    print("|---|---|---|---|---|---|")
+    for name, r in results.items():
+        print(f"| {name} | {r['requests']} | {r['errors']} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rps']:.1f} |")
+    print("\n| server | process | RSS MiB | PSS MiB |\n|---|---|---|---|")
+    for server, procs in mem.items():
+        for p in procs:
+            print(f"| {server} | {p['role']} | {p['rss_mib']} | {p['pss_mib']} |")
+
+
+if __name__ == "__main__":
+    main()
