@@ -2,11 +2,12 @@
 import logging
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from anime_recommender.config import DataConfig
 from anime_recommender.data import schema
-from anime_recommender.data.ingest import DataError, load_catalog, load_interactions
+from anime_recommender.data.ingest import DataError, _parse_int, load_catalog, load_interactions
 from anime_recommender.data.report import DataReport
 
 LIST_HEADER = ",".join(schema.ANIMELIST_HEADER)
@@ -18,6 +19,7 @@ CORPUS = """\
 x,3,5,2,1
 0,abc,5,2,1
 -1,3,5,2,1
+99999999999,3,5,2,1
 0,3,11,2,1
 0,3,-2,2,1
 0,3,seven,2,1
@@ -29,7 +31,7 @@ x,3,5,2,1
 1,5,9,2,1
 """
 EXPECTED_DROPS = {
-    "wrong_field_count": 2, "bad_id": 3, "bad_rating": 3, "unknown_status": 2,
+    "wrong_field_count": 2, "bad_id": 4, "bad_rating": 3, "unknown_status": 2,
     "anime_not_in_catalog": 1, "duplicate_pair": 1, "status_not_interaction": 1,
 }
 
@@ -45,7 +47,7 @@ def test_each_kind_of_bad_row_is_counted_under_its_reason(tmp_path, write_csv):
     frame, report = _load(tmp_path, catalog_ids=[1, 2, 3, 5])
     assert report.dropped == EXPECTED_DROPS
     assert frame[["user_id", "anime_id", "rating"]].values.tolist() == [[0, 1, 5], [1, 1, 8], [1, 5, 9]]
-    assert report.rows_read == {"animelist.csv": 16} and report.unaccounted() == {"animelist.csv": 0}
+    assert report.rows_read == {"animelist.csv": 17} and report.unaccounted() == {"animelist.csv": 0}
 
 
 def test_rating_complete_rejects_unrated_rows(tmp_path, write_csv):
@@ -125,3 +127,11 @@ def test_catalog_counts_bad_and_repeated_ids(tmp_path, write_csv):
     assert catalog["anime_id"].tolist() == [1, 7]
     assert report.dropped == {"catalog_bad_id": 1, "catalog_duplicate_id": 1}
     assert catalog["display_name"].tolist() == ["Title 0", "Title 3"] and (catalog["synopsis"] == "").all()
+
+
+@pytest.mark.parametrize("text", ["7", "0007", "-3", "0x1f", "abc", " 5", "+5", "", "1e3", "5.0", "9" * 20])
+def test_a_value_parses_the_same_in_a_clean_chunk_and_in_a_bad_one(text):
+    """The fast path (cast the whole column) and the fallback (row by row) must agree on every value."""
+    alone = _parse_int(pa.array([text, "1"]))
+    beside_a_bad_value = _parse_int(pa.array([text, "1", "not a number"]))
+    assert alone.tolist() == beside_a_bad_value[:2].tolist()
