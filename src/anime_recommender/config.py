@@ -71,6 +71,10 @@ class TrainingConfig:
     l2: float = 1e-6
     early_stopping_patience: int = 3
     seed: int = 42
+    loss: Literal["bce", "bpr", "softmax"] = "bce"
+    negative_sampling: Literal["uniform", "popularity"] = "uniform"
+    popularity_exponent: float = 0.75
+    validation_users: int = 2000
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ class EvaluationConfig:
     als_factors: int = 64
     als_iterations: int = 15
     als_regularization: float = 0.05
+    als_alpha: float = 10.0
+    ease_max_anime: int = 12000
     max_eval_users: int | None = None
 
 
@@ -198,6 +204,10 @@ def _validate(cfg: Config) -> None:
         (cfg.training.epochs >= 1, "training.epochs must be >= 1"),
         (cfg.training.batch_size >= 1, "training.batch_size must be >= 1"),
         (cfg.training.negatives_per_positive >= 1, "training.negatives_per_positive must be >= 1"),
+        (cfg.training.learning_rate > 0, "training.learning_rate must be > 0"),
+        (0.0 < cfg.training.lr_decay <= 1.0, "training.lr_decay must be in (0, 1]"),
+        (cfg.training.validation_users >= 1, "training.validation_users must be >= 1"),
+        (len(cfg.evaluation.ease_lambdas) >= 1, "evaluation.ease_lambdas must not be empty"),
         (cfg.evaluation.k >= 1, "evaluation.k must be >= 1"),
         (1 <= cfg.serving.default_n <= cfg.serving.max_n, "serving.default_n must be in [1, max_n]"),
         (cfg.data.chunk_rows >= 1000, "data.chunk_rows must be >= 1000"),

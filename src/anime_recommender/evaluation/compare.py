@@ -1,0 +1,72 @@
+"""The run's evaluation table: the trained model and the baselines on the same split, plus the gate.
+
+Protocol for every model (see baselines.py): fitted on train, tuned on valid, tested on test with
+train + valid items excluded, full ranking over all anime. Users are optionally sub-sampled (seeded).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from anime_recommender.config import Config
+from anime_recommender.evaluation import baselines, ranking
+
+log = logging.getLogger(__name__)
+MODEL = "ncf"
+
+
+def matrices(data) -> dict[str, Any]:
+    """train / valid / test / train+valid CSR matrices of a ProcessedData."""
+    shape = (data.n_users, data.n_anime)
+    return {"train": ranking.interaction_matrix(data.train, *shape),
+            "valid": ranking.interaction_matrix(data.valid, *shape),
+            "test": ranking.interaction_matrix(data.test, *shape),
+            "known": ranking.interaction_matrix([data.train, data.valid], *shape)}
+
+
+def eval_users(test, max_users: int | None, seed: int) -> np.ndarray | None:
+    """All users with test items, or a seeded sample of max_users of them."""
+    users = np.flatnonzero(np.diff(test.indptr) > 0)
+    if max_users is None or len(users) <= max_users:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
+
+
+def fit_baselines(cfg: Config, m: dict) -> list[baselines.Fitted]:
+    """Popularity, implicit ALS and EASE (skipped when the anime × anime matrix would not fit)."""
+    ev = cfg.evaluation
+    fitted = [baselines.popularity(m["train"]),
+              baselines.als(m["train"], ev.als_factors, ev.als_iterations, ev.als_regularization,
+                            ev.als_alpha, cfg.training.seed)]
+    if m["train"].shape[1] <= ev.ease_max_anime:
+        fitted.append(baselines.ease(m["train"], m["valid"], ev.ease_lambdas, ev.k))
+    else:
+        log.warning("EASE skipped: %d anime > evaluation.ease_max_anime", m["train"].shape[1])
+    return fitted
+
+
+def evaluate_models(cfg: Config, data, model_scorer: ranking.Scorer, model_seconds: float) -> dict[str, Any]:
+    """{name: metrics} for NCF and the baselines on test, plus {"gate": ...}; gate skipped without test."""
+    k = cfg.evaluation.k
+    m = matrices(data)
+    if m["test"].nnz == 0:
+        log.warning("no test interactions (holdout_fraction=%s): held-out evaluation and gate skipped",
+                    cfg.processing.holdout_fraction)
+        return {"gate": {"passed": True, "skipped": True, "reason": "no test split"}}
+    users = eval_users(m["test"], cfg.evaluation.max_eval_users, cfg.processing.seed)
+    table = {MODEL: {**ranking.evaluate(model_scorer, m["known"], m["test"], k, users),
+                     "train_seconds": model_seconds}}
+    for fitted in fit_baselines(cfg, m):
+        table[fitted.name] = {**ranking.evaluate(fitted.scorer, m["known"], m["test"], k, users),
+                              "train_seconds": fitted.train_seconds}
+        log.info("%s %s: test nDCG@%d %.4f", fitted.name, fitted.params, k, table[fitted.name][f"ndcg@{k}"])
+    return {**table, "gate": gate(table, k, cfg.evaluation.gate_margin)}
+
+
+def gate(table: dict, k: int, margin: float) -> dict[str, Any]:
+    """Pass when the model's nDCG@k ≥ popularity's nDCG@k − margin."""
+    model, floor = table[MODEL][f"ndcg@{k}"], table["popularity"][f"ndcg@{k}"] - margin
+    return {"passed": bool(model >= floor), "skipped": False, "metric": f"ndcg@{k}", "model": model,
+            "threshold": floor, "margin": margin}

@@ -1,0 +1,62 @@
+"""Factors and embeddings out of a trained Keras NCF model, as plain float32 arrays.
+
+The exported arrays obey the contract of docs/architecture.md: score(u, a) = user_factors[u] ·
+anime_factors[a] + anime_bias[a] ranks anime exactly like the Keras model does for user u.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from anime_recommender.model.ncf import ANIME_BIAS, ANIME_EMBEDDING, USER_EMBEDDING
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Factors:
+    """The served form of a model: raw factors plus a per-anime bias."""
+
+    user_factors: np.ndarray
+    anime_factors: np.ndarray
+    anime_bias: np.ndarray
+
+    @property
+    def user_embeddings(self) -> np.ndarray:
+        return l2_normalise(self.user_factors)
+
+    @property
+    def anime_embeddings(self) -> np.ndarray:
+        return l2_normalise(self.anime_factors)
+
+
+def l2_normalise(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero) so a dot product is a cosine similarity."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def _table(model: keras.Model, name: str) -> np.ndarray:
+    return np.asarray(model.get_layer(name).get_weights()[0], dtype=np.float32)
+
+
+def extract_factors(model: keras.Model) -> Factors:
+    """Factors of either preset, chosen by the model's layers."""
+    users, anime = _table(model, USER_EMBEDDING), _table(model, ANIME_EMBEDDING)
+    if any(layer.name == ANIME_BIAS for layer in model.layers):
+        return Factors(users, anime, _table(model, ANIME_BIAS)[:, 0].copy())
+    # reference: sigmoid(BN(w·cos + c)) is monotone in cos with the sign of w·γ/√(var+ε)
+    return Factors(l2_normalise(users), l2_normalise(anime) * _reference_sign(model),
+                   np.zeros(anime.shape[0], np.float32))
+
+
+def _reference_sign(model: keras.Model) -> np.float32:
+    """+1 when the reference head is increasing in the cosine, -1 when training flipped it."""
+    kernel = float(model.get_layer("dense").get_weights()[0].ravel()[0])
+    norm = model.get_layer("batch_norm")
+    gamma, _beta, _mean, var = norm.get_weights()
+    slope = kernel * float(gamma[0]) / float(np.sqrt(var[0] + norm.epsilon))
+    return np.float32(1.0 if slope >= 0 else -1.0)

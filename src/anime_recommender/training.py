@@ -1,0 +1,186 @@
+"""run_training(cfg): ingest → process → train → export → evaluate → gate → track → publish.
+
+The published run holds exactly the files of docs/architecture.md. `current` moves only when the quality
+gate passes (NCF nDCG@k ≥ popularity nDCG@k − gate_margin); a failed run stays under runs/ for
+inspection. With holdout_fraction 0 there is no test split: held-out evaluation and the gate are skipped
+(a final model trained on everything) and the run is published as current.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from anime_recommender import artifacts, plots
+from anime_recommender.config import PROJECT_ROOT, Config
+from anime_recommender.evaluation import compare, ranking
+from anime_recommender.model import train as model_train
+from anime_recommender.model.export import Factors, extract_factors
+from anime_recommender.tracking import Tracker
+
+log = logging.getLogger(__name__)
+CHECKPOINTS = "checkpoints"
+
+
+@dataclass
+class TrainingResult:
+    """What a run produced: where it was published, its metrics table and whether it became current."""
+
+    run_id: str
+    run_dir: Path
+    metrics: dict[str, Any]
+    gate_passed: bool
+    made_current: bool
+    counts: dict[str, int]
+    history: dict[str, list[float]] = field(default_factory=dict)
+    initial_epoch: int = 0
+
+
+def run_training(cfg: Config, resume: bool = True, extra_callbacks: list | None = None,
+                 verbose: int = 1, before_publish=None) -> TrainingResult:
+    """The whole pipeline; `before_publish(writer)` is a test hook called with every file written."""
+    from anime_recommender.data import prepare, process  # data layer: heavy pandas/pyarrow imports
+
+    _seed_everything(cfg.training.seed)
+    catalog, interactions, seen, report = prepare.load_dataset(cfg)
+    data = process.process(interactions, catalog, cfg.processing, report, seen)
+    fingerprint = data_fingerprint(data)
+    counts = dict(report.counts, catalog=len(catalog))
+    writer = artifacts.RunWriter(cfg.paths.artifacts_dir)
+    tracker = Tracker.start(cfg, cfg.paths.artifacts_dir, writer.run_id)
+    with writer:
+        tracker.log_config(config_dict(cfg))
+        tracker.log_data(fingerprint, counts)
+        checkpoint_dir = _checkpoint_dir(cfg, fingerprint, resume)
+        outcome = train_model(cfg, data, checkpoint_dir, [tracker.epoch_callback(), *(extra_callbacks or [])],
+                              verbose)
+        factors = extract_factors(outcome.model)
+        scorer = ranking.factor_scorer(factors.user_factors, factors.anime_factors, factors.anime_bias)
+        metrics = compare.evaluate_models(cfg, data, scorer, outcome.seconds)
+        _write_files(writer, cfg, data, outcome, factors, metrics, report)
+        tracker.log_model(outcome.model)
+        tracker.log_results({k: v for k, v in metrics.items() if k != "gate"})
+        tracker.log_image(writer.file("training_curves.png"))
+        if before_publish is not None:
+            before_publish(writer)
+        passed = bool(metrics["gate"]["passed"])
+        run_dir = writer.publish(_manifest(cfg, fingerprint, counts, metrics), make_current=passed)
+    tracker.end()
+    _clear_checkpoints(checkpoint_dir)
+    return TrainingResult(writer.run_id, run_dir, metrics, passed, passed, counts, outcome.history,
+                          outcome.initial_epoch)
+
+
+def train_model(cfg: Config, data, checkpoint_dir: Path | None, callbacks: list,
+                verbose: int = 1) -> model_train.TrainOutcome:
+    """Fit the configured preset on the train split, early-stopping on valid."""
+    m = compare.matrices(data)
+    inputs = model_train.TrainInput(
+        data.train["user_idx"].to_numpy(np.int32), data.train["anime_idx"].to_numpy(np.int32),
+        data.train["rating"].to_numpy(np.int8), data.n_users, data.n_anime, m["train"], m["valid"])
+    return model_train.train(inputs, cfg.model.preset, cfg.model.embedding_dim, cfg.training,
+                             cfg.evaluation.k, checkpoint_dir, callbacks, verbose)
+
+
+def _seed_everything(seed: int) -> None:
+    """Python, NumPy and TF seeds plus deterministic TF kernels: same seed, same model."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def config_dict(cfg: Config) -> dict[str, Any]:
+    """The config as plain JSON-able data (paths as strings)."""
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return str(value) if isinstance(value, Path) else value
+    return plain(dataclasses.asdict(cfg))
+
+
+def data_fingerprint(data) -> str:
+    """sha256 of the processed arrays (ids and the three splits): same data, same fingerprint."""
+    digest = hashlib.sha256()
+    for array in (data.user_ids, data.anime_ids):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    for frame in (data.train, data.valid, data.test):
+        for column in ("user_idx", "anime_idx", "rating"):
+            digest.update(np.ascontiguousarray(frame[column].to_numpy()).tobytes())
+    return digest.hexdigest()
+
+
+def _checkpoint_dir(cfg: Config, fingerprint: str, resume: bool) -> Path:
+    """Checkpoints of this exact setup (data + model/training config minus epochs); cleared unless resuming."""
+    setup = config_dict(cfg)
+    setup["training"].pop("epochs")
+    key = hashlib.sha256(repr((fingerprint, setup["model"], setup["training"], setup["processing"]))
+                         .encode()).hexdigest()[:16]
+    directory = Path(cfg.paths.artifacts_dir) / CHECKPOINTS / key
+    if not resume:
+        shutil.rmtree(directory, ignore_errors=True)
+    return directory
+
+
+def _clear_checkpoints(directory: Path) -> None:
+    """A finished run leaves nothing to resume (and no empty checkpoints folder)."""
+    shutil.rmtree(directory, ignore_errors=True)
+    try:
+        directory.parent.rmdir()
+    except OSError:
+        pass  # other setups still have checkpoints there
+
+
+def seen_csr(seen: pd.DataFrame, n_users: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr int64, indices int32, ratings int8) of every list row, sorted by user then anime."""
+    frame = seen.drop_duplicates(["user_idx", "anime_idx"]).sort_values(["user_idx", "anime_idx"])
+    counts = np.bincount(frame["user_idx"].to_numpy(), minlength=n_users)
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return (indptr, frame["anime_idx"].to_numpy(np.int32), frame["rating"].to_numpy(np.int8))
+
+
+def _write_files(writer: artifacts.RunWriter, cfg: Config, data, outcome, factors: Factors,
+                 metrics: dict, report) -> None:
+    """Every file of the published-run table except manifest.json (written by publish)."""
+    outcome.model.save(writer.file("model.keras"))
+    arrays = {"user_factors": factors.user_factors, "anime_factors": factors.anime_factors,
+              "anime_bias": factors.anime_bias, "user_embeddings": factors.user_embeddings,
+              "anime_embeddings": factors.anime_embeddings, "user_ids": data.user_ids.astype(np.int64),
+              "anime_ids": data.anime_ids.astype(np.int64),
+              "anime_popularity": np.bincount(data.train["anime_idx"].to_numpy(),
+                                              minlength=data.n_anime).astype(np.float32)}
+    arrays.update(zip(("seen_indptr", "seen_indices", "seen_ratings"), seen_csr(data.seen, data.n_users)))
+    for name, array in arrays.items():
+        writer.save_array(name, array)
+    writer.save_frame("catalog", data.catalog)
+    writer.save_json("metrics", metrics)
+    writer.save_json("history", outcome.history)
+    writer.save_json("data_report", report.to_dict())
+    plots.training_curves(outcome.history, writer.file("training_curves.png"), cfg.evaluation.k)
+
+
+def _manifest(cfg: Config, fingerprint: str, counts: dict, metrics: dict) -> dict[str, Any]:
+    return {"code_version": code_version(), "config": config_dict(cfg), "data_fingerprint": fingerprint,
+            "row_counts": counts, "preset": cfg.model.preset, "gate": metrics["gate"]}
+
+
+def code_version() -> str:
+    """The git commit of the code that trained the run ("-dirty" with local changes), or "unknown"."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
