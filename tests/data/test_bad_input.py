@@ -135,3 +135,13 @@ def test_a_value_parses_the_same_in_a_clean_chunk_and_in_a_bad_one(text):
     alone = _parse_int(pa.array([text, "1"]))
     beside_a_bad_value = _parse_int(pa.array([text, "1", "not a number"]))
     assert alone.tolist() == beside_a_bad_value[:2].tolist()
+
+
+def test_catalog_with_bom_and_crlf_reads_like_a_clean_one(tmp_path):
+    text = _anime_csv(["1", "7"])
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "dos").mkdir()
+    (tmp_path / "clean" / "anime.csv").write_text(text)
+    (tmp_path / "dos" / "anime.csv").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    expected = load_catalog(tmp_path / "clean", DataReport())
+    pd.testing.assert_frame_equal(load_catalog(tmp_path / "dos", DataReport()), expected)

@@ -40,13 +40,16 @@ def load_dataset(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
     report = DataReport()
     catalog = ingest.load_catalog(data_dir, report)
     ids = catalog["anime_id"].to_numpy()
-    if ingest.interaction_source(data_dir, cfg.data) == "animelist":
+    source = ingest.interaction_source(data_dir, cfg.data)
+    if source != "movielens":
+        _log_statuses(data_dir, cfg)
+    if source == "animelist":
         seen = ingest.load_interactions(data_dir, cfg.data, report, ids, all_statuses=True)
         interactions = ingest.select_statuses(seen, cfg.data.list_statuses, report, schema.ANIMELIST_FILE)
         report.rows_kept[schema.ANIMELIST_FILE] = len(interactions)  # the other statuses count as dropped
     else:
         interactions = ingest.load_interactions(data_dir, cfg.data, report, ids)
-        seen = _full_lists(data_dir, cfg, ids) if cfg.data.source != "movielens" else None
+        seen = _full_lists(data_dir, cfg, ids) if source != "movielens" else None
     report.log_summary()
     return catalog, interactions, interactions if seen is None else seen, report
 
@@ -63,3 +66,13 @@ def _full_lists(data_dir: Path, cfg: Config, ids) -> pd.DataFrame | None:
                                     all_statuses=True)
     seen_report.log_summary(logging.DEBUG)
     return seen
+
+
+def _log_statuses(data_dir: Path, cfg: Config) -> None:
+    """Say which watching statuses (watching_status.csv) count as interactions; warn on unknown codes."""
+    names = ingest.load_watching_statuses(data_dir)
+    unknown = [code for code in cfg.data.list_statuses if code not in names]
+    if unknown:
+        log.warning("data.list_statuses has codes not in %s: %s", schema.WATCHING_STATUS_FILE, unknown)
+    log.info("list statuses counted as interactions: %s",
+             ", ".join(names.get(code, str(code)) for code in cfg.data.list_statuses))
