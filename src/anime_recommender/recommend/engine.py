@@ -1,6 +1,7 @@
 """The recommendation engine: loads a published run once, answers every mode with numpy (no Flask)."""
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from anime_recommender.recommend.errors import RecommenderError, UnknownAnimeErr
 from anime_recommender.recommend.filters import Filters, check_n, model_mask, top_k
 from anime_recommender.recommend.hybrid import blend, main_source
 from anime_recommender.recommend.model import ModelArrays, load_arrays
+from anime_recommender.recommend.neighbours import UserIndex
 from anime_recommender.recommend.newuser import gram, popularity_scores
 from anime_recommender.recommend.results import (
     NewUserRecommendations,
@@ -27,7 +29,7 @@ from anime_recommender.recommend.results import (
 )
 from anime_recommender.recommend.search import TitleIndex
 from anime_recommender.recommend.similar import similar_rows
-from anime_recommender.recommend.users import genre_profile, similar_users
+from anime_recommender.recommend.users import genre_profile
 
 __all__ = ["Filters", "Recommender", "RecommenderError", "UnknownAnimeError", "UnknownUserError"]
 log = logging.getLogger(__name__)
@@ -43,6 +45,8 @@ class Recommender:
         self.text = TextSimilarity(catalog)
         self._gram = gram(arrays.anime_factors)
         self._popular = popularity_scores(catalog.score[catalog.cat_row], arrays.popularity)
+        self.user_index = UserIndex(arrays.user_embeddings)
+        self._neighbours = functools.lru_cache(maxsize=4096)(self.user_index.search)
 
     @classmethod
     def load(cls, artifacts_dir: str | Path, serving_cfg: ServingConfig | None = None) -> Recommender:
@@ -120,7 +124,7 @@ class Recommender:
         if mode == "popular":
             return UserRecommendations(int(user_id), mode, self._popular_results(mask, n), note)
         weights = self.cfg.hybrid_weights if mode == "hybrid" else {mode: 1.0}
-        sources = src.user_sources(self.m, row, weights, self.cfg.similar_users)
+        sources = src.user_sources(self.m, row, weights, self.cfg.similar_users, self._neighbours)
         results = self._blend_results(sources, weights, mask, n)
         if not results:
             note = note or "no personalised candidates pass these filters: showing popular anime instead"
@@ -167,7 +171,7 @@ class Recommender:
     def similar_users(self, user_id: int, k: int | None = None) -> list[tuple[int, float]]:
         """The k users with the closest embeddings, as (user_id, cosine)."""
         k = check_n(k or self.cfg.similar_users, self.cfg.max_n)
-        rows, sims = similar_users(self.m.user_embeddings, self._user_row(user_id), k)
+        rows, sims = self._neighbours(self._user_row(user_id), k)
         return [(int(self.m.user_ids[r]), float(s)) for r, s in zip(rows, sims)]
 
     def user_profile(self, user_id: int, loved_limit: int = 20) -> UserProfile:

@@ -7,9 +7,8 @@ import numpy as np
 
 from anime_recommender.recommend.content import embedding_similarity
 from anime_recommender.recommend.model import ModelArrays
-from anime_recommender.recommend.users import similar_users
 
-MAX_FAVOURITES = 20  # the top-rated favourites that explain and drive content scores
+MAX_FAVOURITES = 50  # the top-rated favourites that drive content scores and explanations
 
 
 @dataclass
@@ -27,16 +26,16 @@ def model_scores(m: ModelArrays, user_vector: np.ndarray) -> np.ndarray:
     return m.anime_factors @ user_vector + m.anime_bias
 
 
-def user_sources(m: ModelArrays, row: int, weights: dict[str, float], k: int) -> Sources:
-    """Scores of each weighted source for a known user row."""
+def user_sources(m: ModelArrays, row: int, weights: dict[str, float], k: int, neighbours) -> Sources:
+    """Scores of each weighted source for a known user row; `neighbours(row, k)` finds similar users."""
     out = Sources()
     if weights.get("model", 0) > 0:
         out.scores["model"] = model_scores(m, m.user_factors[row])
     if weights.get("users", 0) > 0:
-        neighbours, sims = similar_users(m.user_embeddings, row, k)
-        votes, counts = m.history.neighbour_scores(neighbours, sims, len(m.anime_ids))
+        rows, sims = neighbours(row, k)
+        votes, counts = m.history.neighbour_scores(rows, sims, len(m.anime_ids))
         out.scores["users"] = np.where(counts > 0, votes, -np.inf).astype(np.float32)
-        out.neighbour_counts, out.k = counts, len(neighbours)
+        out.neighbour_counts, out.k = counts, len(rows)
     if weights.get("content", 0) > 0:
         loved, _ = m.history.loved(row)
         add_content(out, m, loved[:MAX_FAVOURITES])

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from anime_recommender.recommend.filters import top_k
-
 log = logging.getLogger(__name__)
 
 TOP_SHARE = 0.25  # "loved" = a user's top quarter of ratings, as the reference did
@@ -65,15 +63,6 @@ class History:
         items = sub.indices[loved]
         return (np.bincount(items, weights=votes, minlength=n_anime).astype(np.float32),
                 np.bincount(items, minlength=n_anime))
-
-
-def similar_users(embeddings: np.ndarray, user: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k users closest to `user` by cosine of their embeddings (the user excluded)."""
-    sims = embeddings @ embeddings[user]
-    mask = np.ones(len(sims), dtype=bool)
-    mask[user] = False
-    rows = top_k(sims, mask, k)
-    return rows, sims[rows]
 
 
 def genre_profile(genre_matrix: np.ndarray, loved_cat_rows: np.ndarray, names: list[str]) -> list[tuple[str, int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app
+from threadpoolctl import threadpool_limits
 
 from anime_recommender.artifacts import ArtifactError
 from anime_recommender.recommend.engine import Recommender
@@ -20,6 +21,9 @@ class ModelUnavailable(RuntimeError):
 
 def init_app(app: Flask) -> None:
     """Load the run under the configured artifacts dir; on failure keep the reason and start anyway."""
+    # one BLAS thread per request: gunicorn's workers and threads are the parallelism, and a
+    # multi-threaded BLAS on a shared 2-core box only adds contention to every small matvec
+    threadpool_limits(1)
     injected = app.config.get("RECOMMENDER")
     if injected is not None:
         app.extensions[KEY] = (injected, None)
