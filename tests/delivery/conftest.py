@@ -231,7 +231,13 @@ def trained_artifacts(tmp_path_factory) -> Path:
 
     The quality gate is widened for this run (gate_margin 1.0): these tests check that the
     image's command serves a real model, not the model's quality (tests/model does that).
+    DELIVERY_ARTIFACTS_DIR=<an artifacts dir with a current run> serves that model instead (for
+    example to measure the memory of the full-data model).
     """
+    if os.environ.get("DELIVERY_ARTIFACTS_DIR"):
+        given = Path(os.environ["DELIVERY_ARTIFACTS_DIR"]).resolve()
+        assert (given / "current" / "manifest.json").is_file(), f"DELIVERY_ARTIFACTS_DIR={given} has no current run"
+        return given
     pipeline = PROJECT_ROOT / "pipeline" / "training_pipeline.py"
     if not pipeline.is_file():
         _fail_or_skip(f"{pipeline.relative_to(PROJECT_ROOT)} does not exist yet: no model to serve")
