@@ -4,19 +4,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+# Debian packages: chromium + driver (browser tests), a Java runtime (npm-groovy-lint runs CodeNarc on it).
+packages=()
+command -v chromium >/dev/null && command -v chromedriver >/dev/null || packages+=(chromium chromium-driver)
+command -v java >/dev/null || packages+=(default-jre-headless)
+if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
   elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
   else
-    echo "warning: chromium/chromium-driver missing and no root: browser tests will be skipped (install: apt-get install chromium chromium-driver)"
+    echo "warning: ${packages[*]} missing and no root: the tests that need them are skipped (CI=true fails them); install: apt-get install ${packages[*]}"
   fi
 fi
 
-if [ ! -x .venv-tools/bin/checkov ]; then
-  python3.11 -m venv .venv-tools
-  .venv-tools/bin/pip install -q --disable-pip-version-check checkov==3.3.30
+CHECKOV_VERSION=3.3.30
+if [ "$(.venv-tools/bin/checkov --version 2>/dev/null)" != "$CHECKOV_VERSION" ]; then
+  "${PYTHON:-python3.11}" -m venv .venv-tools
+  .venv-tools/bin/pip install -q --disable-pip-version-check "checkov==$CHECKOV_VERSION"
 fi
 
 if command -v npm >/dev/null && [ ! -x .venv-tools/node_modules/.bin/npm-groovy-lint ]; then
