@@ -59,8 +59,10 @@ COPY config/ config/
 COPY templates/ templates/
 COPY static/ static/
 
-# Code stays root-owned (read-only for the app user); only the mount points belong to it.
-RUN mkdir -p /app/artifacts /app/data \
+# Code stays root-owned (read-only for the app user); only the mount points belong to it. Byte-code
+# is compiled now because the running container cannot write it (read-only root filesystem).
+RUN python -m compileall -q application.py gunicorn.conf.py pipeline src \
+ && mkdir -p /app/artifacts /app/data \
  && chown 10001:10001 /app/artifacts /app/data
 
 # The trained model: mount a published artifacts dir here (read-only is enough for serving).
