@@ -8,7 +8,8 @@ fitted on the train rows only; candidates exclude everything in train (and valid
 weights are chosen on validation and reported on test. The factor model is implicit ALS as a stand-in
 for the NCF (same contract: score = u·a + bias, embeddings = L2-normalised factors); with
 `--factors-from RUN_DIR` the factors of a pipeline run trained on the same split are used instead.
-The run written under bench/out/hybrid-run doubles as a realistic demo model for screenshots.
+    python bench/hybrid_weights.py --data-dir DIR --factors-from artifacts/current   # the NCF run
+The run written under bench/out/hybrid-run-* doubles as a realistic demo model for screenshots.
 """
 from __future__ import annotations
 
@@ -43,7 +44,9 @@ BLENDS = [
     {"model": 0.5, "users": 0.25, "content": 0.25}, {"model": 0.4, "users": 0.4, "content": 0.2},
     {"model": 0.34, "users": 0.33, "content": 0.33}, {"model": 0.25, "users": 0.25, "content": 0.5},
     {"model": 0.25, "users": 0.5, "content": 0.25}, {"model": 0.2, "users": 0.4, "content": 0.4},
-    {"model": 0.0, "users": 0.5, "content": 0.5},
+    {"model": 0.0, "users": 0.5, "content": 0.5}, {"model": 0.8, "users": 0.0, "content": 0.2},
+    {"model": 0.6, "users": 0.0, "content": 0.4}, {"model": 0.6, "users": 0.1, "content": 0.3},
+    {"model": 0.7, "users": 0.1, "content": 0.2},
 ]
 
 
@@ -69,12 +72,28 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def write_run(data, train: sparse.csr_matrix, users: np.ndarray, items: np.ndarray, out: Path) -> Path:
-    """Publish the train-only model as a run (RunWriter) so the engine loads it like any other."""
+def als_model(train: sparse.csr_matrix, factors: int, seed: int) -> dict[str, np.ndarray]:
+    """ALS factors in the run's contract: zero bias, embeddings = L2-normalised factors."""
+    users, items = _als(train, factors, seed)
+    return {"user_factors": users, "anime_factors": items, "anime_bias": np.zeros(len(items), np.float32),
+            "user_embeddings": _normalise(users), "anime_embeddings": _normalise(items)}
+
+
+def run_model(run_dir: Path, data) -> dict[str, np.ndarray]:
+    """Factors, bias and embeddings of a pipeline run trained on the same split (ids must match)."""
+    run = load_run(run_dir)
+    if not (np.array_equal(run.array("user_ids"), data.user_ids)
+            and np.array_equal(run.array("anime_ids"), data.anime_ids)):
+        raise SystemExit(f"{run_dir} was not trained on this split (user/anime ids differ)")
+    names = ("user_factors", "anime_factors", "anime_bias", "user_embeddings", "anime_embeddings")
+    return {name: run.array(name) for name in names}
+
+
+def write_run(data, train: sparse.csr_matrix, model: dict[str, np.ndarray], out: Path) -> Path:
+    """Publish the model with a train-only seen CSR as a run, so the engine loads it like any other."""
     with RunWriter(out) as writer:
-        arrays = {"user_factors": users, "anime_factors": items, "anime_bias": np.zeros(len(items), np.float32),
-                  "user_embeddings": _normalise(users), "anime_embeddings": _normalise(items),
-                  "user_ids": data.user_ids, "anime_ids": data.anime_ids,
+        items = model["anime_factors"]
+        arrays = {**model, "user_ids": data.user_ids, "anime_ids": data.anime_ids,
                   "seen_indptr": train.indptr.astype(np.int64), "seen_indices": train.indices.astype(np.int32),
                   "seen_ratings": train.data.astype(np.int8),
                   "anime_popularity": np.bincount(train.indices, minlength=len(items)).astype(np.float32)}
@@ -122,12 +141,12 @@ def main() -> None:
     train, valid, test = (_csr(f, n_u, n_a) for f in (data.train, data.valid, data.test))
     start = time.perf_counter()
     if args.factors_from:
-        run = load_run(args.factors_from)
-        users, items = run.array("user_factors"), run.array("anime_factors")
+        model = run_model(args.factors_from, data)
     else:
-        users, items = _als(train, args.factors, cfg.processing.seed)
-    log.info("factors %s in %.1fs", users.shape, time.perf_counter() - start)
-    run_dir = write_run(data, train, users, items, OUT / "hybrid-run")
+        model = als_model(train, args.factors, cfg.processing.seed)
+    log.info("factors %s in %.1fs", model["user_factors"].shape, time.perf_counter() - start)
+    name = "hybrid-run-" + ("pipeline" if args.factors_from else "als")
+    run_dir = write_run(data, train, model, OUT / name)
     rec = Recommender.load(run_dir, cfg.serving)
     rng = np.random.default_rng(0)
     table = []
@@ -147,7 +166,7 @@ def main() -> None:
         table.append({"split": split, "weights": "popular", "ndcg@10": ndcg, "recall@10": recall,
                       "users": len(rows)})
     print_table(table)
-    (OUT / "hybrid_weights.json").write_text(json.dumps(table, indent=2))
+    (OUT / f"{name}.json").write_text(json.dumps(table, indent=2))
 
 
 def print_table(table: list[dict]) -> None:

@@ -155,18 +155,23 @@ class Recommender:
         return ex.Recommendation(info, score, source, reason, components)
 
     def _reason(self, row: int, source: str, sources: src.Sources, genres: list[str] | None) -> str:
-        if source == ex.CONTENT and sources.because is not None:
-            if sources.because[row] < 0:
-                return "similar synopsis and genres to the anime you picked"
-            fav = self.catalog.cat_row[sources.because[row]]
-            return ex.because_liked(ex.anime_info(self.catalog, fav).title)
+        """The one-line why of a result, from the source that contributed most."""
+        favourite = self._favourite(row, sources)
+        if source == ex.CONTENT:
+            return ex.because_liked(favourite) if favourite else ex.TEXT_REASON
         if source == ex.USERS and sources.neighbour_counts is not None:
             return ex.users_like_you(int(sources.neighbour_counts[row]), sources.k)
         if source == ex.GENRES and genres:
             return ex.genre_reason(genres)
         if source == ex.POPULAR:
             return ex.popular_reason(ex.anime_info(self.catalog, self.catalog.cat_row[row]).mal_score)
-        return ex.model_reason()
+        return ex.model_reason(favourite)
+
+    def _favourite(self, row: int, sources: src.Sources | None) -> str | None:
+        """Title of the liked anime closest to a result, when content similarity was computed."""
+        if sources is None or sources.because is None or sources.because[row] < 0:
+            return None
+        return ex.anime_info(self.catalog, self.catalog.cat_row[sources.because[row]]).title
 
     def similar_users(self, user_id: int, k: int | None = None) -> list[tuple[int, float]]:
         """The k users with the closest embeddings, as (user_id, cosine)."""

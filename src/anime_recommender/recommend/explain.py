@@ -84,7 +84,12 @@ def users_like_you(count: int, k: int) -> str:
     return f"popular with users like you ({count} of your {k} most similar users loved it)"
 
 
-def model_reason() -> str:
+TEXT_REASON = "similar synopsis and genres to the anime you picked"
+
+
+def model_reason(favourite: str | None = None) -> str:
+    if favourite:
+        return f"the model predicts it fits your taste (viewers who liked {favourite} liked it too)"
     return "the model predicts it fits your taste"
 
 
