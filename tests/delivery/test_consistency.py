@@ -1,8 +1,11 @@
 """Dockerfile, gunicorn.conf.py, deployment.yaml and the app agree: ports, probe paths, env vars, user ids."""
 from __future__ import annotations
 
+import os
 import re
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -238,3 +241,15 @@ def test_dockerignore_keeps_the_context_small_and_complete(dockerfile):
                 name = source.rstrip("/")
                 assert (PROJECT_ROOT / name).exists(), f"COPY {source}: not in repo"
                 assert name.split("/")[0] not in ignored, f"COPY {source} but .dockerignore excludes it"
+
+
+def test_serving_process_does_not_import_tensorflow(tmp_path):
+    """preload_app forks after the app is imported: TensorFlow's thread pools do not survive a fork,
+    and its ~0.5 GB would sit in every pod. The web app must serve from the numpy arrays only."""
+    code = ("import sys, application; "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'comet_ml') if m in sys.modules))")
+    env = {**os.environ, "ARTIFACTS_DIR": str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]", f"the web app imports {done.stdout.strip()}"
