@@ -5,7 +5,8 @@ Deployment; everything a deployment may want to change is an environment variabl
 
     BIND                 full bind address; default 0.0.0.0:$PORT (`make run` sets 127.0.0.1:5000)
     PORT                 port when BIND is not set; default 5000 (the Dockerfile's EXPOSE)
-    WEB_CONCURRENCY      worker processes; default: the CPUs this process may use (cgroup quota aware)
+    WEB_CONCURRENCY      worker processes; default: the CPUs this process may use (cgroup quota aware),
+                         at most 8
     GUNICORN_THREADS     threads per worker; default 4
     GUNICORN_TIMEOUT     seconds a worker may spend on one request before it is killed; default 60
     GUNICORN_GRACEFUL_TIMEOUT  seconds to finish in-flight requests after SIGTERM; default 25
@@ -60,10 +61,14 @@ bind = [os.environ.get("BIND") or f"0.0.0.0:{PORT}"]
 
 # --- processes ---------------------------------------------------------------------------------
 # One worker per usable CPU, not the usual 2*CPU+1: each worker holds the model's arrays and the
-# catalog (copy-on-write shared after preload, but pages that Python touches get copied), and a
-# recommendation is CPU-bound numpy work, so more processes than CPUs only adds memory and
-# contention. The threads cover I/O waits (slow clients, keep-alive) within a worker.
-workers = _env_int("WEB_CONCURRENCY", available_cpus())
+# catalog (copy-on-write shared after preload, but pages that Python touches get copied; measured
+# about 50 MiB per worker on the sample model, 260 MiB on a full-size one), and a recommendation is
+# CPU-bound numpy work, so more processes than CPUs only adds memory and contention. The threads
+# cover I/O waits (slow clients, keep-alive) within a worker. Capped at 8 by default so that
+# `make run` on a big workstation does not start dozens of model-holding processes; past that,
+# scale out with pods (or set WEB_CONCURRENCY).
+MAX_DEFAULT_WORKERS = 8
+workers = _env_int("WEB_CONCURRENCY", min(available_cpus(), MAX_DEFAULT_WORKERS))
 worker_class = "gthread"
 threads = _env_int("GUNICORN_THREADS", 4)
 
