@@ -82,7 +82,8 @@ def measure(method: str, folder: Path, chunk_rows: int, cap_gb: float | None) ->
         out, err = out.read(), err.read()
     returncode = os.waitstatus_to_exitcode(status)
     peak = usage.ru_maxrss  # KiB on Linux
-    result = {"method": method, "wall": wall, "peak_gib": peak / 2**20, "ok": returncode == 0}
+    result = {"method": method, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_gib": peak / 2**20,
+              "ok": returncode == 0}
     if returncode == 0:
         result.update(json.loads(out.decode().strip().splitlines()[-1]))
     else:
@@ -93,18 +94,18 @@ def measure(method: str, folder: Path, chunk_rows: int, cap_gb: float | None) ->
 def table(results: list[dict], file_bytes: int) -> str:
     """Markdown table with ratios against the plain pandas read."""
     base = next((r for r in results if r["method"] == "pandas" and r["ok"]), None)
-    lines = ["| reader | rows | wall (s) | MB/s | peak RSS (GiB) | time vs pandas | memory vs pandas |",
-             "|---|---|---|---|---|---|---|"]
+    header = "| reader | rows | wall (s) | CPU user+sys (s) | MB/s | peak RSS (GiB) | time vs pandas | memory vs pandas |"
+    lines = [header, "|---|---|---|---|---|---|---|---|"]
     names = {"ours": "`load_interactions` (pyarrow streaming, validated, int32/int8)",
              "pandas": "plain `pandas.read_csv` (int64)"}
     for r in results:
         if not r["ok"]:
-            lines.append(f"| {names[r['method']]} | failed: {r['error']} | {r['wall']:.1f} | | "
+            lines.append(f"| {names[r['method']]} | failed: {r['error']} | {r['wall']:.1f} | {r['cpu']:.1f} | | "
                          f"{r['peak_gib']:.2f} | | |")
             continue
         ratio_t = f"{r['wall'] / base['wall']:.2f}x" if base else "n/a"
         ratio_m = f"{r['peak_gib'] / base['peak_gib']:.2f}x" if base else "n/a"
-        lines.append(f"| {names[r['method']]} | {r['rows']:,} | {r['wall']:.1f} | "
+        lines.append(f"| {names[r['method']]} | {r['rows']:,} | {r['wall']:.1f} | {r['cpu']:.1f} | "
                      f"{file_bytes / 1e6 / r['wall']:.0f} | {r['peak_gib']:.2f} | {ratio_t} | {ratio_m} |")
     return "\n".join(lines)
 
