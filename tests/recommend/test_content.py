@@ -31,3 +31,16 @@ def test_similar_hides_adult(rec):
 def test_anime_details(rec):
     info = rec.anime(106)
     assert info.title == "Attack on Titan" and info.japanese_name == "進撃の巨人" and info.in_model
+
+
+def test_content_score_is_the_max_cosine_to_any_favourite():
+    import numpy as np
+
+    from anime_recommender.recommend.content import embedding_similarity
+
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(50, 8)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    favourites = np.array([3, 7, 11])
+    expected = np.max(emb @ emb[favourites].T, axis=1)
+    assert np.allclose(embedding_similarity(emb, np.ascontiguousarray(emb.T), favourites), expected, atol=1e-6)

@@ -39,11 +39,7 @@ class Catalog:
     model_row: np.ndarray       # int64 (n_cat,): model anime row, -1 if the model never saw it
     cat_row: np.ndarray         # int64 (n_anime,): catalog row of each model anime row
     row_of: dict[int, int]      # MAL id -> catalog row
-
-    @property
-    def types(self) -> list[str]:
-        """Distinct anime types present, for filter forms."""
-        return sorted({t for t in self.type if t})
+    types: list[str]            # distinct anime types present, for filter forms
 
     def row(self, anime_id: int) -> int | None:
         """Catalog row of a MAL id, None when absent."""
@@ -106,4 +102,5 @@ def build_catalog(frame: pd.DataFrame, model_ids: np.ndarray) -> Catalog:
         members=np.nan_to_num(members).astype(np.int64), episodes=_numeric(frame, "episodes"),
         studios=_text(frame, "studios"), mal_rating=_text(frame, "mal_rating"), is_adult=adult,
         synopsis=_text(frame, "synopsis"), model_row=model_row, cat_row=cat_row, row_of=row_of,
+        types=sorted({t for t in _text(frame, "type") if t}),
     )

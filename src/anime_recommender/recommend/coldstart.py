@@ -41,7 +41,6 @@ def _sources(rec, liked_model: np.ndarray, disliked_model: np.ndarray, liked_cat
         weights.update({k: rec.cfg.hybrid_weights.get(k, 0.0) for k in ("model", "content")})
     elif len(liked_cat):  # liked anime the model never saw: their synopsis and genres
         out.scores["content"] = rec.text.similarity(liked_cat)[rec.catalog.cat_row]
-        out.because = np.full(len(rec.m.anime_ids), -1)
         weights["content"] = 1.0
     if cols:
         out.scores["genres"] = src.genre_match(rec.catalog.genre_matrix[rec.catalog.cat_row], cols)

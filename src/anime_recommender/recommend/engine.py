@@ -143,6 +143,7 @@ class Recommender:
         if not parts:
             return []
         rows = top_k(total, mask & (total > 0), n)
+        src.explain_favourites(sources, self.m, rows)
         return [self._rec(r, float(total[r]), main_source(parts, r), "", sources, parts, genres) for r in rows]
 
     def _rec(self, row: int, score: float, source: str, reason: str, sources: src.Sources | None = None,
@@ -169,7 +170,7 @@ class Recommender:
 
     def _favourite(self, row: int, sources: src.Sources | None) -> str | None:
         """Title of the liked anime closest to a result, when content similarity was computed."""
-        if sources is None or sources.because is None or sources.because[row] < 0:
+        if sources is None or row not in sources.because:
             return None
         return ex.anime_info(self.catalog, self.catalog.cat_row[sources.because[row]]).title
 

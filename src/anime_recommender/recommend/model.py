@@ -29,6 +29,7 @@ class ModelArrays:
     history: History
     user_order: np.ndarray      # argsort of user_ids, for searchsorted look-ups
     sorted_user_ids: np.ndarray
+    anime_embeddings_t: np.ndarray = None  # (d, n_anime) contiguous copy for max-over-favourites
 
     def user_row(self, user_id: int) -> int | None:
         """Model row of a MAL user id, None when unknown."""
@@ -72,4 +73,5 @@ def load_arrays(run: RunArtifacts) -> ModelArrays:
         popularity=a["anime_popularity"].astype(np.float32, copy=False),
         history=History(seen, loved_thresholds(seen)), user_order=order,
         sorted_user_ids=a["user_ids"][order].astype(np.int64),
+        anime_embeddings_t=np.ascontiguousarray(a["anime_embeddings"].astype(np.float32).T),
     )

@@ -25,7 +25,7 @@ def _assign(embeddings: np.ndarray, centroids: np.ndarray, block: int = 50_000) 
     return out
 
 
-def spherical_kmeans(embeddings: np.ndarray, k: int, iterations: int = 8, sample: int = 100_000,
+def spherical_kmeans(embeddings: np.ndarray, k: int, iterations: int = 6, sample: int = 60_000,
                      seed: int = 0) -> np.ndarray:
     """Unit-norm centroids fitted on a seeded sample of rows."""
     rng = np.random.default_rng(seed)
@@ -56,18 +56,25 @@ class UserIndex:
         labels = _assign(embeddings, self.centroids)
         self.order = np.argsort(labels, kind="stable").astype(np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=k))])
+        # a copy in cluster order: a probe reads contiguous slices instead of gathering scattered rows
+        self.clustered = np.ascontiguousarray(embeddings[self.order])
         log.info("user index: %d clusters over %d users in %.1fs", k, len(embeddings),
                  time.perf_counter() - started)
 
-    def _candidates(self, query: np.ndarray) -> np.ndarray:
-        """Rows of the users in the nprobe clusters closest to the query."""
+    def _probe(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """User rows and similarities in the nprobe clusters closest to the query."""
         probe = np.argpartition(-(self.centroids @ query), self.nprobe - 1)[: self.nprobe]
-        return np.concatenate([self.order[self.offsets[c]:self.offsets[c + 1]] for c in probe])
+        spans = [(self.offsets[c], self.offsets[c + 1]) for c in probe]
+        rows = np.concatenate([self.order[a:b] for a, b in spans])
+        sims = np.concatenate([self.clustered[a:b] @ query for a, b in spans])
+        return rows, sims
 
     def search(self, user: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k rows closest to `user` (itself excluded) and their cosine similarities."""
         query = self.embeddings[user]
-        rows = np.arange(len(self.embeddings)) if self.centroids is None else self._candidates(query)
-        sims = self.embeddings[rows] @ query if self.centroids is not None else self.embeddings @ query
+        if self.centroids is None:
+            rows, sims = np.arange(len(self.embeddings)), self.embeddings @ query
+        else:
+            rows, sims = self._probe(query)
         best = top_k(sims, rows != user, k)
         return rows[best], sims[best]

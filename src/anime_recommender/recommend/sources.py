@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from anime_recommender.recommend.content import embedding_similarity
+from anime_recommender.recommend.content import closest_favourite, embedding_similarity
 from anime_recommender.recommend.model import ModelArrays
 
 MAX_FAVOURITES = 50  # the top-rated favourites that drive content scores and explanations
@@ -16,7 +16,8 @@ class Sources:
     """Raw scores per source plus what explanations need (who liked it, because of which favourite)."""
 
     scores: dict[str, np.ndarray] = field(default_factory=dict)
-    because: np.ndarray | None = None       # content: favourite model row behind each anime
+    favourites: np.ndarray | None = None    # content: the favourites' model rows
+    because: dict[int, int] = field(default_factory=dict)  # shown result row -> closest favourite row
     neighbour_counts: np.ndarray | None = None
     k: int = 0
 
@@ -46,8 +47,14 @@ def add_content(out: Sources, m: ModelArrays, favourites: np.ndarray) -> None:
     """Max embedding similarity to any favourite (model rows); nothing when there are none."""
     if len(favourites) == 0:
         return
-    sims, because = embedding_similarity(m.anime_embeddings, favourites)
-    out.scores["content"], out.because = sims, because
+    out.scores["content"] = embedding_similarity(m.anime_embeddings, m.anime_embeddings_t, favourites)
+    out.favourites = favourites
+
+
+def explain_favourites(out: Sources, m: ModelArrays, rows: np.ndarray) -> None:
+    """Find, for the shown results only, which favourite each is closest to."""
+    if out.favourites is not None and len(rows):
+        out.because = dict(zip(rows.tolist(), closest_favourite(m.anime_embeddings, rows, out.favourites).tolist()))
 
 
 def genre_match(genre_matrix: np.ndarray, cols: list[int]) -> np.ndarray:
