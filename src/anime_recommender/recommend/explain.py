@@ -89,7 +89,7 @@ TEXT_REASON = "similar synopsis and genres to the anime you picked"
 
 def model_reason(favourite: str | None = None) -> str:
     if favourite:
-        return f"the model predicts it fits your taste (viewers who liked {favourite} liked it too)"
+        return f"the model predicts it fits your taste; close to {favourite}, which you rated highly"
     return "the model predicts it fits your taste"
 
 
