@@ -55,6 +55,7 @@ class ProcessingConfig:
 class ModelConfig:
     preset: Literal["ranking", "reference"] = "ranking"
     embedding_dim: int = 64
+    user_history: bool = True
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,8 @@ def train_model(cfg: Config, data, checkpoint_dir: Path | None, callbacks: list,
         data.train["user_idx"].to_numpy(np.int32), data.train["anime_idx"].to_numpy(np.int32),
         data.train["rating"].to_numpy(np.int8), data.n_users, data.n_anime, m["train"], m["valid"])
     return model_train.train(inputs, cfg.model.preset, cfg.model.embedding_dim, cfg.training,
-                             cfg.evaluation.k, checkpoint_dir, callbacks, verbose)
+                             cfg.evaluation.k, checkpoint_dir, callbacks, verbose,
+                             cfg.model.user_history)
 
 
 def _seed_everything(seed: int) -> None:

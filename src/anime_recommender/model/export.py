@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
+import scipy.sparse as sp
 
-from anime_recommender.model.ncf import ANIME_BIAS, ANIME_EMBEDDING, USER_EMBEDDING
+from anime_recommender.model.ncf import ANIME_BIAS, ANIME_EMBEDDING, USER_EMBEDDING, USER_HISTORY
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +47,25 @@ def _table(model: keras.Model, name: str) -> np.ndarray:
 def extract_factors(model: keras.Model) -> Factors:
     """Factors of either preset, chosen by the model's layers."""
     users, anime = _table(model, USER_EMBEDDING), _table(model, ANIME_EMBEDDING)
-    if any(layer.name == ANIME_BIAS for layer in model.layers):
+    names = {layer.name for layer in model.layers}
+    if USER_HISTORY in names:
+        users = users + _history_vectors(model.get_layer(USER_HISTORY))
+    if ANIME_BIAS in names:
         return Factors(users, anime, _table(model, ANIME_BIAS)[:, 0].copy())
     # reference: sigmoid(BN(w·cos + c)) is monotone in cos with the sign of w·γ/√(var+ε)
     return Factors(l2_normalise(users), l2_normalise(anime) * _reference_sign(model),
                    np.zeros(anime.shape[0], np.float32))
+
+
+def _history_vectors(layer) -> np.ndarray:
+    """|N(u)|^-1/2 Σ y_j for every user, in numpy (what HistoryPooling computes per batch)."""
+    indptr = np.asarray(layer.row_splits.numpy(), np.int64)
+    items = np.asarray(layer.items.numpy())[: indptr[-1]]
+    context = np.asarray(layer.context.numpy(), np.float32)
+    counts = np.diff(indptr)
+    matrix = sp.csr_matrix((np.repeat(1.0 / np.sqrt(np.maximum(counts, 1)), counts).astype(np.float32),
+                            items, indptr), shape=(len(counts), context.shape[0]))
+    return np.asarray(matrix @ context, np.float32)
 
 
 def _reference_sign(model: keras.Model) -> np.float32:

@@ -152,9 +152,12 @@ def effective_config(cfg: TrainingConfig, preset: str) -> TrainingConfig:
     return replace(cfg, **REFERENCE_TRAINING)
 
 
-def compile_trainer(data: TrainInput, preset: str, dim: int, cfg: TrainingConfig):
+def compile_trainer(data: TrainInput, preset: str, dim: int, cfg: TrainingConfig, user_history: bool = False):
     """(scoring model, model to fit) for a preset, compiled with Adam and the preset's loss."""
-    scoring = build_ncf(data.n_users, data.n_anime, preset, dim, cfg.l2)
+    history = None
+    if user_history and preset == "ranking":
+        history = (data.train_matrix.indptr.astype(np.int64), data.train_matrix.indices.astype(np.int32))
+    scoring = build_ncf(data.n_users, data.n_anime, preset, dim, cfg.l2, history)
     if preset == "reference":
         scoring.compile(optimizer=keras.optimizers.Adam(REFERENCE_START_LR), loss="binary_crossentropy",
                         metrics=["mae", "mse"])
@@ -167,10 +170,10 @@ def compile_trainer(data: TrainInput, preset: str, dim: int, cfg: TrainingConfig
 
 def train(data: TrainInput, preset: str, dim: int, cfg: TrainingConfig, k: int = 10,
           checkpoint_dir: Path | None = None, extra_callbacks: list | None = None,
-          verbose: int = 1) -> TrainOutcome:
+          verbose: int = 1, user_history: bool = False) -> TrainOutcome:
     """Fit the model; resume from `checkpoint_dir` when it holds an unfinished run of the same setup."""
     cfg = effective_config(cfg, preset)
-    scoring, trainer = compile_trainer(data, preset, dim, cfg)
+    scoring, trainer = compile_trainer(data, preset, dim, cfg, user_history)
     state = cb.load_state(checkpoint_dir, trainer) if checkpoint_dir else None
     first = state.next_epoch if state else 0
     if first >= cfg.epochs:

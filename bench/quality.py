@@ -1,0 +1,91 @@
+"""Quality table: NCF (ranking, reference), popularity, implicit ALS and EASE on the same split, with fit times.
+
+    python bench/quality.py [--real-dir ../shared/data/anime-2020] [--sample-dir bench/out/sample]
+
+Datasets: the real anime slice (rating_complete_prefix.csv, linked under its Kaggle name in a temporary
+folder) and the default generated sample (config `sample` size). Prints markdown for docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from anime_recommender.config import PROJECT_ROOT, load_config  # noqa: E402
+from anime_recommender.data import prepare, process  # noqa: E402
+from anime_recommender.data.sample import generate_sample  # noqa: E402
+from anime_recommender.evaluation import compare, ranking  # noqa: E402
+from anime_recommender.model.export import extract_factors  # noqa: E402
+from anime_recommender.training import _seed_everything, train_model  # noqa: E402
+
+COLUMNS = ("ndcg@10", "recall@10", "precision@10", "hit@10", "coverage", "train_seconds")
+REAL_FILES = {"anime.csv": "anime.csv", "anime_with_synopsis.csv": "anime_with_synopsis.csv",
+              "rating_complete.csv": "rating_complete_prefix.csv", "watching_status.csv": "watching_status.csv"}
+
+
+def link_real_slice(real_dir: Path, into: Path) -> Path:
+    """The real slice under the Kaggle file names (symlinks; nothing is copied)."""
+    for name, source in REAL_FILES.items():
+        (into / name).symlink_to(real_dir / source)
+    return into
+
+
+def evaluate_all(cfg) -> dict[str, dict[str, float]]:
+    """Every model of the table on one processed dataset."""
+    catalog, interactions, seen, report = prepare.load_dataset(cfg)
+    data = process.process(interactions, catalog, cfg.processing, report, seen)
+    m = compare.matrices(data)
+    table = {}
+    for preset in ("ranking", "reference"):
+        _seed_everything(cfg.training.seed)
+        outcome = train_model(cfg.replace("model", preset=preset), data, None, [], verbose=0)
+        f = extract_factors(outcome.model)
+        scorer = ranking.factor_scorer(f.user_factors, f.anime_factors, f.anime_bias)
+        table[f"NCF {preset}"] = {**ranking.evaluate(scorer, m["known"], m["test"], cfg.evaluation.k),
+                                  "train_seconds": outcome.seconds, "epochs": outcome.epochs_run}
+    for fitted in compare.fit_baselines(cfg, m):
+        table[fitted.name] = {**ranking.evaluate(fitted.scorer, m["known"], m["test"], cfg.evaluation.k),
+                              "train_seconds": fitted.train_seconds}
+    return table, data
+
+
+def markdown(title: str, table: dict, data) -> str:
+    lines = [f"### {title}", "",
+             f"{data.n_users} users, {data.n_anime} anime, train/valid/test rows "
+             f"{len(data.train)}/{len(data.valid)}/{len(data.test)}", "",
+             "| model | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    for name, row in table.items():
+        lines.append(f"| {name} | " + " | ".join(f"{row[c]:.4f}" if c != "train_seconds" else f"{row[c]:.1f}"
+                                                 for c in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--real-dir", type=Path, default=PROJECT_ROOT.parent / "shared" / "data" / "anime-2020")
+    parser.add_argument("--sample-dir", type=Path, default=PROJECT_ROOT / "bench" / "out" / "sample")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    cfg = load_config()
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        real = link_real_slice(args.real_dir, Path(tmp))
+        started = time.perf_counter()
+        table, data = evaluate_all(cfg.replace("paths", data_dir=real))
+        out.append(markdown("Real slice: rating_complete_prefix.csv (75/25 per-user split)", table, data))
+    if not (args.sample_dir / "anime.csv").exists():
+        generate_sample(args.sample_dir, users=cfg.sample.users, anime=cfg.sample.anime, seed=cfg.sample.seed)
+    table, data = evaluate_all(cfg.replace("paths", data_dir=args.sample_dir))
+    out.append(markdown(f"Generated sample ({cfg.sample.users} users x {cfg.sample.anime} anime, "
+                        f"seed {cfg.sample.seed})", table, data))
+    print("\n\n".join(out))
+    print(f"\n(total {time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

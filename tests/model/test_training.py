@@ -1,0 +1,200 @@
+"""End to end on generated data: a published run, its files, gate, atomicity, resume, determinism."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import yaml
+
+from anime_recommender import artifacts
+from anime_recommender.training import config_dict, run_training
+from tests.model.conftest import tiny_config
+
+pytestmark = pytest.mark.slow
+RUN_FILES = {
+    "model.keras", "user_factors.npy", "anime_factors.npy", "anime_bias.npy", "user_embeddings.npy",
+    "anime_embeddings.npy", "user_ids.npy", "anime_ids.npy", "seen_indptr.npy", "seen_indices.npy",
+    "seen_ratings.npy", "anime_popularity.npy", "catalog.parquet", "metrics.json", "history.json",
+    "data_report.json", "training_curves.png",
+}
+
+
+def previous_run(artifacts_dir: Path) -> str:
+    """A cheap published run to be `current` before the run under test."""
+    with artifacts.RunWriter(artifacts_dir) as writer:
+        writer.save_json("metrics", {"note": "previous"})
+        writer.publish({"note": "previous"})
+    return writer.run_id
+
+
+def current_id(artifacts_dir: Path) -> str:
+    return artifacts.load_run(artifacts_dir).run_id
+
+
+def test_run_is_published_as_current_with_every_file(trained):
+    cfg, result = trained
+    run = artifacts.load_run(cfg.paths.artifacts_dir)
+    assert run.run_id == result.run_id and result.made_current
+    assert set(run.manifest["files"]) == RUN_FILES
+    assert {"code_version", "config", "data_fingerprint", "row_counts", "created_at"} <= set(run.manifest)
+    n_users, n_anime = len(run.array("user_ids")), len(run.array("anime_ids"))
+    assert run.array("user_factors").shape[0] == n_users and run.array("anime_bias").shape == (n_anime,)
+    indptr = run.array("seen_indptr")
+    assert indptr.shape == (n_users + 1,) and indptr[-1] == len(run.array("seen_indices"))
+    assert run.array("seen_ratings").dtype == np.int8
+
+
+def test_model_beats_popularity_on_generated_data(trained):
+    _, result = trained
+    assert result.metrics["ncf"]["ndcg@10"] > result.metrics["popularity"]["ndcg@10"]
+    assert {"popularity", "als", "ease", "gate"} <= set(result.metrics)
+
+
+def test_exported_factors_rank_like_the_saved_model(trained):
+    cfg, _ = trained
+    run = artifacts.load_run(cfg.paths.artifacts_dir)
+    model = keras.models.load_model(run.file("model.keras"))
+    anime = np.arange(len(run.array("anime_ids")), dtype=np.int32)
+    scores = model.predict({"user": np.zeros_like(anime), "anime": anime}, verbose=0).ravel()
+    factors = run.array("user_factors")[0] @ run.array("anime_factors").T + run.array("anime_bias")
+    assert scores == pytest.approx(factors, abs=1e-4)
+
+
+def test_tampered_file_fails_verification(trained, tmp_path):
+    cfg, result = trained
+    copy = tmp_path / "run"
+    shutil.copytree(result.run_dir, copy)
+    artifacts.load_run(copy)  # intact copy verifies
+    factors = np.load(copy / "anime_factors.npy")
+    factors[0, 0] += 1.0
+    np.save(copy / "anime_factors.npy", factors)
+    with pytest.raises(artifacts.ArtifactIntegrityError):
+        artifacts.load_run(copy)
+
+
+def test_comet_offline_archive_holds_params_metrics_and_curves(trained):
+    cfg, result = trained
+    archives = list((Path(cfg.paths.artifacts_dir) / "comet-offline").glob("*.zip"))
+    assert len(archives) == 1
+    with zipfile.ZipFile(archives[0]) as archive:
+        messages = [json.loads(line) for line in archive.read("messages.json").decode().splitlines()]
+    params = {m["payload"]["param"]["paramName"]: m["payload"]["param"]["paramValue"]
+              for m in messages if m["type"] == "parameter_msg"}
+    metrics = {m["payload"]["metric"]["metricName"]: m["payload"]["metric"]["metricValue"]
+               for m in messages if m["type"] == "metric_msg"}
+    uploads = [m["payload"] for m in messages if m["type"] == "file_upload"]
+    assert params["training.learning_rate"] == cfg.training.learning_rate
+    assert params["model.preset"] == "ranking"
+    assert "loss" in metrics and "val_ndcg@10" in metrics
+    assert metrics["ncf_ndcg@10"] == pytest.approx(result.metrics["ncf"]["ndcg@10"])
+    assert any(m["type"] == "graph" for m in messages)
+    assert any(u["upload_type"] == "visualization" for u in uploads)
+    assert any(m["type"] == "log_other" and m["payload"]["key"] == "data_fingerprint" for m in messages)
+
+
+def test_same_seed_gives_the_same_embeddings(trained, tiny_data_dir, tmp_path):
+    cfg, result = trained
+    again = run_training(tiny_config(tiny_data_dir, tmp_path), verbose=0)
+    first = np.load(result.run_dir / "user_factors.npy")
+    assert np.load(again.run_dir / "user_factors.npy") == pytest.approx(first, abs=1e-5)
+
+
+def test_failed_gate_exits_non_zero_and_keeps_current(tiny_data_dir, tmp_path):
+    from pipeline.training_pipeline import main
+
+    artifacts_dir = tmp_path / "artifacts"
+    before = previous_run(artifacts_dir)
+    cfg = tiny_config(tiny_data_dir, artifacts_dir, evaluation={**_tiny_eval(), "gate_margin": -1.0})
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(config_dict(cfg)), encoding="utf-8")
+    assert main(["--config", str(config_file), "--quiet"]) == 1
+    assert current_id(artifacts_dir) == before
+    assert len(artifacts.list_runs(artifacts_dir)) == 2  # the failed run is kept for inspection
+
+
+def test_bad_data_dir_is_one_line_error(tmp_path, capsys):
+    from pipeline.training_pipeline import main
+
+    (tmp_path / "empty").mkdir()
+    config_file = tmp_path / "config.yaml"
+    cfg = tiny_config(tmp_path / "empty", tmp_path / "artifacts", data={"generate_if_missing": False})
+    config_file.write_text(yaml.safe_dump(config_dict(cfg)), encoding="utf-8")
+    assert main(["--config", str(config_file), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err
+
+
+def _tiny_eval():
+    from tests.model.conftest import TINY
+
+    return TINY["evaluation"]
+
+
+def test_crash_before_publish_leaves_current_and_no_temporary_dir(tiny_data_dir, tmp_path):
+    artifacts_dir = tmp_path / "artifacts"
+    before = previous_run(artifacts_dir)
+
+    def boom(_writer):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_training(tiny_config(tiny_data_dir, artifacts_dir), verbose=0, before_publish=boom)
+    assert current_id(artifacts_dir) == before
+    assert not [p for p in (artifacts_dir / "runs").iterdir() if p.name.startswith(".tmp-")]
+
+
+KILL_SCRIPT = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+from tests.model.conftest import tiny_config
+from anime_recommender.training import run_training
+cfg = tiny_config({data!r}, {artifacts!r})
+run_training(cfg, verbose=0, before_publish=lambda w: os.kill(os.getpid(), signal.SIGKILL))
+"""
+
+
+def test_run_killed_mid_write_leaves_current_untouched(tiny_data_dir, tmp_path, project_root):
+    artifacts_dir = tmp_path / "artifacts"
+    before = previous_run(artifacts_dir)
+    script = KILL_SCRIPT.format(root=str(project_root), data=str(tiny_data_dir), artifacts=str(artifacts_dir))
+    proc = subprocess.run([sys.executable, "-c", script], cwd=project_root, capture_output=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    assert current_id(artifacts_dir) == before
+    leftovers = [p for p in (artifacts_dir / "runs").iterdir() if p.name.startswith(".tmp-")]
+    assert leftovers and (leftovers[0] / "model.keras").exists()  # killed with its files written...
+    with pytest.raises(artifacts.ArtifactsNotFound):
+        artifacts.load_run(leftovers[0])  # ...but never loadable
+    assert artifacts.list_runs(artifacts_dir) == [before]
+
+
+class StopAfter(keras.callbacks.Callback):
+    """Simulates a crash right after epoch `epoch` (0-based) was checkpointed."""
+
+    def __init__(self, epoch: int):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt("simulated interruption")
+
+
+def test_interrupted_run_resumes_after_the_last_checkpoint(tiny_data_dir, tmp_path):
+    cfg = tiny_config(tiny_data_dir, tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        run_training(cfg, verbose=0, extra_callbacks=[StopAfter(2)])
+    assert not artifacts.list_runs(tmp_path)
+    result = run_training(cfg, verbose=0)
+    assert result.initial_epoch == 3
+    assert len(result.history["loss"]) == cfg.training.epochs
+    assert not (tmp_path / "checkpoints").exists()  # a finished run leaves nothing to resume
