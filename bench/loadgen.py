@@ -43,17 +43,11 @@ def _worker(host: str, port: int, paths: list[str], start: int, stride: int, dea
     conn.close()
 
 
-def run_load(base: str, paths: list[str], concurrency: int, duration: float, max_requests: int) -> dict:
-    """Drive `paths` round-robin from `concurrency` threads; summarise latencies."""
-    url = urlparse(base)
+def _drive(url, paths: list[str], concurrency: int, duration: float, max_requests: int):
+    """One closed-loop phase; returns latencies (s), error count and elapsed seconds."""
     latencies: list[float] = []
     errors: list[int] = []
     lock, budget = threading.Lock(), [max_requests]
-    for path in paths[:3]:  # warm-up, not measured
-        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
-        conn.request("GET", path)
-        conn.getresponse().read()
-        conn.close()
     began = time.monotonic()
     threads = [threading.Thread(target=_worker, args=(url.hostname, url.port, paths, k, concurrency,
                                                       began + duration, budget, lock, latencies, errors))
@@ -62,7 +56,15 @@ def run_load(base: str, paths: list[str], concurrency: int, duration: float, max
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.monotonic() - began
+    return latencies, errors, time.monotonic() - began
+
+
+def run_load(base: str, paths: list[str], concurrency: int, duration: float, max_requests: int,
+             warmup: float = 2.0) -> dict:
+    """Warm up (unmeasured), then drive `paths` round-robin from `concurrency` threads; summarise."""
+    url = urlparse(base)
+    _drive(url, paths[::-1], concurrency, warmup, max(1, min(max_requests // 10, 1000)))
+    latencies, errors, elapsed = _drive(url, paths, concurrency, duration, max_requests)
     ms = np.array(latencies) * 1000
     return {"requests": len(ms), "errors": len(errors), "seconds": round(elapsed, 2),
             "p50_ms": float(np.percentile(ms, 50)), "p90_ms": float(np.percentile(ms, 90)),

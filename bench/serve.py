@@ -97,15 +97,14 @@ def endpoints(run_dir: Path, rng: np.random.Generator, count: int) -> dict[str, 
     }
 
 
-def measure(url: str, paths: list[str], args) -> dict:
+def measure(url: str, paths: list[str], concurrency: int, duration: float, max_requests: int = 10**6) -> dict:
     """Run the load generator in its own process (it must not share the servers' interpreter)."""
     spec = OUT / "paths.json"
     spec.write_text(json.dumps(paths))
     cmd = [sys.executable, str(Path(__file__).with_name("loadgen.py")), url, str(spec),
-           "--concurrency", str(args.concurrency), "--duration", str(args.duration)]
-    if "reference" in paths[0]:
-        cmd += ["--concurrency", "2", "--duration", str(args.reference_duration), "--max-requests", "40"]
-    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+           "--concurrency", str(concurrency), "--duration", str(duration), "--max-requests", str(max_requests)]
+    result = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    return {**result, "concurrency": concurrency}
 
 
 def main() -> None:
@@ -116,7 +115,8 @@ def main() -> None:
     parser.add_argument("--items-per-user", type=int, default=300)
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--reference-duration", type=float, default=60.0)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[2, 8],
+                        help="client threads; one measurement per value")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-reference", action="store_true")
     args = parser.parse_args()
@@ -134,11 +134,12 @@ def main() -> None:
     proc = start([gunicorn, "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "application:app"], env, url)
     log.info("app ready in %.1fs", time.perf_counter() - started)
     try:
-        for name, plist in paths.items():
-            if "reference" in name:
-                continue
-            results[name] = measure(url, plist, args)
-            log.info("%s: %s", name, results[name])
+        for concurrency in args.concurrency:
+            for name, plist in paths.items():
+                if "reference" in name:
+                    continue
+                results[f"{name} @{concurrency}"] = measure(url, plist, concurrency, args.duration)
+                log.info("%s @%d: %s", name, concurrency, results[f"{name} @{concurrency}"])
         mem["app"] = memory(proc.pid)
     finally:
         stop(proc)
@@ -148,8 +149,8 @@ def main() -> None:
                       "--timeout", "600", "reference_hybrid:app"], env, url)
         try:
             name = "reference hybrid (pandas)"
-            results[name] = measure(url, paths[name], args)
-            log.info("%s: %s", name, results[name])
+            results[f"{name} @2"] = measure(url, paths[name], 2, args.reference_duration, 40)
+            log.info("%s: %s", name, results[f"{name} @2"])
             mem["reference"] = memory(proc.pid)
         finally:
             stop(proc)
@@ -160,11 +161,12 @@ def report(results: dict, mem: dict, args) -> None:
     """Markdown table on stdout, raw numbers in bench/out/serve.json."""
     (OUT / "serve.json").write_text(json.dumps({"args": vars(args), "results": results, "memory": mem}, indent=2))
     print(f"\n{args.users} users, d={args.dim}, ~{args.items_per_user} anime per user; "
-          f"{args.workers} gunicorn workers; client concurrency {args.concurrency}\n")
-    print("| endpoint | requests | errors | p50 ms | p99 ms | req/s |")
-    print("|---|---|---|---|---|---|")
+          f"{args.workers} gunicorn workers\n")
+    print("| endpoint | client threads | requests | errors | p50 ms | p99 ms | req/s |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
-        print(f"| {name} | {r['requests']} | {r['errors']} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rps']:.1f} |")
+        print(f"| {name.rsplit(' @', 1)[0]} | {r['concurrency']} | {r['requests']} | {r['errors']} "
+              f"| {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rps']:.1f} |")
     print("\n| server | process | RSS MiB | PSS MiB |\n|---|---|---|---|")
     for server, procs in mem.items():
         for p in procs:

@@ -14,6 +14,7 @@ from anime_recommender.recommend.catalog import Catalog
 log = logging.getLogger(__name__)
 
 MAX_QUERY = 200
+MAX_WORD_HITS = 300
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -86,10 +87,21 @@ class TitleIndex:
             hits[row] = SearchHit(row, self.raw[entry], float(score), how)
 
     def _fuzzy(self, hits: dict[int, SearchHit], key: str, limit: int, cutoff: float) -> None:
-        """Typo-tolerant matches above `cutoff` (0-100), best first."""
-        found = process.extract(key, self.keys, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
-        for _, score, entry in found:
-            self._add(hits, entry, min(score, 89.0), "fuzzy")
+        """Typo-tolerant matches above `cutoff` (0-100): cheap candidates first, WRatio on those only.
+
+        WRatio over every name costs ~30 ms; candidates are the 100 closest by plain edit ratio plus
+        names containing one of the query's longer words, then WRatio ranks them, popularity breaks ties.
+        """
+        candidates = {e for _, _, e in process.extract(key, self.keys, scorer=fuzz.ratio, limit=100)}
+        for word in {w for w in key.split() if len(w) >= 4}:
+            candidates.update(self._substring(word)[0][:MAX_WORD_HITS].tolist())
+        entries = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
+        scores = process.cdist([key], [self.keys[e] for e in entries], scorer=fuzz.WRatio)[0]
+        keep = scores >= cutoff
+        entries, scores = entries[keep], scores[keep]
+        order = np.lexsort((-self.popularity[self.rows[entries]], -scores))[: limit * 3]
+        for i in order:
+            self._add(hits, entries[i], min(float(scores[i]), 89.0), "fuzzy")
 
     def suggest(self, query: str, limit: int = 5) -> list[str]:
         """Closest names whatever their score, for 'did you mean' when nothing matched."""
