@@ -107,6 +107,12 @@ GENRE_WORDS = {
     "Hentai": "adult explicit erotic desire intimate lust mature sensual passion night",
 }
 WATCHING_STATUS_TEXT = "status, description\n" + "\n".join(f"{k},{v}" for k, v in schema.WATCHING_STATUSES.items())
+N_THEMES = 12            # genre themes anime are drawn from and users' tastes mix
+THEME_SHARE = 0.7        # share of a user's genre taste that comes from themes (the rest is personal)
+THEME_ALPHA = 0.05       # Dirichlet concentration of the theme mix (small: one or two themes per user)
+TASTE_SQUARINGS = 2      # list weight = (taste match) ** (2 ** squarings) x popularity
+POPULARITY_EXPONENT = 0.8  # Zipf-like popularity: anime of popularity rank r weighs r ** -exponent
+# Tuned so EASE beats popularity by ~1.7-2x in nDCG/recall, as on the real slice (0.456 vs 0.257).
 _STATUS_CODES = np.array([1, 2, 3, 4, 6], dtype=np.int8)
 
 
@@ -121,6 +127,7 @@ class _Catalog:
     quality: np.ndarray      # rating offset
     episodes: np.ndarray     # episodes (>= 1)
     adult: np.ndarray        # bool
+    themes: np.ndarray       # (n_themes, n_genres) genre distributions the anime were drawn from
     text: pd.DataFrame       # Name, Genres, English name, ... (anime.csv's descriptive columns)
 
     @property
@@ -163,7 +170,7 @@ def _make_catalog(rng: np.random.Generator, n: int) -> _Catalog:
     """Anime with themed genres, a studio, Zipf-like popularity, a quality offset and descriptive text."""
     genre_names = [*GENRES, schema.ADULT_GENRE]
     adult = rng.random(n) < 0.04
-    mask = _draw_genres(rng, n, adult)
+    mask, themes = _draw_genres(rng, n, adult)
     studio = np.minimum(rng.zipf(1.6, n) - 1, len(STUDIOS))  # index len(STUDIOS) = Unknown
     studio = np.where(rng.random(n) < 0.05, len(STUDIOS), studio)
     ranks = rng.permutation(n) + 1.0
@@ -174,10 +181,11 @@ def _make_catalog(rng: np.random.Generator, n: int) -> _Catalog:
         ids=np.sort(rng.choice(np.arange(1, int(n * 2.76) + 2), n, replace=False)).astype(np.int32),
         genre_weights=(mask / mask.sum(1, keepdims=True)).astype(np.float32),
         studio=studio,
-        popularity=(ranks ** -0.95 * np.where(adult, 0.3, 1.0)).astype(np.float32),
+        popularity=(ranks ** -POPULARITY_EXPONENT * np.where(adult, 0.3, 1.0)).astype(np.float32),
         quality=rng.normal(0.0, 0.6, n).astype(np.float32),
         episodes=episodes,
         adult=adult,
+        themes=themes,
         text=_describe(rng, genres, types, episodes, studio, adult),
     )
 
@@ -187,17 +195,18 @@ def _p(weights: dict[str, int]) -> np.ndarray:
     return values / values.sum()
 
 
-def _draw_genres(rng: np.random.Generator, n: int, adult: np.ndarray) -> np.ndarray:
-    """1-4 genres per anime drawn from one of 12 themes, so genres co-occur as on MAL (Gumbel top-k)."""
+def _draw_genres(rng: np.random.Generator, n: int, adult: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """1-4 genres per anime drawn from one of N_THEMES themes, so genres co-occur as on MAL (Gumbel top-k);
+    returns the genre mask (Hentai last) and the themes."""
     freq = np.array(list(GENRES.values()), dtype=float)
-    themes = rng.dirichlet(np.full(len(freq), 0.25), size=12) * freq
+    themes = rng.dirichlet(np.full(len(freq), 0.25), size=N_THEMES) * freq
     themes /= themes.sum(1, keepdims=True)
-    logp = np.log(themes[rng.integers(0, 12, n)] + 1e-12)
+    logp = np.log(themes[rng.integers(0, N_THEMES, n)] + 1e-12)
     keys = logp + rng.gumbel(size=logp.shape)
     rank = np.argsort(np.argsort(-keys, axis=1), axis=1)
     mask = rank < rng.integers(1, 5, n)[:, None]
     mask[adult, 2:] = False  # adult titles: Hentai plus at most two other genres
-    return np.hstack([mask, adult[:, None]])
+    return np.hstack([mask, adult[:, None]]), np.hstack([themes, np.zeros((N_THEMES, 1))])
 
 
 def _episodes(rng: np.random.Generator, types: np.ndarray) -> np.ndarray:
@@ -344,7 +353,8 @@ def _user_block(rng: np.random.Generator, catalog: _Catalog, user_ids: np.ndarra
     features = catalog.features
     affinity = taste @ features.T  # users x anime
     weight = affinity + 0.01
-    weight *= weight
+    for _ in range(TASTE_SQUARINGS):  # repeated squaring: much faster than a float power
+        weight *= weight
     weight *= catalog.popularity
     sigma = 0.9
     length = np.clip(rng.lognormal(np.log(mean_length) - sigma**2 / 2, sigma, n_users), 3, 0.6 * n_anime)
@@ -374,9 +384,12 @@ def _inclusion(weight: np.ndarray, length: np.ndarray) -> np.ndarray:
 
 
 def _tastes(rng: np.random.Generator, catalog: _Catalog, n_users: int) -> np.ndarray:
-    """Users' weights over catalog.features: sparse genre tastes (a few adult fans) and studio tastes."""
+    """Users' weights over catalog.features: mostly a mix of a few themes (shared tastes, what
+    collaborative filtering learns), some personal genres, a few adult fans, and studio tastes."""
     n_genres = catalog.genre_weights.shape[1]
-    taste = rng.dirichlet(np.full(n_genres, 0.12), size=n_users)
+    mix = rng.dirichlet(np.full(N_THEMES, THEME_ALPHA), size=n_users)
+    personal = rng.dirichlet(np.full(n_genres, 0.12), size=n_users)
+    taste = THEME_SHARE * (mix @ catalog.themes) + (1 - THEME_SHARE) * personal
     taste[:, -1] = np.where(rng.random(n_users) < 0.06, taste[:, -1] + 0.3, 0.0)  # last genre = Hentai
     taste /= taste.sum(1, keepdims=True)
     studio_taste = np.hstack([rng.dirichlet(np.full(len(STUDIOS), 0.2), size=n_users),
