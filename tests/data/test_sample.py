@@ -104,9 +104,10 @@ def _recall_at_10(scores, train, test):
     return float((hits[has] / np.minimum(test.sum(1)[has], 10)).mean())
 
 
-def test_collaborative_model_beats_popularity_on_held_out_items(tmp_path):
+@pytest.mark.parametrize("users, anime, seed", [(300, 150, 3), (1500, 500, 5)])
+def test_collaborative_model_beats_popularity_on_held_out_items(tmp_path, users, anime, seed):
     """EASE (Steck 2019) in numpy vs popularity: the lists must carry user taste, not just popularity."""
-    generate_sample(tmp_path, users=1500, anime=500, seed=5)
+    generate_sample(tmp_path, users=users, anime=anime, seed=seed)
     rated = pd.read_csv(tmp_path / schema.RATING_COMPLETE_FILE)
     users, anime = pd.factorize(rated["user_id"])[0], pd.factorize(rated["anime_id"])[0]
     held = np.random.default_rng(0).random(len(rated)) < 0.2
