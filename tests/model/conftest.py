@@ -5,15 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from anime_recommender.config import config_from_dict
+from anime_recommender.config import Config, config_from_dict
 from anime_recommender.training import config_dict, run_training
-from anime_recommender.config import Config
 
 TINY = {
-    "sample": {"users": 300, "anime": 150, "seed": 3},
+    "sample": {"users": 800, "anime": 400, "seed": 3},  # smaller lists are all popularity
     "processing": {"min_user_ratings": 5, "min_anime_ratings": 2},
     "model": {"embedding_dim": 16},
-    "training": {"epochs": 6, "batch_size": 1024, "learning_rate": 0.02, "lr_rampup_epochs": 1,
+    "training": {"epochs": 5, "batch_size": 1024, "learning_rate": 0.02, "lr_rampup_epochs": 1,
                  "early_stopping_patience": 10, "validation_users": 200},
     "evaluation": {"ease_lambdas": [50.0], "als_iterations": 5, "als_factors": 16},
     "tracking": {"offline": True},
@@ -21,12 +20,12 @@ TINY = {
 
 
 def tiny_config(data_dir: Path, artifacts_dir: Path, **sections) -> Config:
-    """The project config with the tiny settings (plus per-test section overrides) on the given dirs."""
+    """The project config with the tiny settings (plus per-key section overrides) on the given dirs."""
     from anime_recommender.config import load_config
 
     raw = config_dict(load_config(env={}))
-    for section, values in {**TINY, **sections}.items():
-        raw[section] = {**raw[section], **values}
+    for section in set(TINY) | set(sections):
+        raw[section] = {**raw[section], **TINY.get(section, {}), **sections.get(section, {})}
     raw["paths"] = {"data_dir": str(data_dir), "artifacts_dir": str(artifacts_dir)}
     return config_from_dict(raw, env={})
 

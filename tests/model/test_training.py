@@ -20,6 +20,7 @@ from anime_recommender.training import config_dict, run_training
 from tests.model.conftest import tiny_config
 
 pytestmark = pytest.mark.slow
+QUICK = {"epochs": 2}  # for tests about the pipeline's plumbing, not about quality
 RUN_FILES = {
     "model.keras", "user_factors.npy", "anime_factors.npy", "anime_bias.npy", "user_embeddings.npy",
     "anime_embeddings.npy", "user_ids.npy", "anime_ids.npy", "seen_indptr.npy", "seen_indices.npy",
@@ -113,7 +114,7 @@ def test_failed_gate_exits_non_zero_and_keeps_current(tiny_data_dir, tmp_path):
 
     artifacts_dir = tmp_path / "artifacts"
     before = previous_run(artifacts_dir)
-    cfg = tiny_config(tiny_data_dir, artifacts_dir, evaluation={**_tiny_eval(), "gate_margin": -1.0})
+    cfg = tiny_config(tiny_data_dir, artifacts_dir, evaluation={"gate_margin": -1.0}, training=QUICK)
     config_file = tmp_path / "config.yaml"
     config_file.write_text(yaml.safe_dump(config_dict(cfg)), encoding="utf-8")
     assert main(["--config", str(config_file), "--quiet"]) == 1
@@ -133,12 +134,6 @@ def test_bad_data_dir_is_one_line_error(tmp_path, capsys):
     assert err.startswith("error:") and "\n" not in err
 
 
-def _tiny_eval():
-    from tests.model.conftest import TINY
-
-    return TINY["evaluation"]
-
-
 def test_crash_before_publish_leaves_current_and_no_temporary_dir(tiny_data_dir, tmp_path):
     artifacts_dir = tmp_path / "artifacts"
     before = previous_run(artifacts_dir)
@@ -147,7 +142,8 @@ def test_crash_before_publish_leaves_current_and_no_temporary_dir(tiny_data_dir,
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError, match="disk full"):
-        run_training(tiny_config(tiny_data_dir, artifacts_dir), verbose=0, before_publish=boom)
+        run_training(tiny_config(tiny_data_dir, artifacts_dir, training=QUICK), verbose=0,
+                     before_publish=boom)
     assert current_id(artifacts_dir) == before
     assert not [p for p in (artifacts_dir / "runs").iterdir() if p.name.startswith(".tmp-")]
 
@@ -157,7 +153,7 @@ import os, signal, sys
 sys.path.insert(0, {root!r})
 from tests.model.conftest import tiny_config
 from anime_recommender.training import run_training
-cfg = tiny_config({data!r}, {artifacts!r})
+cfg = tiny_config({data!r}, {artifacts!r}, training={{"epochs": 2}})
 run_training(cfg, verbose=0, before_publish=lambda w: os.kill(os.getpid(), signal.SIGKILL))
 """
 
@@ -190,7 +186,7 @@ class StopAfter(keras.callbacks.Callback):
 
 
 def test_interrupted_run_resumes_after_the_last_checkpoint(tiny_data_dir, tmp_path):
-    cfg = tiny_config(tiny_data_dir, tmp_path)
+    cfg = tiny_config(tiny_data_dir, tmp_path, training={"epochs": 4})
     with pytest.raises(KeyboardInterrupt):
         run_training(cfg, verbose=0, extra_callbacks=[StopAfter(2)])
     assert not artifacts.list_runs(tmp_path)

@@ -24,15 +24,17 @@ REFERENCE_DIM = 128
 
 
 def build_ncf(n_users: int, n_anime: int, preset: str, embedding_dim: int, l2: float = 0.0,
-              history: tuple[np.ndarray, np.ndarray] | None = None) -> keras.Model:
+              history: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 42) -> keras.Model:
     """The scoring model: inputs `user`, `anime` (int32 indices, shape (batch,)) → score (batch, 1).
 
     `history` = (indptr, indices) of each user's train anime switches on the SVD++ user (ranking only).
+    Initialisers get explicit seeds: Keras' global seed generator keeps its state across models in one
+    process, so seeding it again would not make a second run start from the same weights.
     """
     if preset == "reference":
-        return _reference(n_users, n_anime)
+        return _reference(n_users, n_anime, seed)
     if preset == "ranking":
-        return _ranking(n_users, n_anime, embedding_dim, l2, history)
+        return _ranking(n_users, n_anime, embedding_dim, l2, history, seed)
     raise ValueError(f"unknown model preset {preset!r} (expected 'ranking' or 'reference')")
 
 
@@ -41,32 +43,35 @@ def _inputs() -> tuple[keras.KerasTensor, keras.KerasTensor]:
             keras.Input(shape=(), dtype="int32", name="anime"))
 
 
-def _ranking(n_users: int, n_anime: int, dim: int, l2: float, history) -> keras.Model:
+def _ranking(n_users: int, n_anime: int, dim: int, l2: float, history, seed: int) -> keras.Model:
     """GMF with an anime bias; outputs the logit (sigmoid of it = interaction probability)."""
     user, anime = _inputs()
     reg = keras.regularizers.L2(l2) if l2 > 0 else None
-    init = keras.initializers.RandomNormal(stddev=0.1)
-    u = layers.Embedding(n_users, dim, embeddings_initializer=init, embeddings_regularizer=reg,
-                         name=USER_EMBEDDING)(user)
+    u = layers.Embedding(n_users, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.1, seed=seed),
+                         embeddings_regularizer=reg, name=USER_EMBEDDING)(user)
     if history is not None:
-        pooling = HistoryPooling(n_users, n_anime, len(history[1]), dim, l2, name=USER_HISTORY)
+        pooling = HistoryPooling(n_users, n_anime, len(history[1]), dim, l2, seed + 2, name=USER_HISTORY)
         u = layers.Add(name="user_vector")([u, pooling(user)])
         pooling.set_history(*history)
-    a = layers.Embedding(n_anime, dim, embeddings_initializer=init, embeddings_regularizer=reg,
-                         name=ANIME_EMBEDDING)(anime)
+    a = layers.Embedding(n_anime, dim, embeddings_initializer=keras.initializers.RandomNormal(
+        stddev=0.1, seed=seed + 1), embeddings_regularizer=reg, name=ANIME_EMBEDDING)(anime)
     b = layers.Embedding(n_anime, 1, embeddings_initializer="zeros", name=ANIME_BIAS)(anime)
     score = layers.Add(name="logit")([layers.Dot(axes=-1, name="dot")([u, a]), b])
     return keras.Model([user, anime], score, name="ncf_ranking")
 
 
-def _reference(n_users: int, n_anime: int) -> keras.Model:
-    """RecommenderNet of the seed notebook, layer for layer."""
+def _reference(n_users: int, n_anime: int, seed: int) -> keras.Model:
+    """RecommenderNet of the seed notebook, layer for layer (Keras' default initialisers, seeded)."""
     user, anime = _inputs()
-    u = layers.Embedding(n_users, REFERENCE_DIM, name=USER_EMBEDDING)(layers.Reshape((1,))(user))
-    a = layers.Embedding(n_anime, REFERENCE_DIM, name=ANIME_EMBEDDING)(layers.Reshape((1,))(anime))
+    init = keras.initializers.RandomUniform(-0.05, 0.05, seed=seed)
+    u = layers.Embedding(n_users, REFERENCE_DIM, embeddings_initializer=init,
+                         name=USER_EMBEDDING)(layers.Reshape((1,))(user))
+    init = keras.initializers.RandomUniform(-0.05, 0.05, seed=seed + 1)
+    a = layers.Embedding(n_anime, REFERENCE_DIM, embeddings_initializer=init,
+                         name=ANIME_EMBEDDING)(layers.Reshape((1,))(anime))
     x = layers.Dot(axes=2, normalize=True, name="dot_product")([u, a])
     x = layers.Flatten()(x)
-    x = layers.Dense(1, kernel_initializer="he_normal", name="dense")(x)
+    x = layers.Dense(1, kernel_initializer=keras.initializers.HeNormal(seed=seed + 2), name="dense")(x)
     x = layers.BatchNormalization(name="batch_norm")(x)
     out = layers.Activation("sigmoid")(x)
     return keras.Model([user, anime], out, name="ncf_reference")
@@ -79,12 +84,13 @@ class HistoryPooling(layers.Layer):
     The history itself is stored as non-trainable weights, so model.keras is self-contained.
     """
 
-    def __init__(self, n_users: int, n_anime: int, nnz: int, dim: int, l2: float = 0.0, **kwargs):
+    def __init__(self, n_users: int, n_anime: int, nnz: int, dim: int, l2: float = 0.0, seed: int | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.n_users, self.n_anime, self.nnz, self.dim, self.l2 = n_users, n_anime, nnz, dim, l2
         reg = keras.regularizers.L2(l2) if l2 > 0 else None
         self.context = self.add_weight(shape=(n_anime, dim), name="anime_context", regularizer=reg,
-                                       initializer=keras.initializers.RandomNormal(stddev=0.01))
+                                       initializer=keras.initializers.RandomNormal(stddev=0.01, seed=seed))
         self.row_splits = self.add_weight(shape=(n_users + 1,), dtype="int64", name="row_splits",
                                           initializer="zeros", trainable=False)
         self.items = self.add_weight(shape=(max(nnz, 1),), dtype="int32", name="items",
@@ -95,12 +101,13 @@ class HistoryPooling(layers.Layer):
         self.items.assign(np.resize(indices.astype(np.int32), max(self.nnz, 1)))
 
     def sums(self, user):
-        """(Σ y_j, |N(u)|) per user of the batch."""
-        user = tf.cast(user, tf.int64)
-        starts, ends = tf.gather(self.row_splits, user), tf.gather(self.row_splits, user + 1)
+        """(Σ y_j, |N(u)|) per user of the batch, computed once per distinct user (batches repeat users)."""
+        distinct, where = tf.unique(tf.cast(tf.reshape(user, (-1,)), tf.int64))
+        starts, ends = tf.gather(self.row_splits, distinct), tf.gather(self.row_splits, distinct + 1)
         items = tf.gather(self.items, tf.ragged.range(starts, ends))
         total = tf.reduce_sum(tf.gather(tf.convert_to_tensor(self.context), items), axis=1)
-        return total, tf.cast(ends - starts, self.context.dtype)
+        count = tf.cast(ends - starts, self.context.dtype)
+        return tf.gather(total, where), tf.gather(count, where)
 
     def call(self, user):
         total, count = self.sums(user)

@@ -157,7 +157,7 @@ def compile_trainer(data: TrainInput, preset: str, dim: int, cfg: TrainingConfig
     history = None
     if user_history and preset == "ranking":
         history = (data.train_matrix.indptr.astype(np.int64), data.train_matrix.indices.astype(np.int32))
-    scoring = build_ncf(data.n_users, data.n_anime, preset, dim, cfg.l2, history)
+    scoring = build_ncf(data.n_users, data.n_anime, preset, dim, cfg.l2, history, cfg.seed)
     if preset == "reference":
         scoring.compile(optimizer=keras.optimizers.Adam(REFERENCE_START_LR), loss="binary_crossentropy",
                         metrics=["mae", "mse"])
