@@ -21,7 +21,7 @@ def _rows(rec, ids: list[int]) -> np.ndarray:
     """Catalog rows of MAL ids, UnknownAnimeError on the first unknown one."""
     if len(ids) > MAX_PICKS:
         raise RecommenderError(f"at most {MAX_PICKS} liked or disliked anime (got {len(ids)})")
-    return np.array([rec._cat_row(a) for a in ids], dtype=np.int64)
+    return np.array([rec.cat_row_of(a) for a in ids], dtype=np.int64)
 
 
 def _genre_cols(rec, genres: list[str]) -> list[int]:
@@ -35,7 +35,7 @@ def _sources(rec, liked_model: np.ndarray, disliked_model: np.ndarray, liked_cat
              cols: list[int]) -> tuple[src.Sources, dict[str, float]]:
     out, weights = src.Sources(), {}
     if len(liked_model):
-        user = fold_in(rec.m.anime_factors, rec._gram, liked_model, disliked_model)
+        user = fold_in(rec.m.anime_factors, rec.gram_matrix, liked_model, disliked_model)
         out.scores["model"] = src.model_scores(rec.m, user)
         src.add_content(out, rec.m, liked_model)
         weights.update({k: rec.cfg.hybrid_weights.get(k, 0.0) for k in ("model", "content")})
@@ -46,7 +46,7 @@ def _sources(rec, liked_model: np.ndarray, disliked_model: np.ndarray, liked_cat
         out.scores["genres"] = src.genre_match(rec.catalog.genre_matrix[rec.catalog.cat_row], cols)
         weights["genres"] = GENRE_WEIGHT
     if not len(liked_model):
-        out.scores["popular"] = rec._popular
+        out.scores["popular"] = rec.popular_scores
         weights["popular"] = POPULAR_WEIGHT
     return out, weights
 
@@ -63,7 +63,7 @@ def new_user(rec, liked: list[int], disliked: list[int], genres: list[str], n: i
     exclude = tuple(int(a) for a in (*liked, *disliked))
     mask = model_mask(rec.catalog, dataclasses.replace(filters, exclude=filters.exclude + exclude))
     sources, weights = _sources(rec, liked_model, disliked_model, liked_cat, cols)
-    results = rec._blend_results(sources, weights, mask, n, genres)
+    results = rec.blend_results(sources, weights, mask, n, genres)
     mode = "fold-in" if len(liked_model) else ("tfidf" if len(liked_cat) else "genres")
     info = [ex.anime_info(rec.catalog, r) for r in liked_cat]
     note = ""

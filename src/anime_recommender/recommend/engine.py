@@ -43,8 +43,8 @@ class Recommender:
         self.m, self.catalog, self.cfg = arrays, catalog, cfg or ServingConfig()
         self.titles = TitleIndex(catalog)
         self.text = TextSimilarity(catalog)
-        self._gram = gram(arrays.anime_factors)
-        self._popular = popularity_scores(catalog.score[catalog.cat_row], arrays.popularity)
+        self.gram_matrix = gram(arrays.anime_factors)
+        self.popular_scores = popularity_scores(catalog.score[catalog.cat_row], arrays.popularity)
         self.user_index = UserIndex(arrays.user_embeddings)
         self._neighbours = functools.lru_cache(maxsize=4096)(self.user_index.search)
 
@@ -77,7 +77,8 @@ class Recommender:
             raise UnknownUserError(user_id)
         return row
 
-    def _cat_row(self, anime_id: int) -> int:
+    def cat_row_of(self, anime_id: int) -> int:
+        """Catalog row of a MAL id; UnknownAnimeError when absent."""
         row = self.catalog.row(anime_id) if -(2**63) <= int(anime_id) < 2**63 else None
         if row is None:
             raise UnknownAnimeError(int(anime_id))
@@ -91,7 +92,7 @@ class Recommender:
 
     def anime(self, anime_id: int) -> ex.AnimeInfo:
         """Details of one anime; UnknownAnimeError when it is not in the catalog."""
-        return ex.anime_info(self.catalog, self._cat_row(anime_id))
+        return ex.anime_info(self.catalog, self.cat_row_of(anime_id))
 
     def knows_user(self, user_id: int) -> bool:
         return self.m.user_row(int(user_id)) is not None
@@ -125,20 +126,21 @@ class Recommender:
             return UserRecommendations(int(user_id), mode, self._popular_results(mask, n), note)
         weights = self.cfg.hybrid_weights if mode == "hybrid" else {mode: 1.0}
         sources = src.user_sources(self.m, row, weights, self.cfg.similar_users, self._neighbours)
-        results = self._blend_results(sources, weights, mask, n)
+        results = self.blend_results(sources, weights, mask, n)
         if not results:
             note = note or "no personalised candidates pass these filters: showing popular anime instead"
             results = self._popular_results(mask, n)
         return UserRecommendations(int(user_id), mode, results, note)
 
     def _popular_results(self, mask: np.ndarray, n: int) -> list[ex.Recommendation]:
-        rows = top_k(self._popular, mask, n)
-        return [self._rec(r, float(self._popular[r]), ex.POPULAR,
+        rows = top_k(self.popular_scores, mask, n)
+        return [self._rec(r, float(self.popular_scores[r]), ex.POPULAR,
                           ex.popular_reason(ex.anime_info(self.catalog, self.catalog.cat_row[r]).mal_score))
                 for r in rows]
 
-    def _blend_results(self, sources: src.Sources, weights: dict[str, float], mask: np.ndarray,
-                       n: int, genres: list[str] | None = None) -> list[ex.Recommendation]:
+    def blend_results(self, sources: src.Sources, weights: dict[str, float], mask: np.ndarray,
+                      n: int, genres: list[str] | None = None) -> list[ex.Recommendation]:
+        """Blend the weighted sources, keep the n best allowed by `mask`, explain each."""
         total, parts = blend(sources.scores, weights, mask)
         if not parts:
             return []
@@ -211,7 +213,7 @@ class Recommender:
 
     def similar_anime(self, anime_id: int, n: int | None = None, filters: Filters | None = None) -> SimilarAnime:
         """Anime like this one: embeddings when the model knows it, else synopsis + genres TF-IDF."""
-        n, row = self._n(n), self._cat_row(anime_id)
+        n, row = self._n(n), self.cat_row_of(anime_id)
         info = ex.anime_info(self.catalog, row)
         method, cat_rows, scores = similar_rows(self, row, self._filters(filters), n)
         results = [ex.Recommendation(ex.anime_info(self.catalog, r), float(s), ex.SIMILAR,
