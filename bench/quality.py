@@ -16,12 +16,12 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from anime_recommender.config import PROJECT_ROOT, load_config  # noqa: E402
-from anime_recommender.data import prepare, process  # noqa: E402
-from anime_recommender.data.sample import generate_sample  # noqa: E402
-from anime_recommender.evaluation import compare, ranking  # noqa: E402
-from anime_recommender.model.export import extract_factors  # noqa: E402
-from anime_recommender.training import _seed_everything, train_model  # noqa: E402
+from anime_recommender.config import PROJECT_ROOT, load_config
+from anime_recommender.data import prepare, process
+from anime_recommender.data.sample import generate_sample
+from anime_recommender.evaluation import compare, ranking
+from anime_recommender.model.export import extract_factors
+from anime_recommender.training import _seed_everything, train_model
 
 COLUMNS = ("ndcg@10", "recall@10", "precision@10", "hit@10", "coverage", "train_seconds")
 REAL_FILES = {"anime.csv": "anime.csv", "anime_with_synopsis.csv": "anime_with_synopsis.csv",
@@ -56,8 +56,8 @@ def evaluate_all(cfg) -> dict[str, dict[str, float]]:
 
 def markdown(title: str, table: dict, data) -> str:
     lines = [f"### {title}", "",
-             f"{data.n_users} users, {data.n_anime} anime, train/valid/test rows "
-             f"{len(data.train)}/{len(data.valid)}/{len(data.test)}", "",
+             (f"{data.n_users} users, {data.n_anime} anime, train/valid/test rows "
+              f"{len(data.train)}/{len(data.valid)}/{len(data.test)}"), "",
              "| model | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
     for name, row in table.items():
         lines.append(f"| {name} | " + " | ".join(f"{row[c]:.4f}" if c != "train_seconds" else f"{row[c]:.1f}"

@@ -18,16 +18,16 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
+from quality import link_real_slice
 
-from anime_recommender.config import PROJECT_ROOT, load_config  # noqa: E402
-from anime_recommender.data import prepare, process  # noqa: E402
-from anime_recommender.evaluation import compare  # noqa: E402
-from anime_recommender.model import train as tr  # noqa: E402
-from anime_recommender.model.ncf import build_ncf  # noqa: E402
-from anime_recommender.training import _seed_everything  # noqa: E402
-from quality import link_real_slice  # noqa: E402  (bench/ is on sys.path when run as a script)
+from anime_recommender.config import PROJECT_ROOT, load_config
+from anime_recommender.data import prepare, process
+from anime_recommender.evaluation import compare
+from anime_recommender.model import train as tr
+from anime_recommender.model.ncf import build_ncf
+from anime_recommender.training import _seed_everything
 
 
 class EpochTimer(keras.callbacks.Callback):

@@ -49,9 +49,9 @@ def configure(args: argparse.Namespace):
 def summary(result) -> str:
     """Data counts, the metrics table (markdown) and where the run went."""
     counts = result.counts
-    lines = [f"data: {counts.get('users', 0)} users, {counts.get('anime', 0)} anime, "
-             f"train/valid/test rows {counts.get('train_rows', 0)}/{counts.get('valid_rows', 0)}/"
-             f"{counts.get('test_rows', 0)}"]
+    lines = [(f"data: {counts.get('users', 0)} users, {counts.get('anime', 0)} anime, "
+              f"train/valid/test rows {counts.get('train_rows', 0)}/{counts.get('valid_rows', 0)}/"
+              f"{counts.get('test_rows', 0)}")]
     table = {k: v for k, v in result.metrics.items() if k != "gate"}
     if table:
         columns = [c for c in next(iter(table.values())) if c != "users"]

@@ -19,11 +19,12 @@ from anime_recommender.config import Config
 
 log = logging.getLogger(__name__)
 OFFLINE_DIR = "comet-offline"
-_QUIET = dict(auto_metric_logging=False, auto_param_logging=False, auto_output_logging=False,
-              auto_histogram_weight_logging=False, auto_histogram_gradient_logging=False,
-              auto_histogram_activation_logging=False, log_code=False, log_graph=False,
-              log_env_details=False, log_git_metadata=False, log_git_patch=False, log_env_gpu=False,
-              log_env_host=False, log_env_cpu=False, display_summary_level=0, parse_args=False)
+_QUIET = {name: False for name in (
+    "auto_metric_logging", "auto_param_logging", "auto_output_logging", "auto_histogram_weight_logging",
+    "auto_histogram_gradient_logging", "auto_histogram_activation_logging", "log_code", "log_graph",
+    "log_env_details", "log_git_metadata", "log_git_patch", "log_env_gpu", "log_env_host", "log_env_cpu",
+    "parse_args")}
+_QUIET["display_summary_level"] = 0
 
 
 def flatten(mapping: Mapping, prefix: str = "") -> dict[str, Any]:

@@ -31,7 +31,7 @@ def test_ease_weights_have_zero_diagonal():
 
 
 def test_als_finds_the_held_out_item():
-    train, test = checkerboard()
+    train, _ = checkerboard()
     fitted = baselines.als(train, factors=4, iterations=15, regularization=0.01, alpha=10.0, seed=0)
     assert (top1(fitted, train) == np.arange(20)).all()
 

@@ -85,7 +85,7 @@ def evaluate(scorer: Scorer, exclude: sp.csr_matrix, target: sp.csr_matrix, k: i
     result = {f"{name}@{k}": float(np.mean(np.concatenate(v))) if len(users) else 0.0
               for name, v in per_user.items()}
     result["coverage"] = float(recommended.mean()) if len(users) else 0.0
-    result["users"] = int(len(users))
+    result["users"] = len(users)
     return result
 
 
