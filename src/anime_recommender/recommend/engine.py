@@ -135,7 +135,7 @@ class Recommender:
     def _popular_results(self, mask: np.ndarray, n: int) -> list[ex.Recommendation]:
         rows = top_k(self.popular_scores, mask, n)
         return [self._rec(r, float(self.popular_scores[r]), ex.POPULAR,
-                          ex.popular_reason(ex.anime_info(self.catalog, self.catalog.cat_row[r]).mal_score))
+                          ex.popular_reason(ex.mal_score_of(self.catalog, self.catalog.cat_row[r])))
                 for r in rows]
 
     def blend_results(self, sources: src.Sources, weights: dict[str, float], mask: np.ndarray,
@@ -167,14 +167,14 @@ class Recommender:
         if source == ex.GENRES and genres:
             return ex.genre_reason(genres)
         if source == ex.POPULAR:
-            return ex.popular_reason(ex.anime_info(self.catalog, self.catalog.cat_row[row]).mal_score)
+            return ex.popular_reason(ex.mal_score_of(self.catalog, self.catalog.cat_row[row]))
         return ex.model_reason(favourite)
 
     def _favourite(self, row: int, sources: src.Sources | None) -> str | None:
         """Title of the liked anime closest to a result, when content similarity was computed."""
         if sources is None or row not in sources.because:
             return None
-        return ex.anime_info(self.catalog, self.catalog.cat_row[sources.because[row]]).title
+        return ex.title_of(self.catalog, self.catalog.cat_row[sources.because[row]])
 
     def similar_users(self, user_id: int, k: int | None = None) -> list[tuple[int, float]]:
         """The k users with the closest embeddings, as (user_id, cosine)."""

@@ -59,12 +59,22 @@ def _num(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
+def title_of(catalog: Catalog, row: int) -> str:
+    """Display title of a catalog row: English name, else Name, else Japanese name."""
+    return catalog.display_name[row] or catalog.japanese_name[row]
+
+
+def mal_score_of(catalog: Catalog, row: int) -> float | None:
+    """MAL score of a catalog row, None when unknown."""
+    return _num(catalog.score[row])
+
+
 def anime_info(catalog: Catalog, row: int) -> AnimeInfo:
     """Build the display record of a catalog row."""
     year, episodes = _num(catalog.year[row]), _num(catalog.episodes[row])
     score = _num(catalog.score[row])
     return AnimeInfo(
-        anime_id=int(catalog.anime_id[row]), title=catalog.display_name[row] or catalog.japanese_name[row],
+        anime_id=int(catalog.anime_id[row]), title=title_of(catalog, row),
         name=catalog.name[row], english_name=_opt(catalog.english_name[row]),
         japanese_name=_opt(catalog.japanese_name[row]),
         genres=[g.strip() for g in catalog.genres[row].split(",") if g.strip()],

@@ -42,7 +42,7 @@ def user(user_id: str):
     uid = parse_id(user_id)
     options = read_options(rec, request.args)
     recs = rec.recommend(uid, options.n, options.filters, options.mode)
-    return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid), options=options)
+    return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid, loved_limit=0), options=options)
 
 
 @bp.get("/anime/<anime_id>")
