@@ -21,6 +21,16 @@ def test_similar(client):
     assert body["method"] == "tfidf" and body["results"][0]["anime_id"] == 901
 
 
+def test_similar_by_title(client):
+    body = client.get("/api/v1/similar?title=kimi%20no%20na%20wa&n=1").get_json()
+    assert body["anime"]["anime_id"] == 900 and body["results"][0]["anime_id"] == 901
+
+
+def test_similar_by_unknown_title_suggests(client):
+    response = client.get("/api/v1/similar?title=qqqzzzxx")
+    assert response.status_code == 404 and response.get_json()["error"]["suggestions"]
+
+
 def test_anime_details(client):
     assert client.get("/api/v1/anime/106").get_json()["english_name"] == "Attack on Titan"
 

@@ -16,7 +16,7 @@ ROUTES = [
     "/user?user_id={v}", "/user/{v}", "/user/10?n={v}", "/user/10?mode={v}", "/user/10?genre={v}",
     "/user/10?type={v}", "/user/10?year_min={v}", "/user/10?min_score={v}", "/user/10?adult={v}",
     "/anime/{v}", "/anime/100?n={v}", "/search?q={v}", "/search?q=x&n={v}", "/new?liked={v}",
-    "/new?genre={v}", "/new?liked=101&disliked={v}",
+    "/new?genre={v}", "/new?liked=101&disliked={v}", "/similar?title={v}", "/api/v1/similar?title={v}",
     "/api/v1/users/{v}/recommendations", "/api/v1/users/10/recommendations?n={v}",
     "/api/v1/users/{v}/profile", "/api/v1/anime/{v}", "/api/v1/anime/{v}/similar", "/api/v1/search?q={v}",
     "/api/v1/recommendations/new-user?liked={v}", "/api/v1/recommendations/new-user?genre={v}",

@@ -38,3 +38,19 @@ def test_unexpected_errors_are_a_500_page_without_traceback(app, monkeypatch):
     response = app.test_client().get("/user/10")
     body = response.get_data(as_text=True)
     assert response.status_code == 500 and "secret internals" not in body and "Traceback" not in body
+
+
+def test_tampered_model_is_refused_but_the_app_starts(tiny_artifacts, tmp_path):
+    import shutil
+
+    from anime_recommender.config import load_config
+    from anime_recommender.web import create_app
+
+    copy = tmp_path / "artifacts"
+    shutil.copytree(tiny_artifacts, copy, symlinks=True)
+    with open((copy / "current").resolve() / "anime_bias.npy", "ab") as handle:
+        handle.write(b"tampered")
+    client = create_app(load_config(env={}), {"ARTIFACTS_DIR": str(copy)}).test_client()
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "checksum" in ready.get_json()["reason"]
+    assert client.get("/healthz").status_code == 200 and client.get("/user/10").status_code == 503

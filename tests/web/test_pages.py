@@ -51,6 +51,11 @@ def test_unknown_anime_is_404(client):
     assert client.get("/anime/5").status_code == 404
 
 
+def test_similar_by_title_redirects_to_the_anime(client):
+    response = client.get("/similar?title=Atack+on+Titn")
+    assert response.status_code == 302 and response.headers["Location"] == "/anime/106#similar"
+
+
 def test_search_results_and_typos(client):
     page = _text(client.get("/search?q=atack+on+titan"))
     assert "Attack on Titan" in page and "close spelling" in page

@@ -37,6 +37,14 @@ def similar(anime_id: str):
     return jsonify(rec.similar_anime(aid, options.n, options.filters).to_dict())
 
 
+@bp.get("/similar")
+def similar_by_title():
+    rec = service.get_recommender()
+    title = parse_text(request.args, "title")
+    options = read_options(rec, request.args)
+    return jsonify(rec.similar_by_title(title, options.n, options.filters).to_dict())
+
+
 @bp.get("/search")
 def search():
     rec = service.get_recommender()

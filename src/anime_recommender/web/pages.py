@@ -54,6 +54,14 @@ def anime(anime_id: str):
     return _page("anime.html", rec, similar=rec.similar_anime(aid, options.n, options.filters))
 
 
+@bp.get("/similar")
+def similar_by_title():
+    """'More like <title>': the best title match's page (shareable; typos forgiven)."""
+    rec = service.get_recommender()
+    anime_id = rec.resolve_title(parse_text(request.args, "title"))
+    return redirect(url_for("pages.anime", anime_id=anime_id) + "#similar")
+
+
 @bp.get("/search")
 def search():
     """Title search results (names, English and Japanese names; typos forgiven)."""
