@@ -49,9 +49,9 @@ def timed_fit(fit, epochs: int) -> float:
     return float(np.mean(timer.times[1:]))
 
 
-def tf_data_rate(inputs: tr.TrainInput, cfg, dim: int, epochs: int) -> tuple[float, int]:
+def tf_data_rate(inputs: tr.TrainInput, cfg, dim: int, history: bool, epochs: int) -> tuple[float, int]:
     _seed_everything(cfg.seed)
-    _, trainer = tr.compile_trainer(inputs, "ranking", dim, cfg)
+    _, trainer = tr.compile_trainer(inputs, "ranking", dim, cfg, history)
     log_q = tr.negative_log_probs(inputs.items, inputs.n_anime, cfg.negative_sampling, cfg.popularity_exponent)
     steps = tr.steps_per_epoch(inputs, cfg, "ranking")
     seconds = timed_fit(lambda n, timer: trainer.fit(tr.ranking_dataset(inputs, cfg, log_q, 0, n), epochs=n,
@@ -61,14 +61,16 @@ def tf_data_rate(inputs: tr.TrainInput, cfg, dim: int, epochs: int) -> tuple[flo
     return pairs / seconds, cfg.batch_size * (1 + cfg.negatives_per_positive)
 
 
-def numpy_rate(inputs: tr.TrainInput, cfg, dim: int, epochs: int) -> float:
+def numpy_rate(inputs: tr.TrainInput, cfg, dim: int, history: bool, epochs: int) -> float:
     _seed_everything(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     n_neg = cfg.negatives_per_positive
     users = np.concatenate([inputs.users, np.repeat(inputs.users, n_neg)])
     items = np.concatenate([inputs.items, rng.integers(0, inputs.n_anime, len(inputs.users) * n_neg)])
     labels = np.concatenate([np.ones(len(inputs.users)), np.zeros(len(inputs.users) * n_neg)]).astype("float32")
-    model = build_ncf(inputs.n_users, inputs.n_anime, "ranking", dim, cfg.l2)
+    csr = inputs.train_matrix
+    model = build_ncf(inputs.n_users, inputs.n_anime, "ranking", dim, cfg.l2,
+                      (csr.indptr.astype("int64"), csr.indices.astype("int32")) if history else None, cfg.seed)
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
                   loss=keras.losses.BinaryCrossentropy(from_logits=True))
     batch = cfg.batch_size * (1 + n_neg)
@@ -92,10 +94,12 @@ def main() -> None:
     m = compare.matrices(data)
     inputs = tr.TrainInput(data.train["user_idx"].to_numpy("int32"), data.train["anime_idx"].to_numpy("int32"),
                            data.train["rating"].to_numpy("int8"), data.n_users, data.n_anime, m["train"], None)
-    fast, batch = tf_data_rate(inputs, cfg.training, cfg.model.embedding_dim, args.epochs)
-    plain = numpy_rate(inputs, cfg.training, cfg.model.embedding_dim, args.epochs)
+    model = (cfg.training, cfg.model.embedding_dim, cfg.model.user_history, args.epochs)
+    fast, batch = tf_data_rate(inputs, *model)
+    plain = numpy_rate(inputs, *model)
     print(f"{len(inputs.users)} train positives x (1 + {cfg.training.negatives_per_positive} negatives), "
-          f"{batch} pairs per step, embedding_dim {cfg.model.embedding_dim}, {os.cpu_count()} CPU cores\n")
+          f"{batch} pairs per step, embedding_dim {cfg.model.embedding_dim}, "
+          f"user_history {cfg.model.user_history}, {os.cpu_count()} CPU cores\n")
     print("| input pipeline | pairs / s | relative |\n|---|---|---|")
     print(f"| tf.data, negatives sampled in-graph every epoch | {fast:,.0f} | {fast / plain:.2f}x |")
     print(f"| plain model.fit on numpy arrays (negatives pre-sampled once) | {plain:,.0f} | 1.00x |")
