@@ -43,6 +43,8 @@ def configure(args: argparse.Namespace):
     for (section, key), value in overrides.items():
         if value is not None:
             raw[section][key] = str(Path(value).resolve()) if isinstance(value, Path) else value
+    if args.data_dir is not None:
+        raw["data"]["generate_if_missing"] = False  # a mistyped --data-dir is an error, not a new sample
     return config_from_dict(raw, env={})
 
 
