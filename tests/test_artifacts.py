@@ -62,10 +62,9 @@ def test_no_run_is_a_clear_error(tmp_path):
 
 def test_exception_while_writing_leaves_nothing_loadable(tmp_path):
     first = _publish(tmp_path, 0.1)
-    with pytest.raises(RuntimeError):
-        with RunWriter(tmp_path) as writer:
-            writer.save_array("vectors", np.zeros(3))
-            raise RuntimeError("crash mid-write")
+    with pytest.raises(RuntimeError), RunWriter(tmp_path) as writer:
+        writer.save_array("vectors", np.zeros(3))
+        raise RuntimeError("crash mid-write")
     assert list_runs(tmp_path) == [first]
     assert not any(p.name.startswith(".tmp-") for p in (tmp_path / "runs").iterdir())
     assert load_run(tmp_path).run_id == first

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["Recommender", "UnknownUserError", "UnknownAnimeError", "load_config"]
+__all__ = ["Recommender", "UnknownAnimeError", "UnknownUserError", "load_config"]
 
 
 def __getattr__(name: str):

@@ -18,7 +18,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,7 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 def new_run_id() -> str:
     """Sortable, unique run id: UTC timestamp plus a short random suffix."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -80,7 +80,7 @@ class RunWriter:
         self.path.mkdir()
         self.published: Path | None = None
 
-    def __enter__(self) -> "RunWriter":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -115,7 +115,7 @@ class RunWriter:
         }
         full = {
             "run_id": self.run_id,
-            "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "created_at": dt.datetime.now(dt.UTC).isoformat(),
             **manifest,
             "files": files,
         }

@@ -44,7 +44,7 @@ class SampleConfig:
 
 @dataclass(frozen=True)
 class ProcessingConfig:
-    min_user_ratings: int = 10
+    min_user_ratings: int = 5
     min_anime_ratings: int = 3
     holdout_fraction: float = 0.25
     validation_fraction: float = 0.1
@@ -105,7 +105,7 @@ class ServingConfig:
     show_adult: bool = False
     similar_users: int = 10
     hybrid_weights: dict[str, float] = field(
-        default_factory=lambda: {"model": 0.6, "users": 0.2, "content": 0.2}
+        default_factory=lambda: {"model": 0.7, "users": 0.0, "content": 0.3}
     )
     min_history_for_model: int = 3
 
@@ -122,7 +122,7 @@ class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     serving: ServingConfig = field(default_factory=ServingConfig)
 
-    def replace(self, section: str, **changes: Any) -> "Config":
+    def replace(self, section: str, **changes: Any) -> Config:
         """A copy with some fields of one section changed (CLI flags, tests)."""
         new_section = dataclasses.replace(getattr(self, section), **changes)
         return dataclasses.replace(self, **{section: new_section})
