@@ -16,23 +16,23 @@ def project_root() -> Path:
     return PROJECT_ROOT
 
 
-@pytest.fixture(scope="session")
-def real_anime_dir() -> Path:
-    """The real Kaggle slice in ../shared/data/anime-2020; required in CI, skipped only elsewhere."""
-    path = SHARED_DATA / "anime-2020"
+def _shared_dataset(name: str) -> Path:
+    """A folder of ../shared/data: required in CI, skipped with the reason elsewhere."""
+    path = SHARED_DATA / name
     if not path.is_dir():
         if IN_CI:
             pytest.fail(f"CI must have the real data at {path}")
         pytest.skip(f"real data not present at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def real_anime_dir() -> Path:
+    """The real Kaggle slice in ../shared/data/anime-2020."""
+    return _shared_dataset("anime-2020")
 
 
 @pytest.fixture(scope="session")
 def real_movielens_dir() -> Path:
-    """MovieLens 100k in ../shared/data/movielens-100k (same rule as the anime slice)."""
-    path = SHARED_DATA / "movielens-100k"
-    if not path.is_dir():
-        if IN_CI:
-            pytest.fail(f"CI must have the real data at {path}")
-        pytest.skip(f"real data not present at {path}")
-    return path
+    """MovieLens 100k in ../shared/data/movielens-100k."""
+    return _shared_dataset("movielens-100k")
