@@ -36,3 +36,13 @@ def real_anime_dir() -> Path:
 def real_movielens_dir() -> Path:
     """MovieLens 100k in ../shared/data/movielens-100k."""
     return _shared_dataset("movielens-100k")
+
+
+@pytest.fixture(scope="session")
+def tiny_artifacts(tmp_path_factory) -> Path:
+    """An artifacts dir whose `current` run is the tiny checkerboard run (engine and web tests)."""
+    from tests.recommend.tiny_run import build_tiny_run
+
+    root = tmp_path_factory.mktemp("artifacts")
+    build_tiny_run(root)
+    return root

@@ -1,20 +1,10 @@
 """Fixtures: the Flask app on the tiny run, and one started without any model."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from anime_recommender.config import load_config
 from anime_recommender.web import create_app
-from tests.recommend.tiny_run import build_tiny_run
-
-
-@pytest.fixture(scope="session")
-def tiny_artifacts(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("web-artifacts")
-    build_tiny_run(root)
-    return root
 
 
 @pytest.fixture(scope="session")
