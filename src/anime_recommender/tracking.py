@@ -92,7 +92,10 @@ class Tracker:
         self.experiment.set_model_graph(buffer.getvalue())
 
     def log_results(self, table: Mapping[str, Mapping[str, float]]) -> None:
-        """Final metrics per model (as `model.metric`) and the same as a table asset."""
+        """Final metrics per model (as `model.metric`) and the same as a table asset (none without a test split)."""
+        if not table:
+            self.experiment.log_other("evaluation", "skipped: no test split")
+            return
         columns = sorted({m for row in table.values() for m in row})
         for name, row in table.items():
             self.experiment.log_metrics(dict(row), prefix=name)

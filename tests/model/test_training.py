@@ -194,3 +194,26 @@ def test_interrupted_run_resumes_after_the_last_checkpoint(tiny_data_dir, tmp_pa
     assert result.initial_epoch == 3
     assert len(result.history["loss"]) == cfg.training.epochs
     assert not (tmp_path / "checkpoints").exists()  # a finished run leaves nothing to resume
+
+
+def test_final_model_command_publishes_with_the_comet_archive(tiny_data_dir, tmp_path, project_root):
+    """README: `python pipeline/training_pipeline.py --data-dir DIR --artifacts-dir DIR --holdout-fraction 0`."""
+    artifacts_dir = tmp_path / "artifacts"
+    cfg = tiny_config(tiny_data_dir, artifacts_dir, training=QUICK)
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(config_dict(cfg)), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "pipeline/training_pipeline.py", "--config", str(config_file), "--data-dir",
+         str(tiny_data_dir), "--artifacts-dir", str(artifacts_dir), "--holdout-fraction", "0", "--quiet"],
+        cwd=project_root, capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "gate: skipped (no test split)" in proc.stdout and "(current)" in proc.stdout
+    run = artifacts.load_run(artifacts_dir)
+    assert set(run.manifest["files"]) == RUN_FILES
+    assert run.manifest["row_counts"]["test_rows"] == 0
+    assert run.manifest["config"]["processing"]["holdout_fraction"] == 0
+    archives = list((artifacts_dir / "comet-offline").glob("*.zip"))
+    assert len(archives) == 1
+    with zipfile.ZipFile(archives[0]) as archive:
+        assert "messages.json" in archive.namelist()

@@ -22,3 +22,30 @@ def empty_app(tmp_path_factory):
     """An app whose artifacts dir holds no run: it must start and say so."""
     empty = tmp_path_factory.mktemp("no-artifacts")
     return create_app(load_config(env={}), {"ARTIFACTS_DIR": str(empty), "TESTING": True})
+
+
+@pytest.fixture(scope="session")
+def server(tiny_artifacts, tmp_path_factory):
+    """gunicorn application:app on a free loopback port, on BROWSER_ARTIFACTS_DIR or the tiny run."""
+    import os
+
+    from tests.web.browser import start_gunicorn
+
+    artifacts = os.environ.get("BROWSER_ARTIFACTS_DIR") or str(tiny_artifacts)
+    proc, url, log = start_gunicorn(artifacts, tmp_path_factory.mktemp("gunicorn"))
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the browser tests (see tests/web/browser.py)."""
+    from tests.web.browser import chromium_driver
+
+    driver = chromium_driver()
+    yield driver
+    driver.quit()
