@@ -91,9 +91,36 @@ def by(kind: str):
 
 
 def waiter(driver):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.1)
+    return WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.1,
+                         ignored_exceptions=(StaleElementReferenceException,))
+
+
+def _left_document(element):
+    """A condition: `element` no longer belongs to the shown document (the browser navigated away).
+
+    Chromedriver reports a node of an unloaded page either as stale or, mid-navigation, with an "unknown
+    error ... does not belong to the document": both mean the same here.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def check(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc) or "no such element" in str(exc):
+                return True
+            raise
+        return False
+    return check
+
+
+def _loaded(driver) -> bool:
+    return driver.execute_script("return document.readyState") == "complete"
 
 
 def wait_for(driver, css: str):
@@ -106,6 +133,7 @@ def wait_for(driver, css: str):
 def open_page(driver, url: str, marker: str = "main"):
     """Load `url` and wait until the page's `marker` element is there."""
     driver.get(url)
+    waiter(driver).until(_loaded)
     return wait_for(driver, marker)
 
 
@@ -119,8 +147,9 @@ def click_and_wait(driver, element, url_part: str, marker: str = "main") -> None
     old_main = driver.find_element(by("TAG_NAME"), "main")
     element.click()
     wait = waiter(driver)
-    wait.until(ec.staleness_of(old_main))
+    wait.until(_left_document(old_main))
     wait.until(ec.url_contains(url_part))
+    wait.until(_loaded)
     wait_for(driver, marker)
 
 
