@@ -9,7 +9,8 @@ from typing import Any
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from anime_recommender.config import PROJECT_ROOT, Config, load_config
+from anime_recommender.config import Config, load_config
+from anime_recommender.resources import resource_dir
 from anime_recommender.web import api, errors, health, metrics, pages, service
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,8 @@ class HtmlSafeJSON(DefaultJSONProvider):
 
 def create_app(config: Config | None = None, test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, logging, the recommender (once per process), blueprints, error pages."""
-    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
-                static_folder=str(PROJECT_ROOT / "static"))
+    app = Flask(__name__, template_folder=str(resource_dir("templates")),
+                static_folder=str(resource_dir("static")))
     app.json = HtmlSafeJSON(app)
     configure_app(app, config, test_config)
     configure_logging(app)
