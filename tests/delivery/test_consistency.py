@@ -46,7 +46,7 @@ def test_gunicorn_defaults(monkeypatch, dockerfile):
     settings = gunicorn_settings(monkeypatch)
     assert settings["bind"] == [f"0.0.0.0:{dockerfile.exposed_port}"]
     assert settings["preload_app"] is True
-    assert settings["accesslog"] == "-" and settings["errorlog"] == "-"
+    assert settings["accesslog"] is None and settings["errorlog"] == "-"  # the app logs each request once
     assert settings["worker_class"] == "gthread" and settings["threads"] >= 1
     assert 1 <= settings["workers"] <= settings["available_cpus"]()
     assert settings["timeout"] > 0 and 0 < settings["graceful_timeout"] and settings["keepalive"] > 0

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_ROOT
+from tests.delivery.conftest import request_lines
 from tests.recommend.tiny_run import user_id
 from tests.web.browser import free_port, wait_ready
 
@@ -129,3 +130,5 @@ def test_gunicorn_serves_the_site_from_any_directory(serve_venv, tiny_artifacts,
         server.terminate()
         server.wait(timeout=60)
     assert {p.name for p in tmp_path.iterdir()} == {"gunicorn.log"}, "the app wrote into its working directory"
+    lines = request_lines(log_path, f"/user/{user}")
+    assert len(lines) == 1 and " 200 " in lines[0], f"one log line per request, got {lines}"
