@@ -5,6 +5,7 @@
 #
 #   docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD) -t REGISTRY/anime-recommender:$(git rev-parse HEAD) .
 #   docker run -p 5000:5000 -v "$PWD/artifacts:/app/artifacts:ro" REGISTRY/anime-recommender:<sha>
+#   docker build --target train ... -t REGISTRY/anime-recommender-train:<sha> .   (the training CronJob's image)
 
 # ---- builder: a venv with the pinned requirements and the package --------------------------------
 FROM python:3.11.14-slim-bookworm AS builder
@@ -31,6 +32,42 @@ COPY templates/ templates/
 COPY static/ static/
 COPY config/ config/
 RUN pip install --no-cache-dir --no-deps --no-build-isolation .
+
+# ---- train: the training CronJob's image, `docker build --target train` (a plain build skips it) -----
+# The serving venv plus the training set (requirements.txt: TensorFlow, Keras, comet-ml, ...) and
+# pipeline/. Training still never runs during a build; the serving image below carries none of this.
+FROM python:3.11.14-slim-bookworm AS train
+
+RUN groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin app
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    TF_CPP_MIN_LOG_LEVEL=2 \
+    HOME=/tmp \
+    KERAS_HOME=/tmp/.keras \
+    MPLCONFIGDIR=/tmp/.matplotlib \
+    DATA_DIR=/app/data \
+    ARTIFACTS_DIR=/app/artifacts
+
+WORKDIR /app
+COPY --from=builder /opt/venv /opt/venv
+COPY requirements.txt requirements-serve.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+COPY pipeline/ pipeline/
+RUN python -m compileall -q pipeline \
+ && mkdir -p /app/artifacts /app/data \
+ && chown 10001:10001 /app/artifacts /app/data
+
+ARG GIT_COMMIT=unknown
+LABEL org.opencontainers.image.revision="${GIT_COMMIT}"
+ENV GIT_COMMIT=${GIT_COMMIT}
+
+USER 10001:10001
+CMD ["python", "pipeline/training_pipeline.py"]
 
 # ---- runtime: the venv and the code, nothing else ------------------------------------------------
 FROM python:3.11.14-slim-bookworm AS runtime

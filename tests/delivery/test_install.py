@@ -2,8 +2,8 @@
 serves the site from a directory that is not the checkout, and TensorFlow is not there.
 
 pip may use its cache (or /opt/wheels); the first run downloads the serving wheels (about 150 MB).
-The site-packages size it measures is the README's figure ("Deploy"); it is written to
-test-output/delivery/serve-install.json.
+The site-packages size it measures is the README's figure ("Install and serve without a checkout");
+it is written to test-output/delivery/serve-install.json.
 """
 from __future__ import annotations
 
