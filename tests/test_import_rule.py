@@ -1,8 +1,11 @@
 """The import rule of docs/architecture.md, checked on the source: a module imports only its own layer or
-the layers below it (lazy imports inside functions count too)."""
+the layers below it (lazy imports inside functions count too); serving code imports only what
+requirements-serve.txt pins."""
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,35 @@ def test_the_check_sees_upward_imports(tmp_path, monkeypatch, source, expected):
     monkeypatch.setattr(f"{__name__}.PACKAGE", fake)
     found = violations([fake / "recommend" / "bad.py"])
     assert len(found) == 1 and expected in found[0], found
+
+
+SERVING = ("web", "recommend", "artifacts", "config", "resources")
+
+
+def third_party_imports(path: Path) -> set[str]:
+    """Top-level names of the non-package modules a file imports (stdlib included)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names - {"anime_recommender", "__future__"}
+
+
+def test_serving_imports_only_what_requirements_serve_pins(project_root):
+    """Every distribution that web / recommend / artifacts / config import is pinned in requirements-serve.txt."""
+    pinned = {line.split("==")[0].strip().lower().replace("_", "-")
+              for line in (project_root / "requirements-serve.txt").read_text(encoding="utf-8").splitlines()
+              if "==" in line and not line.startswith("#")}
+    distributions = importlib.metadata.packages_distributions()
+    files = [p for part in SERVING for p in ([PACKAGE / f"{part}.py"] if (PACKAGE / f"{part}.py").is_file()
+                                              else sorted((PACKAGE / part).rglob("*.py")))]
+    needed = {}
+    for path in files:
+        for name in third_party_imports(path) - set(sys.stdlib_module_names):
+            for dist in distributions.get(name, [name]):
+                needed.setdefault(dist.lower().replace("_", "-"), set()).add(path.relative_to(PACKAGE).as_posix())
+    missing = {dist: sorted(where) for dist, where in needed.items() if dist not in pinned}
+    assert not missing, f"serving imports distributions requirements-serve.txt does not pin: {missing}"
+    assert not {"tensorflow", "tensorflow-cpu", "keras", "comet-ml", "implicit", "matplotlib"} & pinned
