@@ -3,8 +3,9 @@
 # The image holds code and pinned dependencies only; the trained run is mounted at /app/artifacts
 # (a `current` symlink to runs/<run_id>/, see docs/architecture.md and docs/deploy.md).
 #
-#   docker build -t REGISTRY/anime-recommender:$(git rev-parse HEAD) .
+#   docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD) -t REGISTRY/anime-recommender:$(git rev-parse HEAD) .
 #   docker run -p 5000:5000 -v "$PWD/artifacts:/app/artifacts:ro" REGISTRY/anime-recommender:<sha>
+#   docker build --target train ... -t REGISTRY/anime-recommender-train:<sha> .   (the training CronJob's image)
 
 # ---- builder: a venv with the pinned requirements and the package --------------------------------
 FROM python:3.11.14-slim-bookworm AS builder
@@ -18,16 +19,55 @@ WORKDIR /app
 RUN python -m venv /opt/venv \
  && pip install --no-cache-dir pip==26.3 setuptools==80.9.0 wheel==0.48.0
 
-# Dependencies first: this layer is rebuilt only when requirements.txt changes.
-COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt
+# Dependencies first: this layer is rebuilt only when requirements-serve.txt changes. Serving needs
+# only this subset (no TensorFlow, Keras, comet-ml, implicit, matplotlib: training runs outside the image).
+COPY requirements-serve.txt ./
+RUN pip install --no-cache-dir -r requirements-serve.txt
 
-# The package, installed in editable mode on purpose: anime_recommender.config finds config/ and
-# resolves relative paths from the project root (two levels above the package), so the code must
-# run from /app/src, not from site-packages. The .pth entry points the venv at /app/src.
-COPY setup.py ./
+# The package, installed non-editable: templates, static files and the default config ship inside it
+# (setup.py maps the top-level folders into the package), so nothing is read from /app/src at run time.
+COPY setup.py MANIFEST.in requirements.txt ./
 COPY src/ src/
-RUN pip install --no-cache-dir --no-deps --no-build-isolation -e .
+COPY templates/ templates/
+COPY static/ static/
+COPY config/ config/
+RUN pip install --no-cache-dir --no-deps --no-build-isolation .
+
+# ---- train: the training CronJob's image, `docker build --target train` (a plain build skips it) -----
+# The serving venv plus the training set (requirements.txt: TensorFlow, Keras, comet-ml, ...) and
+# pipeline/. Training still never runs during a build; the serving image below carries none of this.
+FROM python:3.11.14-slim-bookworm AS train
+
+RUN groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin app
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    TF_CPP_MIN_LOG_LEVEL=2 \
+    HOME=/tmp \
+    KERAS_HOME=/tmp/.keras \
+    MPLCONFIGDIR=/tmp/.matplotlib \
+    DATA_DIR=/app/data \
+    ARTIFACTS_DIR=/app/artifacts
+
+WORKDIR /app
+COPY --from=builder /opt/venv /opt/venv
+COPY requirements.txt requirements-serve.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+COPY pipeline/ pipeline/
+RUN python -m compileall -q pipeline \
+ && mkdir -p /app/artifacts /app/data \
+ && chown 10001:10001 /app/artifacts /app/data
+
+ARG GIT_COMMIT=unknown
+LABEL org.opencontainers.image.revision="${GIT_COMMIT}"
+ENV GIT_COMMIT=${GIT_COMMIT}
+
+USER 10001:10001
+CMD ["python", "pipeline/training_pipeline.py"]
 
 # ---- runtime: the venv and the code, nothing else ------------------------------------------------
 FROM python:3.11.14-slim-bookworm AS runtime
@@ -53,17 +93,19 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 COPY application.py gunicorn.conf.py ./
-COPY pipeline/ pipeline/
-COPY src/ src/
-COPY config/ config/
-COPY templates/ templates/
-COPY static/ static/
 
 # Code stays root-owned (read-only for the app user); only the mount points belong to it. Byte-code
 # is compiled now because the running container cannot write it (read-only root filesystem).
-RUN python -m compileall -q application.py gunicorn.conf.py pipeline src \
+RUN python -m compileall -q application.py gunicorn.conf.py \
  && mkdir -p /app/artifacts /app/data \
  && chown 10001:10001 /app/artifacts /app/data
+
+# The commit the image is built from (docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD)):
+# anime_recommender.resources.code_version() reads it, and it labels the image. Declared last so a new
+# commit rebuilds only these metadata layers.
+ARG GIT_COMMIT=unknown
+LABEL org.opencontainers.image.revision="${GIT_COMMIT}"
+ENV GIT_COMMIT=${GIT_COMMIT}
 
 # The trained model: mount a published artifacts dir here (read-only is enough for serving).
 VOLUME ["/app/artifacts"]

@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(VENV)/.installed: requirements.txt setup.py
+$(VENV)/.installed: requirements.txt requirements-serve.txt setup.py
 	@command -v $(PYTHON) >/dev/null || { echo "error: Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip setuptools wheel

@@ -87,7 +87,9 @@ max_requests = _env_int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
 
 # --- logs: stdout / stderr, collected by the container runtime --------------------------------
-accesslog = "-"
+# One line per request: the app logs it (method, path, status, milliseconds; anime_recommender.web.metrics)
+# under any server, so gunicorn's own access log stays off instead of repeating it.
+accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 capture_output = False

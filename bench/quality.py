@@ -16,12 +16,14 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from anime_recommender.config import PROJECT_ROOT, load_config
+from anime_recommender.config import load_config
 from anime_recommender.data import prepare, process
 from anime_recommender.data.sample import generate_sample
 from anime_recommender.evaluation import compare, ranking
 from anime_recommender.model.export import extract_factors
 from anime_recommender.training import _seed_everything, train_model
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the source checkout bench/ lives in
 
 COLUMNS = ("ndcg@10", "recall@10", "precision@10", "hit@10", "coverage", "train_seconds")
 REAL_FILES = {"anime.csv": "anime.csv", "anime_with_synopsis.csv": "anime_with_synopsis.csv",

@@ -22,12 +22,14 @@ import keras
 import numpy as np
 from quality import link_real_slice
 
-from anime_recommender.config import PROJECT_ROOT, load_config
+from anime_recommender.config import load_config
 from anime_recommender.data import prepare, process
 from anime_recommender.evaluation import compare
 from anime_recommender.model import train as tr
 from anime_recommender.model.ncf import build_ncf
 from anime_recommender.training import _seed_everything
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the source checkout bench/ lives in
 
 
 class EpochTimer(keras.callbacks.Callback):

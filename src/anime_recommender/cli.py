@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from anime_recommender.config import PROJECT_ROOT, ConfigError, load_config
+from anime_recommender.config import ConfigError, load_config
+from anime_recommender.resources import checkout_root
 
 log = logging.getLogger("anime_recommender")
 
@@ -44,7 +45,11 @@ def _ensure_model(args: argparse.Namespace) -> int:
         pass
     data_dir = ensure_data(cfg)
     print(f"no trained model in {cfg.paths.artifacts_dir}: training on {data_dir} (a few minutes on the sample with 2 cores)")
-    command = [sys.executable, str(PROJECT_ROOT / "pipeline" / "training_pipeline.py"),
+    root = checkout_root()
+    if root is None:
+        print("ensure-model trains with pipeline/training_pipeline.py: run it from a source checkout", file=sys.stderr)
+        return 2
+    command = [sys.executable, str(root / "pipeline" / "training_pipeline.py"),
                "--data-dir", str(data_dir), "--artifacts-dir", str(cfg.paths.artifacts_dir)]
     if args.config:
         command += ["--config", str(args.config)]

@@ -11,8 +11,7 @@ from typing import Any, Literal
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "config.yaml"
+from anime_recommender.resources import default_config_path
 
 
 class ConfigError(ValueError):
@@ -237,14 +236,14 @@ def config_from_dict(raw: dict[str, Any], env: typing.Mapping[str, str] | None =
 
 
 def _absolute(path: Path) -> Path:
-    """Relative paths in the config are relative to the project root, not the caller's cwd."""
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    """Relative paths resolve from the working directory (DATA_DIR / ARTIFACTS_DIR set absolute ones)."""
+    return path if path.is_absolute() else Path.cwd() / path
 
 
 def load_config(path: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> Config:
-    """Read and validate the YAML config (default config/config.yaml, or $APP_CONFIG)."""
+    """Read and validate the YAML config ($APP_CONFIG, else the config.yaml shipped with the code)."""
     env = os.environ if env is None else env
-    path = Path(path or env.get("APP_CONFIG") or DEFAULT_CONFIG_PATH)
+    path = Path(path or env.get("APP_CONFIG") or default_config_path())
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:

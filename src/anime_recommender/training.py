@@ -11,7 +11,6 @@ import dataclasses
 import hashlib
 import logging
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from anime_recommender import artifacts, plots
-from anime_recommender.config import PROJECT_ROOT, Config
+from anime_recommender import artifacts, plots, resources
+from anime_recommender.config import Config
 from anime_recommender.evaluation import compare, ranking
 from anime_recommender.model import train as model_train
 from anime_recommender.model.export import Factors, extract_factors
@@ -176,12 +175,5 @@ def _manifest(cfg: Config, fingerprint: str, counts: dict, metrics: dict) -> dic
 
 
 def code_version() -> str:
-    """The git commit of the code that trained the run ("-dirty" with local changes), or "unknown"."""
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                             text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
-        return sha + ("-dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+    """The commit of the code that trained the run (see resources.code_version)."""
+    return resources.code_version()

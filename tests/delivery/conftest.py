@@ -70,6 +70,11 @@ def run_tool(args: list[str | Path], timeout: float, cwd: Path = PROJECT_ROOT, *
         pytest.fail(f"{args[0]} did not finish in {timeout}s: {exc.stdout!r} {exc.stderr!r}")
 
 
+def request_lines(log_path: Path, needle: str) -> list[str]:
+    """The lines of a stopped server's log that name `needle` (read after exit: nothing still to come)."""
+    return [line for line in log_path.read_text(errors="replace").splitlines() if needle in line]
+
+
 # --- Dockerfile ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def test_gunicorn_defaults(monkeypatch, dockerfile):
     settings = gunicorn_settings(monkeypatch)
     assert settings["bind"] == [f"0.0.0.0:{dockerfile.exposed_port}"]
     assert settings["preload_app"] is True
-    assert settings["accesslog"] == "-" and settings["errorlog"] == "-"
+    assert settings["accesslog"] is None and settings["errorlog"] == "-"  # the app logs each request once
     assert settings["worker_class"] == "gthread" and settings["threads"] >= 1
     assert 1 <= settings["workers"] <= settings["available_cpus"]()
     assert settings["timeout"] > 0 and 0 < settings["graceful_timeout"] and settings["keepalive"] > 0
@@ -190,7 +190,8 @@ def test_same_non_root_user(dockerfile, manifests, deployment):
             assert ctx["runAsUser"] == int(uid) and ctx["readOnlyRootFilesystem"] is True
             assert ctx["allowPrivilegeEscalation"] is False and ctx["capabilities"]["drop"] == ["ALL"]
             assert ctx["seccompProfile"]["type"] == "RuntimeDefault"
-            assert container["image"] == "REGISTRY/anime-recommender:GIT_SHA"
+            image = "anime-recommender-train" if pod is pods[1] else "anime-recommender"  # the train stage
+            assert container["image"] == f"REGISTRY/{image}:GIT_SHA"
             mounts = {m["mountPath"] for m in container["volumeMounts"]}
             assert "/tmp" in mounts, "read-only root: /tmp must be a writable emptyDir"
             assert container["resources"]["limits"]["memory"] and container["resources"]["requests"]["cpu"]
@@ -226,6 +227,25 @@ def test_dockerfile_shape(dockerfile):
     assert "RUN" not in {i.keyword for i in dockerfile.stage() if "training_pipeline" in i.args}, (
         "no training in docker build"
     )
+
+
+def test_each_image_installs_what_it_runs(dockerfile, manifests):
+    """The serving image: requirements-serve.txt and the package, no training code; the `train` stage
+    (the CronJob's image): requirements.txt and the pipeline the CronJob runs."""
+    serving = " ".join(i.args for i in dockerfile.stage(0) if i.keyword == "RUN")  # the builder's venv
+    assert "pip install --no-cache-dir -r requirements-serve.txt" in serving and "-r requirements.txt" not in serving
+    assert re.search(r"pip install [^&]*--no-deps[^&]* \.(\s|$)", serving) and " -e " not in serving
+    final = " ".join(i.args for i in dockerfile.stage())
+    assert "pipeline" not in final and "src/" not in final, "the serving image runs the installed package"
+    train_stage = next(i.stage for i in dockerfile.instructions if i.keyword == "FROM" and i.args.endswith(" AS train"))
+    train = dockerfile.stage(train_stage)
+    assert any(i.keyword == "RUN" and "-r requirements.txt" in i.args for i in train)
+    cronjob = find(manifests, "CronJob")
+    command = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
+    script = next(c for c in command if c.endswith(".py"))
+    assert any(i.keyword == "COPY" and i.args.split()[0].rstrip("/") == script.split("/")[0] for i in train)
+    assert "GIT_COMMIT" in dockerfile.env and any(i.keyword == "ARG" and "GIT_COMMIT" in i.args
+                                                  for i in dockerfile.stage())
 
 
 def test_dockerignore_keeps_the_context_small_and_complete(dockerfile):

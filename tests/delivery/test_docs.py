@@ -1,4 +1,4 @@
-"""docs/deploy.md (the README's Deploy section) names exactly what the delivery files define."""
+"""docs/deploy.md (linked from the README's Deploy section) names exactly what the delivery files define."""
 from __future__ import annotations
 
 import re

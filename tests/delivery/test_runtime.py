@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from tests.delivery.conftest import VENV_BIN
+from tests.delivery.conftest import VENV_BIN, request_lines
 
 pytestmark = [pytest.mark.delivery, pytest.mark.slow]
 
@@ -185,5 +185,8 @@ def test_image_command_serves_health_on_the_exposed_port(dockerfile, web_contain
             server.wait()
             pytest.fail(f"gunicorn ignored SIGTERM for 40 s:\n{log_path.read_text()[-4000:]}")
     assert code == 0, f"gunicorn exited {code} on SIGTERM:\n{log_path.read_text()[-4000:]}"
+    for path in (f"/api/v1/anime/{a}/similar" for a in anime):
+        lines = request_lines(log_path, path)  # the app's line; gunicorn's access log is off
+        assert len(lines) == 1, f"one log line per request, got {lines}"
     after = subprocess.run(healthcheck, env=env, capture_output=True, timeout=check_timeout + 5, check=False)
     assert after.returncode != 0, "HEALTHCHECK must fail once the server is gone"

@@ -1,6 +1,8 @@
 """The JSON API: shapes of answers and of errors."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 
@@ -61,3 +63,10 @@ def test_errors_are_json(client, url, code, needle):
     response = client.get(url)
     assert response.status_code == code and response.is_json
     assert needle in response.get_json()["error"]["message"]
+
+
+def test_json_keys_keep_the_order_they_are_built_in(client):
+    """Not alphabetical: an error reads code, title, message (Flask sorts unless the provider says not to)."""
+    response = client.get("/api/v1/users/424242/recommendations")
+    assert response.status_code == 404
+    assert list(json.loads(response.get_data(as_text=True))["error"]) == ["code", "title", "message"]

@@ -9,7 +9,8 @@ from typing import Any
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from anime_recommender.config import PROJECT_ROOT, Config, load_config
+from anime_recommender.config import Config, load_config
+from anime_recommender.resources import resource_dir
 from anime_recommender.web import api, errors, health, metrics, pages, service
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,8 @@ MAX_QUERY_STRING = 4096
 class HtmlSafeJSON(DefaultJSONProvider):
     """JSON with <, > and & escaped, so echoed input can never become markup if a page embeds it."""
 
+    sort_keys = False  # keys in the order the code builds them (Flask 3 ignores the JSON_SORT_KEYS setting)
+
     def dumps(self, obj, **kwargs) -> str:
         text = super().dumps(obj, **kwargs)
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -27,8 +30,8 @@ class HtmlSafeJSON(DefaultJSONProvider):
 
 def create_app(config: Config | None = None, test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, logging, the recommender (once per process), blueprints, error pages."""
-    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
-                static_folder=str(PROJECT_ROOT / "static"))
+    app = Flask(__name__, template_folder=str(resource_dir("templates")),
+                static_folder=str(resource_dir("static")))
     app.json = HtmlSafeJSON(app)
     configure_app(app, config, test_config)
     configure_logging(app)
@@ -42,7 +45,7 @@ def create_app(config: Config | None = None, test_config: Mapping[str, Any] | No
 def configure_app(app: Flask, config: Config | None, test_config: Mapping[str, Any] | None) -> None:
     """Project config plus Flask settings; `test_config` may set ARTIFACTS_DIR or inject RECOMMENDER."""
     app.config.update(APP_CONFIG=config or load_config(), MAX_CONTENT_LENGTH=64 * 1024,
-                      MAX_QUERY_STRING=MAX_QUERY_STRING, JSON_SORT_KEYS=False)
+                      MAX_QUERY_STRING=MAX_QUERY_STRING)
     if test_config:
         app.config.update(test_config)
     app.debug = False
