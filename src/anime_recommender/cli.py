@@ -1,4 +1,4 @@
-"""The `anime-recommender` command: sample data, data preparation and the `make run` bootstrap."""
+"""The `anime-recommender` command: sample data, data preparation, training and the `make run` bootstrap."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from anime_recommender import train_command
 from anime_recommender.config import PROJECT_ROOT, ConfigError, load_config
 
 log = logging.getLogger("anime_recommender")
@@ -51,6 +52,11 @@ def _ensure_model(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+def _train(args: argparse.Namespace) -> int:
+    """Train, evaluate and publish (the same function as pipeline/training_pipeline.py)."""
+    return train_command.finish(train_command.run(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All sub-commands and their flags."""
     parser = argparse.ArgumentParser(prog="anime-recommender", description=__doc__)
@@ -63,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--anime", type=int, default=1200)
     sample.add_argument("--seed", type=int, default=7)
     sample.set_defaults(func=_generate_sample)
+
+    train = sub.add_parser("train", help="train, evaluate and publish a model (exit codes: README, Training)",
+                           description=train_command.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    train_command.add_arguments(train).set_defaults(func=_train)
 
     sub.add_parser("prepare-data", help="generate the sample into the data dir if it has no data").set_defaults(
         func=_prepare_data
