@@ -11,6 +11,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -120,6 +121,50 @@ def test_second_training_exits_at_once_naming_the_lock_holder(tiny_data_dir, tmp
     assert proc.returncode == 4, proc.stderr[-3000:]
     assert f"pid {os.getpid()} on " in last_line(proc) and "Traceback" not in proc.stderr
     assert not (artifacts_dir / "runs").exists() and not (artifacts_dir / "comet-offline").exists()
+
+
+HOLD_SCRIPT = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from tests.model.conftest import tiny_config
+from anime_recommender.training import run_training
+
+def hold(_writer):  # the run is trained and written, not yet published: wait for the test's signal
+    open({ready!r}, "w").close()
+    while not os.path.exists({go!r}):
+        time.sleep(0.05)
+
+run_training(tiny_config({data!r}, {artifacts!r}, training={{"epochs": 2}}), verbose=0, before_publish=hold)
+"""
+
+
+def wait_for_file(path: Path, proc: subprocess.Popen, log: Path, timeout: float = 300.0) -> None:
+    """Block until `path` exists (the other process reached its point), failing if that process died."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+        assert time.monotonic() < deadline, f"{path} did not appear within {timeout} s"
+        time.sleep(0.05)
+
+
+def test_two_trainings_on_one_dir_the_second_exits_4_the_first_publishes(tiny_data_dir, tmp_path, project_root):
+    artifacts_dir, ready, go, log = tmp_path / "artifacts", tmp_path / "ready", tmp_path / "go", tmp_path / "first.log"
+    script = HOLD_SCRIPT.format(root=str(project_root), data=str(tiny_data_dir), artifacts=str(artifacts_dir),
+                                ready=str(ready), go=str(go))
+    with log.open("wb") as stderr, subprocess.Popen(
+            [sys.executable, "-c", script], cwd=project_root, stdout=subprocess.DEVNULL, stderr=stderr,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}) as first:
+        try:
+            wait_for_file(ready, first, log)
+            second = train(project_root, config_file(tmp_path, tiny_data_dir, artifacts_dir))
+            go.touch()
+            assert first.wait(timeout=300) == 0, log.read_text(errors="replace")[-3000:]
+        finally:
+            first.kill()
+    assert second.returncode == 4, second.stderr[-3000:]
+    assert f"pid {first.pid} on " in last_line(second) and "Traceback" not in second.stderr
+    assert len(artifacts.list_runs(artifacts_dir)) == 1 and len(archives(artifacts_dir)) == 1
+    assert artifacts.load_run(artifacts_dir).manifest["files"]  # the first run, intact and current
 
 
 def test_unwritable_artifacts_dir_exits_3_with_one_line(tiny_data_dir, tmp_path, project_root):
