@@ -5,7 +5,6 @@ train`): 0 published, 1 gate failed, 2 data/config error, 3 unexpected runtime e
 """
 from __future__ import annotations
 
-import errno
 import os
 import random
 import shutil
@@ -177,22 +176,28 @@ def test_unwritable_artifacts_dir_exits_3_with_one_line(tiny_data_dir, tmp_path,
     assert "Traceback" in proc.stderr  # in the log, above the one line
 
 
-def test_disk_full_at_the_writer_exits_3_and_cleans_up(tiny_data_dir, tmp_path, monkeypatch, capsys):
-    """ENOSPC injected where the run's files are written (works everywhere; the tmpfs test is the real one)."""
-    from pipeline.training_pipeline import main
+INJECT_SCRIPT = """
+import errno, runpy, sys
+from anime_recommender import artifacts
 
+def full(*_args, **_kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+artifacts.RunWriter.save_array = full  # the writer boundary: every .npy of the run goes through it
+sys.argv = ["pipeline/training_pipeline.py", *sys.argv[1:]]
+runpy.run_path("pipeline/training_pipeline.py", run_name="__main__")
+"""
+
+
+def test_disk_full_at_the_writer_exits_3_and_cleans_up(tiny_data_dir, tmp_path, project_root):
+    """ENOSPC injected where the run's files are written (works everywhere; the tmpfs test is the real one)."""
     artifacts_dir = tmp_path / "artifacts"
     before = previous_run(artifacts_dir)
-
-    def full(*_args, **_kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(artifacts.RunWriter, "save_array", full)
-    assert main(["--config", str(config_file(tmp_path, tiny_data_dir, artifacts_dir)), "--quiet"]) == 3
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("error: training failed: OSError: [Errno 28] No space left on device")
+    proc = train(project_root, config_file(tmp_path, tiny_data_dir, artifacts_dir), command=["-c", INJECT_SCRIPT])
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    assert last_line(proc).startswith("error: training failed: OSError: [Errno 28] No space left on device")
     assert artifacts.load_run(artifacts_dir).run_id == before
-    assert not (artifacts_dir / "checkpoints").exists()
+    assert not (artifacts_dir / "checkpoints").exists() and not archives(artifacts_dir)
     assert not list((artifacts_dir / "runs").glob(".tmp-*"))
 
 
