@@ -1,7 +1,6 @@
-"""Train, evaluate and publish a model: thin argparse over anime_recommender.training.run_training.
+"""Train, evaluate and publish a model: thin argparse over anime_recommender.train_command.
 
-Exit status: 0 published as current; 1 quality gate failed (run kept under runs/, not current);
-2 data or config error (one line on stderr).
+Same flags and exit codes as `anime-recommender train` (see that module and the README's Training section).
 """
 from __future__ import annotations
 
@@ -9,83 +8,21 @@ import argparse
 import logging
 import os
 import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", help="config file (default: config/config.yaml or $APP_CONFIG)")
-    parser.add_argument("--data-dir", type=Path, help="Kaggle/MovieLens files (default: paths.data_dir)")
-    parser.add_argument("--artifacts-dir", type=Path, help="where runs are published (default: paths.artifacts_dir)")
-    parser.add_argument("--min-user-ratings", type=int, help="processing.min_user_ratings")
-    parser.add_argument("--holdout-fraction", type=float,
-                        help="processing.holdout_fraction; 0 = train on everything, no test metrics, no gate")
-    parser.add_argument("--epochs", type=int, help="training.epochs")
-    parser.add_argument("--preset", choices=["ranking", "reference"], help="model.preset")
-    parser.add_argument("--fresh", action="store_true", help="ignore checkpoints of an interrupted run")
-    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress bars")
-    return parser
-
-
-def configure(args: argparse.Namespace):
-    """The loaded config with the command-line overrides applied (validated again)."""
-    from anime_recommender.config import config_from_dict, load_config
-    from anime_recommender.training import config_dict
-
-    cfg = load_config(args.config)
-    raw = config_dict(cfg)
-    overrides = {("paths", "data_dir"): args.data_dir, ("paths", "artifacts_dir"): args.artifacts_dir,
-                 ("processing", "min_user_ratings"): args.min_user_ratings,
-                 ("processing", "holdout_fraction"): args.holdout_fraction,
-                 ("training", "epochs"): args.epochs, ("model", "preset"): args.preset}
-    for (section, key), value in overrides.items():
-        if value is not None:
-            raw[section][key] = str(Path(value).resolve()) if isinstance(value, Path) else value
-    if args.data_dir is not None:
-        raw["data"]["generate_if_missing"] = False  # a mistyped --data-dir is an error, not a new sample
-    return config_from_dict(raw, env={})
-
-
-def summary(result) -> str:
-    """Data counts, the metrics table (markdown) and where the run went."""
-    counts = result.counts
-    lines = [(f"data: {counts.get('users', 0)} users, {counts.get('anime', 0)} anime, "
-              f"train/valid/test rows {counts.get('train_rows', 0)}/{counts.get('valid_rows', 0)}/"
-              f"{counts.get('test_rows', 0)}")]
-    table = {k: v for k, v in result.metrics.items() if k != "gate"}
-    if table:
-        columns = [c for c in next(iter(table.values())) if c != "users"]
-        lines += ["", "| model | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-        lines += [f"| {name} | " + " | ".join(f"{row[c]:.4f}" for c in columns) + " |"
-                  for name, row in table.items()]
-    gate = result.metrics["gate"]
-    lines.append("")
-    lines.append("gate: skipped (no test split)" if gate.get("skipped") else
-                 f"gate: {'PASSED' if gate['passed'] else 'FAILED'} ({gate['metric']} {gate['model']:.4f} "
-                 f"vs threshold {gate['threshold']:.4f})")
-    lines.append(f"run: {result.run_dir}" + (" (current)" if result.made_current else " (NOT current)"))
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from anime_recommender import train_command
+
+    parser = argparse.ArgumentParser(description=train_command.__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    args = train_command.add_arguments(parser).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from anime_recommender.config import ConfigError
-    from anime_recommender.data.report import DataError
-
-    try:
-        cfg = configure(args)
-        from anime_recommender.training import run_training
-
-        result = run_training(cfg, resume=not args.fresh, verbose=0 if args.quiet else 1)
-    except (ConfigError, DataError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(summary(result))
-    return 0 if result.gate_passed else 1
+    return train_command.run(args)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from anime_recommender.train_command import finish
+
+    sys.exit(finish(main()))

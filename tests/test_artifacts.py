@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -13,11 +14,14 @@ import pytest
 from anime_recommender.artifacts import (
     ArtifactIntegrityError,
     ArtifactsNotFound,
+    LockHeld,
     RunWriter,
+    clean_leftovers,
     list_runs,
     load_run,
     resolve_run_dir,
     set_current,
+    training_lock,
 )
 
 
@@ -110,3 +114,26 @@ def test_arrays_refuse_pickled_objects(tmp_path):
 def test_current_is_a_relative_symlink(tmp_path):
     run_id = _publish(tmp_path, 0.3)
     assert os.readlink(tmp_path / "current") == os.path.join("runs", run_id)
+
+
+def test_a_second_lock_on_one_dir_names_the_holder(tmp_path):
+    with training_lock(tmp_path), pytest.raises(LockHeld, match=rf"pid {os.getpid()} on "), \
+            training_lock(tmp_path):
+        pass
+    with training_lock(tmp_path):  # released on exit
+        pass
+
+
+def test_leftovers_of_killed_runs_are_removed_and_good_archives_kept(tmp_path):
+    _publish(tmp_path, 1.0)
+    (tmp_path / "runs" / ".tmp-killed").mkdir()
+    (tmp_path / "runs" / ".tmp-killed" / "model.keras").write_bytes(b"half")
+    archives = tmp_path / "comet-offline"
+    archives.mkdir()
+    with zipfile.ZipFile(archives / "good.zip", "w") as good:
+        good.writestr("messages.json", "{}\n")
+    zipfile.ZipFile(archives / "empty.zip", "w").close()  # what comet leaves when its run is killed
+    (archives / "cut.zip").write_bytes((archives / "good.zip").read_bytes()[:40])
+    removed = clean_leftovers(tmp_path, archives)
+    assert sorted(p.name for p in removed) == [".tmp-killed", "cut.zip", "empty.zip"]
+    assert [p.name for p in archives.iterdir()] == ["good.zip"] and len(list_runs(tmp_path)) == 1

@@ -5,18 +5,24 @@ Layout under an artifacts dir::
     runs/<run_id>/...         one directory per published run (manifest.json lists every file's sha256)
     runs/.tmp-<run_id>/       a run being written; never read, removed on failure
     current -> runs/<run_id>  symlink switched atomically (os.replace) when a run passes its gate
+    .lock                     flock held by the one training writing here (holder's pid, host, start)
 
 No pickle: arrays are .npy (loaded with allow_pickle=False), tables .parquet, metadata .json.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
+import socket
 import uuid
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Self
 
@@ -40,6 +46,10 @@ class ArtifactsNotFound(ArtifactError):
 
 class ArtifactIntegrityError(ArtifactError):
     """A run whose files do not match the checksums in its manifest."""
+
+
+class LockHeld(ArtifactError):
+    """Another training holds the artifacts dir: two runs there would corrupt each other's files."""
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -234,3 +244,52 @@ def list_runs(artifacts_dir: str | Path) -> list[str]:
     if not runs.is_dir():
         return []
     return sorted(p.name for p in runs.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+LOCK = ".lock"
+
+
+@contextlib.contextmanager
+def training_lock(artifacts_dir: str | Path) -> Iterator[Path]:
+    """Hold the artifacts dir's flock for one training; LockHeld naming the holder if another has it.
+
+    flock is released by the kernel when the holder dies, so a killed run never leaves a stale lock.
+    """
+    artifacts_dir = Path(artifacts_dir)
+    artifacts_dir.mkdir(parents=True, exist_ok=True)
+    path = artifacts_dir / LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "unknown holder"
+            raise LockHeld(f"{artifacts_dir} is locked by another training ({holder})") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since "
+                      f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}\n".encode(), 0)
+        yield path
+        os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def clean_leftovers(artifacts_dir: str | Path, archive_dir: str | Path | None = None) -> list[Path]:
+    """Remove what killed runs left: runs/.tmp-* and comet archives without messages (call under the lock)."""
+    runs = Path(artifacts_dir) / RUNS
+    stale = sorted(runs.glob(".tmp-*")) if runs.is_dir() else []
+    if archive_dir is not None and Path(archive_dir).is_dir():
+        stale += [p for p in sorted(Path(archive_dir).glob("*.zip")) if not _complete_archive(p)]
+    for path in stale:
+        log.warning("removing %s, left by an interrupted run", path)
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return stale
+
+
+def _complete_archive(path: Path) -> bool:
+    """A comet offline archive that `comet upload` can use: a readable zip holding messages.json."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "messages.json" in archive.namelist() and archive.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return False

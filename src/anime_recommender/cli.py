@@ -1,14 +1,13 @@
-"""The `anime-recommender` command: sample data, data preparation and the `make run` bootstrap."""
+"""The `anime-recommender` command: sample data, data preparation, training and the `make run` bootstrap."""
 from __future__ import annotations
 
 import argparse
 import logging
-import subprocess
 import sys
 from pathlib import Path
 
+from anime_recommender import train_command
 from anime_recommender.config import ConfigError, load_config
-from anime_recommender.resources import checkout_root
 
 log = logging.getLogger("anime_recommender")
 
@@ -45,15 +44,16 @@ def _ensure_model(args: argparse.Namespace) -> int:
         pass
     data_dir = ensure_data(cfg)
     print(f"no trained model in {cfg.paths.artifacts_dir}: training on {data_dir} (a few minutes on the sample with 2 cores)")
-    root = checkout_root()
-    if root is None:
-        print("ensure-model trains with pipeline/training_pipeline.py: run it from a source checkout", file=sys.stderr)
-        return 2
-    command = [sys.executable, str(root / "pipeline" / "training_pipeline.py"),
-               "--data-dir", str(data_dir), "--artifacts-dir", str(cfg.paths.artifacts_dir)]
+    argv = ["--data-dir", str(data_dir), "--artifacts-dir", str(cfg.paths.artifacts_dir)]
     if args.config:
-        command += ["--config", str(args.config)]
-    return subprocess.call(command)
+        argv += ["--config", str(args.config)]
+    train_args = train_command.add_arguments(argparse.ArgumentParser()).parse_args(argv)
+    return train_command.finish(train_command.run(train_args))
+
+
+def _train(args: argparse.Namespace) -> int:
+    """Train, evaluate and publish (the same function as pipeline/training_pipeline.py)."""
+    return train_command.finish(train_command.run(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--anime", type=int, default=1200)
     sample.add_argument("--seed", type=int, default=7)
     sample.set_defaults(func=_generate_sample)
+
+    train = sub.add_parser("train", help="train, evaluate and publish a model (exit codes: README, Training)",
+                           description=train_command.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    train_command.add_arguments(train).set_defaults(func=_train)
 
     sub.add_parser("prepare-data", help="generate the sample into the data dir if it has no data").set_defaults(
         func=_prepare_data

@@ -32,6 +32,7 @@ class DataConfig:
     max_users: int | None = None
     chunk_rows: int = 4_000_000
     list_statuses: tuple[int, ...] = (1, 2, 3, 4)
+    max_shrink: float = 0.10
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ def _validate(cfg: Config) -> None:
         (cfg.evaluation.k >= 1, "evaluation.k must be >= 1"),
         (1 <= cfg.serving.default_n <= cfg.serving.max_n, "serving.default_n must be in [1, max_n]"),
         (cfg.data.chunk_rows >= 1000, "data.chunk_rows must be >= 1000"),
+        (0.0 <= cfg.data.max_shrink <= 1.0, "data.max_shrink must be in [0, 1]"),
         (set(cfg.serving.hybrid_weights) <= {"model", "users", "content"},
          "serving.hybrid_weights keys must be model, users, content"),
     ]

@@ -8,6 +8,7 @@ inspection. With holdout_fraction 0 there is no test split: held-out evaluation 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import logging
 import shutil
@@ -20,10 +21,11 @@ import pandas as pd
 
 from anime_recommender import artifacts, plots, resources
 from anime_recommender.config import Config
+from anime_recommender.data.report import DataError
 from anime_recommender.evaluation import compare, ranking
 from anime_recommender.model import train as model_train
 from anime_recommender.model.export import Factors, extract_factors
-from anime_recommender.tracking import Tracker
+from anime_recommender.tracking import OFFLINE_DIR, Tracker
 
 log = logging.getLogger(__name__)
 CHECKPOINTS = "checkpoints"
@@ -43,13 +45,34 @@ class TrainingResult:
     initial_epoch: int = 0
 
 
+class DataShrunk(DataError):
+    """The new data has far fewer interactions than the current run's: a cut file, not a new dataset."""
+
+
 def run_training(cfg: Config, resume: bool = True, extra_callbacks: list | None = None,
-                 verbose: int = 1, before_publish=None) -> TrainingResult:
+                 verbose: int = 1, before_publish=None, allow_shrink: bool = False) -> TrainingResult:
+    """The pipeline under the artifacts dir's lock, after removing what killed runs left there."""
+    artifacts_dir = Path(cfg.paths.artifacts_dir)
+    with artifacts.training_lock(artifacts_dir):
+        artifacts.clean_leftovers(artifacts_dir, artifacts_dir / OFFLINE_DIR)
+        try:
+            return _run(cfg, resume, extra_callbacks, verbose, before_publish, allow_shrink)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # free the disk: checkpoints are the big files
+                shutil.rmtree(artifacts_dir / CHECKPOINTS, ignore_errors=True)
+                artifacts.clean_leftovers(artifacts_dir, artifacts_dir / OFFLINE_DIR)
+            raise
+
+
+def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, before_publish,
+         allow_shrink: bool) -> TrainingResult:
     """The whole pipeline; `before_publish(writer)` is a test hook called with every file written."""
     from anime_recommender.data import prepare, process  # data layer: heavy pandas/pyarrow imports
 
     _seed_everything(cfg.training.seed)
     catalog, interactions, seen, report = prepare.load_dataset(cfg)
+    if not allow_shrink:
+        check_shrink(cfg, report)
     data = process.process(interactions, catalog, cfg.processing, report, seen)
     fingerprint = data_fingerprint(data)
     counts = dict(report.counts, catalog=len(catalog))
@@ -88,6 +111,20 @@ def train_model(cfg: Config, data, checkpoint_dir: Path | None, callbacks: list,
     return model_train.train(inputs, cfg.model.preset, cfg.model.embedding_dim, cfg.training,
                              cfg.evaluation.k, checkpoint_dir, callbacks, verbose,
                              cfg.model.user_history)
+
+
+def check_shrink(cfg: Config, report) -> None:
+    """DataShrunk when a file feeds data.max_shrink fewer rows than in the current run's data report."""
+    try:
+        before = artifacts.load_run(cfg.paths.artifacts_dir, verify=False).json("data_report")["rows_kept"]
+    except (artifacts.ArtifactError, OSError, KeyError, ValueError):
+        return  # no current run (or one without a report): nothing to compare with
+    for file, rows in report.rows_kept.items():
+        old = before.get(file, 0)
+        if old and rows < old * (1 - cfg.data.max_shrink):
+            raise DataShrunk(f"{file}: {rows} rows kept vs {old} in the current run ({rows / old - 1:+.0%}, "
+                             f"more than data.max_shrink {cfg.data.max_shrink:.0%}): a cut file? "
+                             "Pass --allow-shrink to publish it anyway")
 
 
 def _seed_everything(seed: int) -> None:

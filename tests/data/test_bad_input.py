@@ -145,3 +145,39 @@ def test_catalog_with_bom_and_crlf_reads_like_a_clean_one(tmp_path):
     (tmp_path / "dos" / "anime.csv").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
     expected = load_catalog(tmp_path / "clean", DataReport())
     pd.testing.assert_frame_equal(load_catalog(tmp_path / "dos", DataReport()), expected)
+
+
+# --- broken files (issue 11): a stray quote costs one row; bytes that are not text stop the run --------
+def test_a_stray_quote_costs_one_row_not_the_rest_of_the_file(tmp_path, write_csv):
+    write_csv("rating_complete.csv", 'user_id,anime_id,rating\n0,1,5\n0,"2,7\n0,3,9\n1,1,8\n')
+    frame, report = _load(tmp_path, DataConfig())
+    assert len(frame) == 3 and report.dropped == {"bad_id": 1}
+
+
+@pytest.mark.parametrize("line", [2, 4])
+def test_binary_bytes_in_interactions_name_the_file_and_line(tmp_path, write_csv, line):
+    rows = [b"user_id,anime_id,rating", b"0,1,5", b"0,2,7", b"1,1,9", b"1,2,3"]
+    rows[line - 1] = b"\xff\xfe,\x9c\x81,7"
+    write_csv("rating_complete.csv", b"\n".join(rows) + b"\n")
+    with pytest.raises(DataError, match=rf"^rating_complete.csv line {line}: not UTF-8"):
+        _load(tmp_path, DataConfig())
+
+
+def test_binary_header_names_line_1(tmp_path, write_csv):
+    write_csv("anime.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(DataError, match=r"^anime.csv line 1: not UTF-8"):
+        load_catalog(tmp_path, DataReport())
+
+
+def test_catalog_cut_mid_line_names_the_last_line(tmp_path, write_csv):
+    write_csv("anime.csv", _anime_csv(["1", "2", "3"])[:-10])
+    with pytest.raises(DataError, match=r"^anime.csv line 4: the file ends mid-line"):
+        load_catalog(tmp_path, DataReport())
+
+
+def test_interaction_file_cut_mid_line_is_a_warning(tmp_path, write_csv, caplog):
+    write_csv("rating_complete.csv", "user_id,anime_id,rating\n0,1,5\n0,2,7\n1,1,1")
+    with caplog.at_level(logging.WARNING):
+        frame, _ = _load(tmp_path, DataConfig())
+    assert len(frame) == 3
+    assert "rating_complete.csv ends mid-line" in caplog.text

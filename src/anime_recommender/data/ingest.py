@@ -6,6 +6,7 @@ the run. Each row read is kept or counted in the DataReport under a reason.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import logging
 import threading
@@ -51,11 +52,50 @@ def read_header(path: Path) -> list[str]:
     """The header row of a CSV (a UTF-8 BOM and CRLF are tolerated); DataError when absent."""
     if not path.is_file():
         raise DataError(f"required data file not found: {path}")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle), None)
+    with path.open("rb") as handle:
+        first = handle.readline(1 << 20)
+    try:
+        header = next(csv.reader([first.decode("utf-8-sig")]), None)
+    except UnicodeDecodeError:
+        raise DataError(f"{path.name} line 1: not UTF-8 text (binary garbage instead of a CSV header?)") from None
     if not header:
         raise DataError(f"{path.name}: file is empty, expected a header row")
     return header
+
+
+def ends_mid_line(path: Path) -> bool:
+    """True when a non-empty file does not end with a newline: its last row was probably cut."""
+    with path.open("rb") as handle:
+        if handle.seek(0, 2) == 0:
+            return False
+        handle.seek(-1, 2)
+        return handle.read(1) not in (b"\n", b"\r")
+
+
+def first_undecodable_line(path: Path, chunk: int = 1 << 20) -> int | None:
+    """1-based line number of the first bytes that are not UTF-8 (None when the whole file decodes)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 0
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return lines + block[:max(exc.start, 0)].count(b"\n") + 1
+            lines += block.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return lines + 1
+    return None
+
+
+def unreadable_csv(path: Path, reason: str) -> DataError:
+    """The one-line error for a file the CSV parser gave up on: the first line that is not text, if any."""
+    line = first_undecodable_line(path)
+    if line is not None:
+        return DataError(f"{path.name} line {line}: not UTF-8 text (binary garbage in a CSV file?)")
+    return DataError(f"{path.name}: not a readable CSV ({reason.strip()})")
 
 
 def require_columns(path: Path, header: list[str], required: Iterable[str]) -> None:
@@ -95,7 +135,12 @@ def load_catalog(data_dir: str | Path, report: DataReport, files: FileNames | No
 def _read_text_table(path: Path, required: list[str], report: DataReport, prefix: str) -> pd.DataFrame:
     """A small CSV read as text ('Unknown' kept as text); rows with a bad or repeated id are counted."""
     require_columns(path, read_header(path), required)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", usecols=required)
+    if ends_mid_line(path):  # a cut catalog silently drops every interaction with the missing anime
+        raise DataError(f"{path.name} line {_count_lines(path)}: the file ends mid-line (cut short?)")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", usecols=required)
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise unreadable_csv(path, str(exc).replace("Error tokenizing data. C error: ", "")) from None
     report.read(path.name, len(raw))
     ids = pd.to_numeric(raw["MAL_ID"], errors="coerce")
     bad = ids.isna() | (ids < 0) | (ids > np.iinfo(np.int32).max)
@@ -104,6 +149,12 @@ def _read_text_table(path: Path, required: list[str], report: DataReport, prefix
     dup = raw["MAL_ID"].duplicated()
     report.add(f"{prefix}_duplicate_id", int(dup.sum()), path.name)
     return raw[~dup].reset_index(drop=True)
+
+
+def _count_lines(path: Path) -> int:
+    """Number of lines (the last one counted without its newline)."""
+    with path.open("rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) + 1
 
 
 def _known(values: pd.Series) -> pd.Series:
@@ -239,13 +290,18 @@ def read_interaction_file(
     require_columns(path, header, columns)
     stream = _Stream(path.name, kind, _catalog_lookup(catalog_ids), data_cfg)
     bad_rows = _BadRowCounter()
-    reader = _open_reader(path, header, columns, data_cfg.chunk_rows, bad_rows)
+    if ends_mid_line(path):
+        log.warning("%s ends mid-line: the file looks cut short (its last row is incomplete); "
+                    "the run is not published if it has shrunk more than data.max_shrink", path.name)
     with tqdm(total=_estimate_rows(path), unit="rows", unit_scale=True, desc=path.name,
               disable=None, leave=False) as bar:
-        for batch in reader:
-            bar.update(batch.num_rows)
-            if not stream.add(batch):
-                break
+        try:
+            for batch in _open_reader(path, header, columns, data_cfg.chunk_rows, bad_rows):
+                bar.update(batch.num_rows)
+                if not stream.add(batch):
+                    break
+        except pa.ArrowInvalid as exc:
+            raise unreadable_csv(path, str(exc)) from None
     report.read(path.name, bad_rows.count)
     report.add("wrong_field_count", bad_rows.count, path.name)
     return stream.finish(report)
@@ -258,7 +314,8 @@ def _open_reader(path: Path, header: list[str], columns: list[str], chunk_rows: 
     return pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=block_size),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows, quote_char=False),  # ids only: a stray
+        # quote must cost one row, not swallow the rest of the file into one field
         convert_options=pacsv.ConvertOptions(
             include_columns=columns, column_types={c: pa.string() for c in columns},
             strings_can_be_null=False, quoted_strings_can_be_null=False,
