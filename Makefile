@@ -44,14 +44,14 @@ run: install  ## train on the embedded sample if no model exists, then serve on 
 serve: install  ## serve the current model (no training)
 	BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py application:app
 
-test: $(VENV)/.dev-installed  ## the whole test suite (installs what it needs)
+test: lint  ## ruff, then the whole test suite (installs what it needs)
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.dev-installed  ## tests without the slow, browser and delivery ones
 	$(PY) -m pytest -m "not slow and not browser and not delivery"
 
 lint: $(VENV)/.dev-installed  ## ruff on the code
-	$(VENV)/bin/ruff check src pipeline application.py tests bench
+	$(VENV)/bin/ruff check src pipeline application.py tests bench gunicorn.conf.py setup.py
 
 bench: install  ## all benchmarks (minutes; full-size data), tables for docs/benchmarks.md
 	$(PY) bench/ingest.py

@@ -94,7 +94,8 @@ def measure(method: str, folder: Path, chunk_rows: int, cap_gb: float | None) ->
 def table(results: list[dict], file_bytes: int) -> str:
     """Markdown table with ratios against the plain pandas read."""
     base = next((r for r in results if r["method"] == "pandas" and r["ok"]), None)
-    header = "| reader | rows | wall (s) | CPU user+sys (s) | MB/s | peak RSS (GiB) | time vs pandas | memory vs pandas |"
+    header = ("| reader | rows | wall (s) | CPU user+sys (s) | MB/s | peak RSS (GiB) | time vs pandas "
+              "| memory vs pandas |")
     lines = [header, "|---|---|---|---|---|---|---|---|"]
     names = {"ours": "`load_interactions` (pyarrow streaming, validated, int32/int8)",
              "pandas": "plain `pandas.read_csv` (int64)"}

@@ -47,7 +47,7 @@ class ReferenceHybrid:
         return self.df[self.df.eng_version == anime]
 
     def get_synopsis(self, anime: int):
-        rows = self.synopsis_df[self.synopsis_df.MAL_ID == anime]
+        rows = self.synopsis_df[anime == self.synopsis_df.MAL_ID]
         return rows.sypnopsis.values[0] if len(rows) else None
 
     def find_similar_users(self, user_id: int, n: int = 10) -> pd.DataFrame:

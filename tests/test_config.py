@@ -88,3 +88,24 @@ def test_replace_returns_a_new_config():
     assert changed.training.epochs == 3
     assert cfg.training.epochs == Config().training.epochs != 3
     assert isinstance(changed.paths.data_dir, Path)
+
+
+def test_code_defaults_are_the_shipped_yaml(project_root):
+    """One source of truth: Config() is exactly what config/config.yaml says (paths aside: made absolute)."""
+    shipped = yaml.safe_load((project_root / "config" / "config.yaml").read_text(encoding="utf-8"))
+    defaults = Config()
+    for section, values in shipped.items():
+        for key, value in values.items():
+            got = getattr(getattr(defaults, section), key)
+            expected = tuple(value) if isinstance(value, list) else value
+            assert got == (Path(value) if isinstance(got, Path) else expected), f"{section}.{key}"
+    assert config_from_dict({}, env={}).training == Config().training
+
+
+def test_a_field_without_a_shipped_key_fails_at_definition():
+    from anime_recommender.config import shipped_defaults
+
+    with pytest.raises(ConfigError, match="differ on.*'new_knob'"):
+        @shipped_defaults("training")
+        class Drifted:
+            new_knob: int

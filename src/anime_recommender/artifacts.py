@@ -231,10 +231,7 @@ def verify_run(path: Path) -> dict[str, Any]:
 def load_run(location: str | Path, verify: bool = True) -> RunArtifacts:
     """Open the current run of an artifacts dir (or a run dir), verifying checksums by default."""
     path = resolve_run_dir(location)
-    if verify:
-        manifest = verify_run(path)
-    else:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    manifest = verify_run(path) if verify else json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     return RunArtifacts(path, manifest)
 
 

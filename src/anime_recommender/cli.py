@@ -43,7 +43,8 @@ def _ensure_model(args: argparse.Namespace) -> int:
     except ArtifactsNotFound:
         pass
     data_dir = ensure_data(cfg)
-    print(f"no trained model in {cfg.paths.artifacts_dir}: training on {data_dir} (a few minutes on the sample with 2 cores)")
+    print(f"no trained model in {cfg.paths.artifacts_dir}: training on {data_dir} "
+          "(a few minutes on the sample with 2 cores)")
     argv = ["--data-dir", str(data_dir), "--artifacts-dir", str(cfg.paths.artifacts_dir)]
     if args.config:
         argv += ["--config", str(args.config)]

@@ -1,7 +1,9 @@
 """Typed project configuration: one YAML file, validated at start-up, with env overrides."""
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import os
 import types
 import typing
@@ -16,116 +18,6 @@ from anime_recommender.resources import default_config_path
 
 class ConfigError(ValueError):
     """A config file that is missing, unreadable, or has a wrong key or value."""
-
-
-@dataclass(frozen=True)
-class PathsConfig:
-    data_dir: Path = Path("data/sample")
-    artifacts_dir: Path = Path("artifacts")
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    source: Literal["auto", "rating_complete", "animelist", "movielens"] = "auto"
-    generate_if_missing: bool = True
-    max_rows: int | None = None
-    max_users: int | None = None
-    chunk_rows: int = 4_000_000
-    list_statuses: tuple[int, ...] = (1, 2, 3, 4)
-    max_shrink: float = 0.10
-
-
-@dataclass(frozen=True)
-class SampleConfig:
-    users: int = 3000
-    anime: int = 1200
-    seed: int = 7
-
-
-@dataclass(frozen=True)
-class ProcessingConfig:
-    min_user_ratings: int = 5
-    min_anime_ratings: int = 3
-    holdout_fraction: float = 0.25
-    validation_fraction: float = 0.1
-    seed: int = 42
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    preset: Literal["ranking", "reference"] = "ranking"
-    embedding_dim: int = 64
-    user_history: bool = True
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    epochs: int = 20
-    batch_size: int = 4096
-    negatives_per_positive: int = 4
-    rating_weighted: bool = True
-    learning_rate: float = 0.003
-    lr_rampup_epochs: int = 2
-    lr_sustain_epochs: int = 2
-    lr_decay: float = 0.8
-    min_learning_rate: float = 1e-4
-    l2: float = 1e-6
-    early_stopping_patience: int = 3
-    seed: int = 42
-    loss: Literal["bce", "bpr", "softmax"] = "bce"
-    negative_sampling: Literal["uniform", "popularity"] = "uniform"
-    popularity_exponent: float = 0.75
-    validation_users: int = 2000
-
-
-@dataclass(frozen=True)
-class EvaluationConfig:
-    k: int = 10
-    gate_margin: float = 0.0
-    ease_lambdas: tuple[float, ...] = (50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0)
-    als_factors: int = 64
-    als_iterations: int = 15
-    als_regularization: float = 0.05
-    als_alpha: float = 10.0
-    ease_max_anime: int = 12000
-    max_eval_users: int | None = None
-
-
-@dataclass(frozen=True)
-class TrackingConfig:
-    project_name: str = "anime-recommender"
-    workspace: str | None = None
-    offline: Literal["auto", True, False] = "auto"
-
-
-@dataclass(frozen=True)
-class ServingConfig:
-    default_n: int = 10
-    max_n: int = 100
-    show_adult: bool = False
-    similar_users: int = 10
-    hybrid_weights: dict[str, float] = field(
-        default_factory=lambda: {"model": 0.7, "users": 0.0, "content": 0.3}
-    )
-    min_history_for_model: int = 3
-
-
-@dataclass(frozen=True)
-class Config:
-    paths: PathsConfig = field(default_factory=PathsConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    sample: SampleConfig = field(default_factory=SampleConfig)
-    processing: ProcessingConfig = field(default_factory=ProcessingConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    training: TrainingConfig = field(default_factory=TrainingConfig)
-    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
-    tracking: TrackingConfig = field(default_factory=TrackingConfig)
-    serving: ServingConfig = field(default_factory=ServingConfig)
-
-    def replace(self, section: str, **changes: Any) -> Config:
-        """A copy with some fields of one section changed (CLI flags, tests)."""
-        new_section = dataclasses.replace(getattr(self, section), **changes)
-        return dataclasses.replace(self, **{section: new_section})
 
 
 def _coerce(value: Any, hint: Any, key: str) -> Any:
@@ -171,6 +63,147 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
             return value
         raise ConfigError(f"{key}: expected {hint.__name__}, got {type(value).__name__} {value!r}")
     raise ConfigError(f"{key}: unsupported type {hint!r}")  # pragma: no cover - programming error
+
+
+def _shipped_section(name: str) -> dict[str, Any]:
+    """One section of the config.yaml that ships with the code (read once per process)."""
+    if name not in _SHIPPED:
+        path = default_config_path()
+        _SHIPPED.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return _SHIPPED.get(name) or {}
+
+
+_SHIPPED: dict[str, Any] = {}
+
+
+def shipped_defaults(section: str):
+    """A frozen dataclass whose defaults are the shipped config.yaml's `section`: one source of truth.
+
+    The class only declares names and types; a field without a key in the YAML (or a YAML key
+    without a field) is an error at import, so code and file cannot drift apart.
+    """
+    def wrap(cls: type) -> type:
+        raw = _shipped_section(section)
+        hints = typing.get_type_hints(cls)
+        if set(raw) != set(hints):
+            diff = sorted(set(raw) ^ set(hints))
+            raise ConfigError(f"shipped config.yaml section {section!r} and {cls.__name__} differ on {diff}")
+        for key, hint in hints.items():
+            value = _coerce(raw[key], hint, f"{section}.{key}")
+            if isinstance(value, (dict, list)):
+                setattr(cls, key, field(default_factory=functools.partial(copy.deepcopy, value)))
+            else:
+                setattr(cls, key, value)
+        return dataclass(frozen=True)(cls)
+    return wrap
+
+
+@shipped_defaults("paths")
+class PathsConfig:
+    data_dir: Path
+    artifacts_dir: Path
+
+
+@shipped_defaults("data")
+class DataConfig:
+    source: Literal["auto", "rating_complete", "animelist", "movielens"]
+    generate_if_missing: bool
+    max_rows: int | None
+    max_users: int | None
+    chunk_rows: int
+    list_statuses: tuple[int, ...]
+    max_shrink: float
+
+
+@shipped_defaults("sample")
+class SampleConfig:
+    users: int
+    anime: int
+    seed: int
+
+
+@shipped_defaults("processing")
+class ProcessingConfig:
+    min_user_ratings: int
+    min_anime_ratings: int
+    holdout_fraction: float
+    validation_fraction: float
+    seed: int
+
+
+@shipped_defaults("model")
+class ModelConfig:
+    preset: Literal["ranking", "reference"]
+    embedding_dim: int
+    user_history: bool
+
+
+@shipped_defaults("training")
+class TrainingConfig:
+    epochs: int
+    batch_size: int
+    negatives_per_positive: int
+    rating_weighted: bool
+    learning_rate: float
+    lr_rampup_epochs: int
+    lr_sustain_epochs: int
+    lr_decay: float
+    min_learning_rate: float
+    l2: float
+    early_stopping_patience: int
+    seed: int
+    loss: Literal["bce", "bpr", "softmax"]
+    negative_sampling: Literal["uniform", "popularity"]
+    popularity_exponent: float
+    validation_users: int
+
+
+@shipped_defaults("evaluation")
+class EvaluationConfig:
+    k: int
+    gate_margin: float
+    ease_lambdas: tuple[float, ...]
+    als_factors: int
+    als_iterations: int
+    als_regularization: float
+    als_alpha: float
+    ease_max_anime: int
+    max_eval_users: int | None
+
+
+@shipped_defaults("tracking")
+class TrackingConfig:
+    project_name: str
+    workspace: str | None
+    offline: Literal["auto", True, False]
+
+
+@shipped_defaults("serving")
+class ServingConfig:
+    default_n: int
+    max_n: int
+    show_adult: bool
+    similar_users: int
+    hybrid_weights: dict[str, float]
+    min_history_for_model: int
+
+
+@dataclass(frozen=True)
+class Config:
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    sample: SampleConfig = field(default_factory=SampleConfig)
+    processing: ProcessingConfig = field(default_factory=ProcessingConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    serving: ServingConfig = field(default_factory=ServingConfig)
+
+    def replace(self, section: str, **changes: Any) -> Config:
+        """A copy with some fields of one section changed (CLI flags, tests)."""
+        new_section = dataclasses.replace(getattr(self, section), **changes)
+        return dataclasses.replace(self, **{section: new_section})
 
 
 def _build(cls: type, raw: Any, prefix: str) -> Any:
@@ -225,7 +258,8 @@ def config_from_dict(raw: dict[str, Any], env: typing.Mapping[str, str] | None =
     """Build and validate a Config from a parsed mapping; DATA_DIR/ARTIFACTS_DIR override paths."""
     cfg = _build(Config, raw, "")
     env = os.environ if env is None else env
-    overrides = {k: Path(env[v]) for k, v in (("data_dir", "DATA_DIR"), ("artifacts_dir", "ARTIFACTS_DIR")) if env.get(v)}
+    names = (("data_dir", "DATA_DIR"), ("artifacts_dir", "ARTIFACTS_DIR"))
+    overrides = {k: Path(env[v]) for k, v in names if env.get(v)}
     if overrides:
         cfg = cfg.replace("paths", **overrides)
     cfg = cfg.replace(

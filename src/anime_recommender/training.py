@@ -7,6 +7,7 @@ inspection. With holdout_fraction 0 there is no test split: held-out evaluation 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import hashlib
@@ -172,10 +173,8 @@ def _checkpoint_dir(cfg: Config, fingerprint: str, resume: bool) -> Path:
 def _clear_checkpoints(directory: Path) -> None:
     """A finished run leaves nothing to resume (and no empty checkpoints folder)."""
     shutil.rmtree(directory, ignore_errors=True)
-    try:
+    with contextlib.suppress(OSError):  # other setups still have checkpoints there
         directory.parent.rmdir()
-    except OSError:
-        pass  # other setups still have checkpoints there
 
 
 def seen_csr(seen: pd.DataFrame, n_users: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -196,7 +195,8 @@ def _write_files(writer: artifacts.RunWriter, cfg: Config, data, outcome, factor
               "anime_ids": data.anime_ids.astype(np.int64),
               "anime_popularity": np.bincount(data.train["anime_idx"].to_numpy(),
                                               minlength=data.n_anime).astype(np.float32)}
-    arrays.update(zip(("seen_indptr", "seen_indices", "seen_ratings"), seen_csr(data.seen, data.n_users)))
+    csr = seen_csr(data.seen, data.n_users)
+    arrays.update(zip(("seen_indptr", "seen_indices", "seen_ratings"), csr, strict=True))
     for name, array in arrays.items():
         writer.save_array(name, array)
     writer.save_frame("catalog", data.catalog)

@@ -34,7 +34,7 @@ def processed(sample_data):
 
 
 def _pairs(frame):
-    return set(zip(frame["user_idx"], frame["anime_idx"]))
+    return set(zip(frame["user_idx"], frame["anime_idx"], strict=True))
 
 
 def test_frames_have_the_encoded_columns(processed):

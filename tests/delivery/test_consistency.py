@@ -49,7 +49,7 @@ def test_gunicorn_defaults(monkeypatch, dockerfile):
     assert settings["accesslog"] is None and settings["errorlog"] == "-"  # the app logs each request once
     assert settings["worker_class"] == "gthread" and settings["threads"] >= 1
     assert 1 <= settings["workers"] <= settings["available_cpus"]()
-    assert settings["timeout"] > 0 and 0 < settings["graceful_timeout"] and settings["keepalive"] > 0
+    assert settings["timeout"] > 0 and settings["graceful_timeout"] > 0 and settings["keepalive"] > 0
     assert settings["control_socket_disable"] is True
     assert settings["worker_tmp_dir"] in ("/dev/shm", None)
 

@@ -155,7 +155,7 @@ def test_image_command_serves_health_on_the_exposed_port(dockerfile, web_contain
         urls += [f"/api/v1/anime/{a}/similar" for a in anime] + ["/api/v1/search?q=a"]
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(lambda path: get(f"http://127.0.0.1:{port}{path}", timeout=30)[0], urls))
-        assert statuses.count(200) == len(urls), dict(zip(urls, statuses))
+        assert statuses.count(200) == len(urls), dict(zip(urls, statuses, strict=True))
 
         tree = process_tree(server.pid)
         assert len(tree) == 1 + int(workers), f"expected a master and {workers} workers, got {tree}"
@@ -164,7 +164,8 @@ def test_image_command_serves_health_on_the_exposed_port(dockerfile, web_contain
         total_rss = sum(u["Rss"] for u in usage.values())
         limit = quantity_kib(web_container["resources"]["limits"]["memory"])
         request = quantity_kib(web_container["resources"]["requests"]["memory"])
-        report = {"workers": int(workers), "requests_served": len(urls), "processes": len(tree), "pss_total_mib": round(total_pss / 1024, 1),
+        report = {"workers": int(workers), "requests_served": len(urls), "processes": len(tree),
+                  "pss_total_mib": round(total_pss / 1024, 1),
                   "rss_total_mib": round(total_rss / 1024, 1),
                   "per_process_mib": {str(p): {k: round(v / 1024, 1) for k, v in u.items()} for p, u in usage.items()},
                   "request_mib": request // 1024, "limit_mib": limit // 1024,

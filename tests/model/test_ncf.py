@@ -98,7 +98,7 @@ def test_negatives_are_reproducible_and_fresh_each_epoch():
     log_q = tr.negative_log_probs(data.items, N_ANIME, "uniform", 0.75)
     first = [x["items"].numpy() for x, _ in tr.ranking_dataset(data, cfg, log_q, 0, 2)]
     again = [x["items"].numpy() for x, _ in tr.ranking_dataset(data, cfg, log_q, 0, 2)]
-    assert all((a == b).all() for a, b in zip(first, again))
+    assert all((a == b).all() for a, b in zip(first, again, strict=True))
     assert not np.array_equal(first[0], first[1])
 
 

@@ -162,7 +162,8 @@ def test_run_killed_mid_write_leaves_current_untouched(tiny_data_dir, tmp_path, 
     artifacts_dir = tmp_path / "artifacts"
     before = previous_run(artifacts_dir)
     script = KILL_SCRIPT.format(root=str(project_root), data=str(tiny_data_dir), artifacts=str(artifacts_dir))
-    proc = subprocess.run([sys.executable, "-c", script], cwd=project_root, capture_output=True, timeout=300, check=False,
+    proc = subprocess.run([sys.executable, "-c", script], cwd=project_root, capture_output=True, timeout=300,
+                          check=False,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     assert current_id(artifacts_dir) == before

@@ -221,7 +221,7 @@ def load_watching_statuses(data_dir: str | Path, files: FileNames | None = None)
     raw.columns = [c.strip() for c in raw.columns]
     require_columns(path, list(raw.columns), ["status", "description"])
     codes = pd.to_numeric(raw["status"], errors="coerce")
-    return {int(c): d.strip() for c, d in zip(codes, raw["description"]) if pd.notna(c)}
+    return {int(c): d.strip() for c, d in zip(codes, raw["description"], strict=True) if pd.notna(c)}
 
 
 # --- interactions --------------------------------------------------------------------------------
@@ -450,7 +450,8 @@ class _Stream:
         ]
         if "watching_status" in cols:
             status = cols["watching_status"]
-            checks.append(("unknown_status", _KNOWN_STATUS[np.clip(status, 0, 255)] & (status == np.clip(status, 0, 255))))
+            clipped = np.clip(status, 0, 255)
+            checks.append(("unknown_status", _KNOWN_STATUS[clipped] & (status == clipped)))
         if self.catalog is not None:
             anime = np.clip(cols["anime_id"], 0, len(self.catalog) - 1)
             checks.append(("anime_not_in_catalog", self.catalog[anime] & (cols["anime_id"] < len(self.catalog))))

@@ -114,7 +114,7 @@ def _read_u_item(path: Path) -> pd.DataFrame:
     raw = pd.read_csv(path, sep="|", header=None, names=names, encoding="latin-1", dtype=str,
                       keep_default_na=False)
     flags = raw[U_ITEM_GENRES].apply(pd.to_numeric, errors="coerce").fillna(0).astype(bool).to_numpy()
-    genres = [", ".join(g for g, on in zip(U_ITEM_GENRES, row) if on and g != "unknown") for row in flags]
+    genres = [", ".join(g for g, on in zip(U_ITEM_GENRES, row, strict=False) if on and g != "unknown") for row in flags]
     year = _title_year(raw["title"]).fillna(
         pd.to_numeric(raw["date"].str.extract(r"(\d{4})", expand=False), errors="coerce"))
     return pd.DataFrame({"anime_id": pd.to_numeric(raw["anime_id"], errors="coerce"), "name": raw["title"],

@@ -237,9 +237,9 @@ def _describe(rng: np.random.Generator, genres: list[str], types: np.ndarray, ep
         "Type": types,
         "Episodes": episodes.astype(str),
         "Aired": [_aired(y, m, int(1 + (m * 7) % 28), e, t) if ok else schema.MISSING
-                  for y, m, e, t, ok in zip(year, month, episodes, types, has_date)],
+                  for y, m, e, t, ok in zip(year, month, episodes, types, has_date, strict=True)],
         "Premiered": [f"{SEASONS[m - 1]} {y}" if t == "TV" and ok else schema.MISSING
-                      for y, m, t, ok in zip(year, month, types, has_date)],
+                      for y, m, t, ok in zip(year, month, types, has_date, strict=True)],
         "Producers": [", ".join(r.sample(PRODUCERS, r.randint(1, 2))) if r.random() < 0.7 else schema.MISSING
                       for _ in range(n)],
         "Licensors": [r.choice(LICENSORS) if r.random() < 0.35 else schema.MISSING for _ in range(n)],
@@ -249,7 +249,7 @@ def _describe(rng: np.random.Generator, genres: list[str], types: np.ndarray, ep
         "Rating": np.where(adult, schema.ADULT_RATING, np.where(
             [("Ecchi" in g) for g in genres], "R+ - Mild Nudity", rng.choice(list(AGE_RATINGS), n,
                                                                              p=_p(AGE_RATINGS)))),
-        "synopsis": [_synopsis(r, name, g, t) for name, g, t in zip(names, genres, types)],
+        "synopsis": [_synopsis(r, name, g, t) for name, g, t in zip(names, genres, types, strict=True)],
     })
 
 

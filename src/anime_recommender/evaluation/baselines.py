@@ -34,7 +34,8 @@ def popularity(train: sp.csr_matrix) -> Fitted:
     """Most popular: every user gets the anime with the most train interactions."""
     start = time.perf_counter()
     counts = np.asarray((train > 0).sum(axis=0), dtype=np.float32).ravel()
-    scorer = lambda users: np.broadcast_to(counts, (len(users), counts.size))
+    def scorer(users):
+        return np.broadcast_to(counts, (len(users), counts.size))
     return Fitted("popularity", scorer, time.perf_counter() - start)
 
 

@@ -23,7 +23,7 @@ def _documents(catalog: Catalog) -> list[str]:
     """Synopsis plus genre tokens (repeated so genres weigh like a few synopsis words)."""
     genre_tokens = [" ".join(("genre_" + g.strip().replace(" ", "_").lower()) for g in gs.split(",") if g.strip())
                     for gs in catalog.genres]
-    return [f"{syn} {g} {g}" for syn, g in zip(catalog.synopsis, genre_tokens)]
+    return [f"{syn} {g} {g}" for syn, g in zip(catalog.synopsis, genre_tokens, strict=True)]
 
 
 class TextSimilarity:
@@ -54,8 +54,8 @@ def embedding_similarity(embeddings: np.ndarray, embeddings_t: np.ndarray, rows:
     """Max cosine of every anime to any of `rows` (model rows).
 
     Max, not the favourites' centroid: on the real slice the centroid made the content source useless
-    in the hybrid blend (validation nDCG@10 0.1188 vs 0.1265, docs/benchmarks.md). Computed as (favourites x d) @ (d x anime) with the
-    transposed copy made at load, so the max runs over contiguous rows.
+    in the hybrid blend (validation nDCG@10 0.1188 vs 0.1265, docs/benchmarks.md). Computed as
+    (favourites x d) @ (d x anime) with the transposed copy made at load, so the max runs over contiguous rows.
     """
     return (embeddings[np.asarray(rows)] @ embeddings_t).max(axis=0)
 

@@ -180,7 +180,7 @@ class Recommender:
         """The k users with the closest embeddings, as (user_id, cosine)."""
         k = check_n(k or self.cfg.similar_users, self.cfg.max_n)
         rows, sims = self._neighbours(self._user_row(user_id), k)
-        return [(int(self.m.user_ids[r]), float(s)) for r, s in zip(rows, sims)]
+        return [(int(self.m.user_ids[r]), float(s)) for r, s in zip(rows, sims, strict=True)]
 
     def user_profile(self, user_id: int, loved_limit: int = 20) -> UserProfile:
         """Counts, genre profile (top quarter of ratings) and nearest users of a known user."""
@@ -216,8 +216,9 @@ class Recommender:
         n, row = self._n(n), self.cat_row_of(anime_id)
         info = ex.anime_info(self.catalog, row)
         method, cat_rows, scores = similar_rows(self, row, self._filters(filters), n)
-        results = [ex.Recommendation(ex.anime_info(self.catalog, r), float(s), ex.SIMILAR,
-                                     ex.similar_reason(info.title, method)) for r, s in zip(cat_rows, scores)]
+        reason = ex.similar_reason(info.title, method)
+        results = [ex.Recommendation(ex.anime_info(self.catalog, r), float(s), ex.SIMILAR, reason)
+                   for r, s in zip(cat_rows, scores, strict=True)]
         note = "" if results else "nothing similar passes these filters"
         return SimilarAnime(info, method, METHOD_LABELS[method], results, note)
 

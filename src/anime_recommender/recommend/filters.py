@@ -71,9 +71,6 @@ def top_k(scores: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
     if len(valid) == 0:
         return valid
     sub = scores[valid]
-    if k < len(valid):
-        part = np.argpartition(-sub, k - 1)[:k]
-    else:
-        part = np.arange(len(valid))
+    part = np.argpartition(-sub, k - 1)[:k] if k < len(valid) else np.arange(len(valid))
     order = part[np.argsort(-sub[part], kind="stable")]
     return valid[order]

@@ -54,7 +54,8 @@ def add_content(out: Sources, m: ModelArrays, favourites: np.ndarray) -> None:
 def explain_favourites(out: Sources, m: ModelArrays, rows: np.ndarray) -> None:
     """Find, for the shown results only, which favourite each is closest to."""
     if out.favourites is not None and len(rows):
-        out.because = dict(zip(rows.tolist(), closest_favourite(m.anime_embeddings, rows, out.favourites).tolist()))
+        closest = closest_favourite(m.anime_embeddings, rows, out.favourites)
+        out.because = dict(zip(rows.tolist(), closest.tolist(), strict=True))
 
 
 def genre_match(genre_matrix: np.ndarray, cols: list[int]) -> np.ndarray:
