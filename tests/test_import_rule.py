@@ -16,7 +16,7 @@ PACKAGE = Path(anime_recommender.__file__).parent
 # Lowest first. evaluation is below model: metrics and the ranking protocol score any callable and know no
 # model, and model's epoch callback validates with them. training, cli, tracking and plots orchestrate.
 LAYERS = [{"config", "resources"}, {"data"}, {"evaluation"}, {"model"}, {"artifacts"}, {"recommend"}, {"web"},
-          {"training", "cli", "tracking", "plots"}]
+          {"training", "train_command", "cli", "tracking", "plots"}]
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 
 
@@ -113,3 +113,4 @@ def test_serving_imports_only_what_requirements_serve_pins(project_root):
     missing = {dist: sorted(where) for dist, where in needed.items() if dist not in pinned}
     assert not missing, f"serving imports distributions requirements-serve.txt does not pin: {missing}"
     assert not {"tensorflow", "tensorflow-cpu", "keras", "comet-ml", "implicit", "matplotlib"} & pinned
+
