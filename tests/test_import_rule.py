@@ -113,3 +113,4 @@ def test_serving_imports_only_what_requirements_serve_pins(project_root):
     missing = {dist: sorted(where) for dist, where in needed.items() if dist not in pinned}
     assert not missing, f"serving imports distributions requirements-serve.txt does not pin: {missing}"
     assert not {"tensorflow", "tensorflow-cpu", "keras", "comet-ml", "implicit", "matplotlib"} & pinned
+

@@ -6,8 +6,8 @@ import pytest
 from scipy import sparse
 
 from anime_recommender import UnknownAnimeError
+from anime_recommender.recommend.coldstart import fold_in, gram
 from anime_recommender.recommend.errors import RecommenderError
-from anime_recommender.recommend.newuser import fold_in, gram
 from anime_recommender.recommend.users import History, loved_thresholds
 
 
@@ -63,3 +63,24 @@ def test_loved_threshold_is_the_75th_percentile():
     seen = sparse.csr_matrix((data, np.arange(len(data)), indptr), shape=(4, len(data)))
     assert list(loved_thresholds(seen)) == [9, 5, 0, 10]
     assert list(History(seen, loved_thresholds(seen)).loved(0)[0]) == [0, 1]
+
+
+def test_helpers_work_on_a_handed_anime_space_without_an_engine(tiny_artifacts):
+    """coldstart and content need only the typed AnimeSpace / arrays they are handed, never the engine."""
+    from anime_recommender.artifacts import load_run
+    from anime_recommender.recommend import coldstart, content, sources
+    from anime_recommender.recommend.arrays import AnimeSpace, load_arrays
+    from anime_recommender.recommend.catalog import build_catalog
+    from anime_recommender.recommend.filters import Filters
+
+    run = load_run(tiny_artifacts)
+    arrays = load_arrays(run)
+    catalog = build_catalog(run.frame("catalog"), arrays.anime_ids)
+    text = content.TextSimilarity(catalog)
+    space = AnimeSpace(arrays, catalog, text, coldstart.gram(arrays.anime_factors),
+                       sources.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity))
+    result = coldstart.new_user(space, {"model": 0.7, "content": 0.3}, [101, 103], [], [], 5, Filters())
+    assert result.mode == "fold-in" and all(r.anime.anime_id % 2 == 1 for r in result.results)
+    method, rows, _ = content.similar_rows(catalog, arrays.anime_embeddings, text, catalog.require(100),
+                                           Filters(), 1)
+    assert method == "embeddings" and catalog.anime_id[rows[0]] == 102

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from anime_recommender.recommend.errors import UnknownAnimeError
+
 log = logging.getLogger(__name__)
 
 
@@ -44,6 +46,13 @@ class Catalog:
     def row(self, anime_id: int) -> int | None:
         """Catalog row of a MAL id, None when absent."""
         return self.row_of.get(int(anime_id))
+
+    def require(self, anime_id: int) -> int:
+        """Catalog row of a MAL id; UnknownAnimeError when absent (or not even an int64)."""
+        row = self.row(anime_id) if -(2**63) <= int(anime_id) < 2**63 else None
+        if row is None:
+            raise UnknownAnimeError(int(anime_id))
+        return row
 
 
 def _complete(frame: pd.DataFrame, model_ids: np.ndarray) -> pd.DataFrame:

@@ -8,15 +8,10 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from anime_recommender.recommend.catalog import Catalog
+from anime_recommender.recommend.explain import Method
+from anime_recommender.recommend.filters import Filters, catalog_mask, top_k
 
 log = logging.getLogger(__name__)
-
-EMBEDDINGS = "embeddings"
-TFIDF = "tfidf"
-METHOD_LABELS = {
-    EMBEDDINGS: "learned embeddings (what the same viewers watch)",
-    TFIDF: "synopsis and genres (TF-IDF)",
-}
 
 
 def _documents(catalog: Catalog) -> list[str]:
@@ -64,3 +59,21 @@ def closest_favourite(embeddings: np.ndarray, candidates: np.ndarray, rows: np.n
     """For each candidate row, the favourite (of `rows`) most similar to it: only for shown results."""
     rows = np.asarray(rows)
     return rows[(embeddings[candidates] @ embeddings[rows].T).argmax(axis=1)]
+
+
+def similar_rows(catalog: Catalog, embeddings: np.ndarray, text: TextSimilarity, row: int, filters: Filters,
+                 n: int) -> tuple[Method, np.ndarray, np.ndarray]:
+    """(method, catalog rows, similarities) of the n anime most like catalog row `row`.
+
+    Embedding cosine over model rows when the model knows the anime, else TF-IDF over the whole catalog.
+    """
+    mask = catalog_mask(catalog, filters)
+    mask[row] = False
+    model_row = int(catalog.model_row[row])
+    if model_row >= 0:
+        sims = embeddings @ embeddings[model_row]
+        rows = top_k(sims, mask[catalog.cat_row], n)
+        return Method.EMBEDDINGS, catalog.cat_row[rows], sims[rows]
+    sims = text.similarity(np.array([row]))
+    rows = top_k(sims, mask & (sims > 0), n)
+    return Method.TFIDF, rows, sims[rows]

@@ -5,21 +5,19 @@ import functools
 import logging
 from pathlib import Path
 
-import numpy as np
-
 from anime_recommender.artifacts import load_run
 from anime_recommender.config import ServingConfig
 from anime_recommender.recommend import explain as ex
 from anime_recommender.recommend import sources as src
+from anime_recommender.recommend.arrays import AnimeSpace, ModelArrays, load_arrays
 from anime_recommender.recommend.catalog import Catalog, build_catalog
-from anime_recommender.recommend.coldstart import new_user
-from anime_recommender.recommend.content import METHOD_LABELS, TextSimilarity
+from anime_recommender.recommend.coldstart import gram, new_user
+from anime_recommender.recommend.content import TextSimilarity, similar_rows
 from anime_recommender.recommend.errors import RecommenderError, UnknownAnimeError, UnknownUserError
+from anime_recommender.recommend.explain import Source
 from anime_recommender.recommend.filters import Filters, check_n, model_mask, top_k
-from anime_recommender.recommend.hybrid import blend, main_source
-from anime_recommender.recommend.model import ModelArrays, load_arrays
+from anime_recommender.recommend.hybrid import blend_results, popular_results
 from anime_recommender.recommend.neighbours import UserIndex
-from anime_recommender.recommend.newuser import gram, popularity_scores
 from anime_recommender.recommend.results import (
     NewUserRecommendations,
     SearchResults,
@@ -28,7 +26,6 @@ from anime_recommender.recommend.results import (
     UserRecommendations,
 )
 from anime_recommender.recommend.search import TitleIndex
-from anime_recommender.recommend.similar import similar_rows
 from anime_recommender.recommend.users import genre_profile
 
 __all__ = ["Filters", "Recommender", "RecommenderError", "UnknownAnimeError", "UnknownUserError"]
@@ -42,9 +39,8 @@ class Recommender:
     def __init__(self, arrays: ModelArrays, catalog: Catalog, cfg: ServingConfig | None = None):
         self.m, self.catalog, self.cfg = arrays, catalog, cfg or ServingConfig()
         self.titles = TitleIndex(catalog)
-        self.text = TextSimilarity(catalog)
-        self.gram_matrix = gram(arrays.anime_factors)
-        self.popular_scores = popularity_scores(catalog.score[catalog.cat_row], arrays.popularity)
+        self.space = AnimeSpace(arrays, catalog, TextSimilarity(catalog), gram(arrays.anime_factors),
+                                src.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity))
         self.user_index = UserIndex(arrays.user_embeddings)
         self._neighbours = functools.lru_cache(maxsize=4096)(self.user_index.search)
 
@@ -79,10 +75,7 @@ class Recommender:
 
     def cat_row_of(self, anime_id: int) -> int:
         """Catalog row of a MAL id; UnknownAnimeError when absent."""
-        row = self.catalog.row(anime_id) if -(2**63) <= int(anime_id) < 2**63 else None
-        if row is None:
-            raise UnknownAnimeError(int(anime_id))
-        return row
+        return self.catalog.require(anime_id)
 
     def _filters(self, filters: Filters | None) -> Filters:
         return filters or Filters(include_adult=self.cfg.show_adult)
@@ -119,62 +112,17 @@ class Recommender:
         seen = self.m.history.items(row)[0]
         mask[seen] = False
         note = ""
-        if mode != "popular" and len(seen) < self.cfg.min_history_for_model:
-            mode, note = "popular", (f"user {user_id} has only {len(seen)} anime on their list: showing "
-                                     "top-rated popular anime they have not seen")
-        if mode == "popular":
-            return UserRecommendations(int(user_id), mode, self._popular_results(mask, n), note)
+        if mode != Source.POPULAR and len(seen) < self.cfg.min_history_for_model:
+            mode, note = Source.POPULAR.value, ex.short_history(user_id, len(seen))
+        if mode == Source.POPULAR:
+            return UserRecommendations(int(user_id), mode, popular_results(self.space, mask, n), note)
         weights = self.cfg.hybrid_weights if mode == "hybrid" else {mode: 1.0}
         sources = src.user_sources(self.m, row, weights, self.cfg.similar_users, self._neighbours)
-        results = self.blend_results(sources, weights, mask, n)
+        results = blend_results(self.space, sources, weights, mask, n)
         if not results:
-            note = note or "no personalised candidates pass these filters: showing popular anime instead"
-            results = self._popular_results(mask, n)
+            note = note or ex.NO_PERSONAL_CANDIDATES
+            results = popular_results(self.space, mask, n)
         return UserRecommendations(int(user_id), mode, results, note)
-
-    def _popular_results(self, mask: np.ndarray, n: int) -> list[ex.Recommendation]:
-        rows = top_k(self.popular_scores, mask, n)
-        return [self._rec(r, float(self.popular_scores[r]), ex.POPULAR,
-                          ex.popular_reason(ex.mal_score_of(self.catalog, self.catalog.cat_row[r])))
-                for r in rows]
-
-    def blend_results(self, sources: src.Sources, weights: dict[str, float], mask: np.ndarray,
-                      n: int, genres: list[str] | None = None) -> list[ex.Recommendation]:
-        """Blend the weighted sources, keep the n best allowed by `mask`, explain each."""
-        total, parts = blend(sources.scores, weights, mask)
-        if not parts:
-            return []
-        rows = top_k(total, mask & (total > 0), n)
-        src.explain_favourites(sources, self.m, rows)
-        return [self._rec(r, float(total[r]), main_source(parts, r), "", sources, parts, genres) for r in rows]
-
-    def _rec(self, row: int, score: float, source: str, reason: str, sources: src.Sources | None = None,
-             parts: dict | None = None, genres: list[str] | None = None) -> ex.Recommendation:
-        """One result for model row `row`, with its explanation."""
-        info = ex.anime_info(self.catalog, self.catalog.cat_row[row])
-        if not reason:
-            reason = self._reason(row, source, sources, genres)
-        components = {k: float(v[row]) for k, v in (parts or {}).items()}
-        return ex.Recommendation(info, score, source, reason, components)
-
-    def _reason(self, row: int, source: str, sources: src.Sources, genres: list[str] | None) -> str:
-        """The one-line why of a result, from the source that contributed most."""
-        favourite = self._favourite(row, sources)
-        if source == ex.CONTENT:
-            return ex.because_liked(favourite) if favourite else ex.TEXT_REASON
-        if source == ex.USERS and sources.neighbour_counts is not None:
-            return ex.users_like_you(int(sources.neighbour_counts[row]), sources.k)
-        if source == ex.GENRES and genres:
-            return ex.genre_reason(genres)
-        if source == ex.POPULAR:
-            return ex.popular_reason(ex.mal_score_of(self.catalog, self.catalog.cat_row[row]))
-        return ex.model_reason(favourite)
-
-    def _favourite(self, row: int, sources: src.Sources | None) -> str | None:
-        """Title of the liked anime closest to a result, when content similarity was computed."""
-        if sources is None or row not in sources.because:
-            return None
-        return ex.title_of(self.catalog, self.catalog.cat_row[sources.because[row]])
 
     def similar_users(self, user_id: int, k: int | None = None) -> list[tuple[int, float]]:
         """The k users with the closest embeddings, as (user_id, cosine)."""
@@ -215,12 +163,13 @@ class Recommender:
         """Anime like this one: embeddings when the model knows it, else synopsis + genres TF-IDF."""
         n, row = self._n(n), self.cat_row_of(anime_id)
         info = ex.anime_info(self.catalog, row)
-        method, cat_rows, scores = similar_rows(self, row, self._filters(filters), n)
+        method, cat_rows, scores = similar_rows(self.catalog, self.m.anime_embeddings, self.space.text, row,
+                                                self._filters(filters), n)
         reason = ex.similar_reason(info.title, method)
-        results = [ex.Recommendation(ex.anime_info(self.catalog, r), float(s), ex.SIMILAR, reason)
+        results = [ex.Recommendation(ex.anime_info(self.catalog, r), float(s), Source.SIMILAR, reason)
                    for r, s in zip(cat_rows, scores, strict=True)]
-        note = "" if results else "nothing similar passes these filters"
-        return SimilarAnime(info, method, METHOD_LABELS[method], results, note)
+        note = "" if results else ex.NOTHING_SIMILAR
+        return SimilarAnime(info, method, ex.METHOD_LABELS[method], results, note)
 
     def similar_by_title(self, title: str, n: int | None = None, filters: Filters | None = None) -> SimilarAnime:
         """Similar anime for the best title match."""
@@ -230,4 +179,5 @@ class Recommender:
     def recommend_new_user(self, liked: list[int] = (), disliked: list[int] = (), genres: list[str] = (),
                            n: int | None = None, filters: Filters | None = None) -> NewUserRecommendations:
         """Recommendations from a few liked (and disliked) anime and/or genres, no retraining."""
-        return new_user(self, list(liked), list(disliked), list(genres), self._n(n), self._filters(filters))
+        return new_user(self.space, self.cfg.hybrid_weights, list(liked), list(disliked), list(genres), self._n(n),
+                        self._filters(filters))

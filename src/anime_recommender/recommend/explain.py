@@ -1,12 +1,35 @@
-"""Result objects the web shows, and the one-line reason attached to each recommendation."""
+"""Every word a viewer reads about a result: source and method names, reasons, notes, display records."""
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 from anime_recommender.recommend.catalog import Catalog
 
-MODEL, USERS, CONTENT, POPULAR, GENRES, SIMILAR = "model", "users", "content", "popular", "genres", "similar"
+
+class Source(StrEnum):
+    """Where a result's score came from: the JSON `source`, the hybrid weight keys, the blend's parts."""
+
+    MODEL = "model"
+    USERS = "users"
+    CONTENT = "content"
+    POPULAR = "popular"
+    GENRES = "genres"
+    SIMILAR = "similar"
+
+
+class Method(StrEnum):
+    """How "more like this" measured similarity."""
+
+    EMBEDDINGS = "embeddings"
+    TFIDF = "tfidf"
+
+
+METHOD_LABELS = {
+    Method.EMBEDDINGS: "learned embeddings (what the same viewers watch)",
+    Method.TFIDF: "synopsis and genres (TF-IDF)",
+}
 
 
 @dataclass(frozen=True)
@@ -112,7 +135,32 @@ def genre_reason(genres: list[str]) -> str:
     return f"matches the genres you picked: {', '.join(genres)}"
 
 
-def similar_reason(title: str, method: str) -> str:
-    if method == "tfidf":
+def similar_reason(title: str, method: Method) -> str:
+    if method == Method.TFIDF:
         return f"similar synopsis and genres to {title}"
     return f"watched by the same viewers as {title}"
+
+
+def reason(source: Source, favourite: str | None, neighbours: int | None, k: int, genres: list[str] | None,
+           mal_score: float | None) -> str:
+    """The one-line why of a blended result, from the source that contributed most."""
+    if source == Source.CONTENT:
+        return because_liked(favourite) if favourite else TEXT_REASON
+    if source == Source.USERS and neighbours is not None:
+        return users_like_you(neighbours, k)
+    if source == Source.GENRES and genres:
+        return genre_reason(genres)
+    if source == Source.POPULAR:
+        return popular_reason(mal_score)
+    return model_reason(favourite)
+
+
+# --- notes shown above a list of results ---------------------------------------------------------
+NO_PERSONAL_CANDIDATES = "no personalised candidates pass these filters: showing popular anime instead"
+NOTHING_SIMILAR = "nothing similar passes these filters"
+PICKS_UNSEEN_BY_MODEL = "the model has not seen these anime yet: matched by synopsis and genres"
+
+
+def short_history(user_id: int, n_seen: int) -> str:
+    return (f"user {user_id} has only {n_seen} anime on their list: showing "
+            "top-rated popular anime they have not seen")

@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from anime_recommender.recommend.arrays import ModelArrays
 from anime_recommender.recommend.content import closest_favourite, embedding_similarity
-from anime_recommender.recommend.model import ModelArrays
+from anime_recommender.recommend.explain import Source
 
 MAX_FAVOURITES = 50  # the top-rated favourites that drive content scores and explanations
 
@@ -15,7 +16,7 @@ MAX_FAVOURITES = 50  # the top-rated favourites that drive content scores and ex
 class Sources:
     """Raw scores per source plus what explanations need (who liked it, because of which favourite)."""
 
-    scores: dict[str, np.ndarray] = field(default_factory=dict)
+    scores: dict[Source, np.ndarray] = field(default_factory=dict)
     favourites: np.ndarray | None = None    # content: the favourites' model rows
     because: dict[int, int] = field(default_factory=dict)  # shown result row -> closest favourite row
     neighbour_counts: np.ndarray | None = None
@@ -30,14 +31,14 @@ def model_scores(m: ModelArrays, user_vector: np.ndarray) -> np.ndarray:
 def user_sources(m: ModelArrays, row: int, weights: dict[str, float], k: int, neighbours) -> Sources:
     """Scores of each weighted source for a known user row; `neighbours(row, k)` finds similar users."""
     out = Sources()
-    if weights.get("model", 0) > 0:
-        out.scores["model"] = model_scores(m, m.user_factors[row])
-    if weights.get("users", 0) > 0:
+    if weights.get(Source.MODEL, 0) > 0:
+        out.scores[Source.MODEL] = model_scores(m, m.user_factors[row])
+    if weights.get(Source.USERS, 0) > 0:
         rows, sims = neighbours(row, k)
         votes, counts = m.history.neighbour_scores(rows, sims, len(m.anime_ids))
-        out.scores["users"] = np.where(counts > 0, votes, -np.inf).astype(np.float32)
+        out.scores[Source.USERS] = np.where(counts > 0, votes, -np.inf).astype(np.float32)
         out.neighbour_counts, out.k = counts, len(rows)
-    if weights.get("content", 0) > 0:
+    if weights.get(Source.CONTENT, 0) > 0:
         loved, _ = m.history.loved(row)
         add_content(out, m, loved[:MAX_FAVOURITES])
     return out
@@ -47,7 +48,7 @@ def add_content(out: Sources, m: ModelArrays, favourites: np.ndarray) -> None:
     """Max embedding similarity to any favourite (model rows); nothing when there are none."""
     if len(favourites) == 0:
         return
-    out.scores["content"] = embedding_similarity(m.anime_embeddings, m.anime_embeddings_t, favourites)
+    out.scores[Source.CONTENT] = embedding_similarity(m.anime_embeddings, m.anime_embeddings_t, favourites)
     out.favourites = favourites
 
 
@@ -61,3 +62,14 @@ def explain_favourites(out: Sources, m: ModelArrays, rows: np.ndarray) -> None:
 def genre_match(genre_matrix: np.ndarray, cols: list[int]) -> np.ndarray:
     """Share of the picked genres each anime has (0..1)."""
     return genre_matrix[:, cols].mean(axis=1).astype(np.float32)
+
+
+def popularity_scores(mal_score: np.ndarray, train_count: np.ndarray) -> np.ndarray:
+    """Weighted rating (IMDb formula): MAL score shrunk to the mean by how many of our users watched it."""
+    count = np.asarray(train_count, dtype=np.float64)
+    score = np.asarray(mal_score, dtype=np.float64)
+    mean = np.nanmean(score) if np.isfinite(score).any() else 0.0
+    score = np.where(np.isfinite(score), score, mean)
+    prior = max(float(np.percentile(count, 75)) if len(count) else 1.0, 1.0)
+    weighted = count / (count + prior) * score + prior / (count + prior) * mean
+    return (weighted + 1e-3 * np.log1p(count)).astype(np.float32)

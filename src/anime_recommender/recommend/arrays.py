@@ -1,4 +1,5 @@
-"""The published run's arrays, loaded once through artifacts.load_run and checked for shape."""
+"""The published run's arrays, loaded once through artifacts.load_run and checked for shape, and the
+anime-side view of them that helpers are handed (never the engine itself)."""
 from __future__ import annotations
 
 import logging
@@ -8,6 +9,8 @@ import numpy as np
 from scipy import sparse
 
 from anime_recommender.artifacts import ArtifactIntegrityError, RunArtifacts
+from anime_recommender.recommend.catalog import Catalog
+from anime_recommender.recommend.content import TextSimilarity
 from anime_recommender.recommend.users import History, loved_thresholds
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,17 @@ class ModelArrays:
         if i < len(self.sorted_user_ids) and self.sorted_user_ids[i] == user_id:
             return int(self.user_order[i])
         return None
+
+
+@dataclass(frozen=True)
+class AnimeSpace:
+    """What scoring over anime needs, built once at load: handed to the cold-start and blend helpers."""
+
+    arrays: ModelArrays
+    catalog: Catalog
+    text: TextSimilarity
+    gram: np.ndarray      # AᵀA of the anime factors (d x d), for fold-in
+    popular: np.ndarray   # popularity score per model anime row
 
 
 def _check(condition: bool, message: str) -> None:
