@@ -176,6 +176,7 @@ def _to_catalog(raw: pd.DataFrame) -> pd.DataFrame:
         "episodes": pd.to_numeric(raw["Episodes"], errors="coerce").astype("Int32"),
         "year": _year(raw["Aired"], raw["Premiered"]),
         "premiered": _known(raw["Premiered"]),
+        "aired_from": first_aired(raw["Aired"]),
         "studios": _known(raw["Studios"]),
         "source": _known(raw["Source"]),
         "mal_rating": _known(raw["Rating"]),
@@ -196,6 +197,20 @@ def _year(aired: pd.Series, premiered: pd.Series) -> pd.Series:
     year = aired.astype("string").str.extract(pattern, expand=False)
     year = year.fillna(premiered.astype("string").str.extract(pattern, expand=False))
     return pd.to_numeric(year, errors="coerce").astype("Int16")
+
+
+def first_aired(aired: pd.Series) -> pd.Series:
+    """The start of MAL's Aired text as a sortable date: 'Apr 26, 1989 to ...' -> '1989-04-26',
+    'Jul, 1992' -> '1992-07', '1990' -> '1990', 'Unknown' -> <NA> (franchise airing order)."""
+    parts = aired.astype("string").str.extract(
+        r"^\s*(?:(?P<mon>[A-Z][a-z]{2})\s*(?P<day>\d{1,2})?,?\s+)?(?P<year>(?:19|20)\d\d)")
+    month = parts["mon"].map(_MONTHS, na_action="ignore").astype("string")
+    day = parts["day"].astype("string").str.zfill(2)
+    return (parts["year"] + ("-" + month).fillna("") + ("-" + day).where(month.notna()).fillna("")).astype("string")
+
+
+_MONTHS = {m: f"{i:02d}" for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
 
 
 def _read_synopses(path: Path, catalog_ids: set[int], report: DataReport) -> pd.Series:

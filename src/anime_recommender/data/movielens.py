@@ -145,7 +145,7 @@ def _to_catalog(items: pd.DataFrame) -> pd.DataFrame:
         "name": items["name"].to_numpy(), "english_name": items["name"].to_numpy(),
         "japanese_name": pd.NA, "display_name": items["name"].to_numpy(),
         "genres": items["genres"].to_numpy(), "type": "Movie", "episodes": 1,
-        "year": pd.to_numeric(items["year"], errors="coerce").to_numpy(), "premiered": pd.NA,
+        "year": pd.to_numeric(items["year"], errors="coerce").to_numpy(), "premiered": pd.NA, "aired_from": pd.NA,
         "studios": pd.NA, "source": pd.NA, "mal_rating": pd.NA, "score": np.nan,
         "members": 0, "popularity": 0, "is_adult": np.zeros(n, dtype=bool), "synopsis": "",
     })

@@ -42,6 +42,7 @@ CATALOG_COLUMNS = {
     "episodes": "Int32",
     "year": "Int16",            # first air year, <NA> when unknown
     "premiered": "string",
+    "aired_from": "string",     # first air date, sortable: "1989-04-26", "1992-07" or "1990"; <NA> unknown
     "studios": "string",
     "source": "string",
     "mal_rating": "string",     # MAL's age rating, e.g. "PG-13 - Teens 13 or older"
