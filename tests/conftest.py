@@ -46,3 +46,13 @@ def tiny_artifacts(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("artifacts")
     build_tiny_run(root)
     return root
+
+
+@pytest.fixture(scope="session")
+def franchise_artifacts(tmp_path_factory) -> Path:
+    """The tiny run plus real Dragon Ball titles and two Dragon Ball fans (tests/recommend/franchise_run.py)."""
+    from tests.recommend.tiny_run import build_tiny_run
+
+    root = tmp_path_factory.mktemp("franchise-artifacts")
+    build_tiny_run(root, with_franchise=True)
+    return root

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from anime_recommender.artifacts import RunWriter
+from anime_recommender.data.franchise import FRANCHISE_COLUMNS, entry_roles
 from anime_recommender.data.schema import CATALOG_COLUMNS
 
 N_ANIME, N_USERS = 40, 20
@@ -48,6 +49,16 @@ def seen_lists() -> list[tuple[list[int], list[int]]]:
     return lists
 
 
+def _typed(rows: list[dict]) -> pd.DataFrame:
+    """CATALOG_COLUMNS with their dtypes (absent columns as missing values)."""
+    frame = pd.DataFrame(rows)
+    for column, dtype in CATALOG_COLUMNS.items():
+        if column not in frame:
+            frame[column] = None
+        frame[column] = frame[column].astype(dtype)
+    return frame[list(CATALOG_COLUMNS)]
+
+
 def catalog_frame() -> pd.DataFrame:
     """CATALOG_COLUMNS for the model's anime plus three it never saw."""
     rows = []
@@ -77,12 +88,15 @@ def catalog_frame() -> pd.DataFrame:
              "score": 6.0, "members": 5, "popularity": 3, "is_adult": False,
              "synopsis": "High school students grow tomatoes in a rooftop garden."},
     ]
-    frame = pd.DataFrame(rows)
-    for column, dtype in CATALOG_COLUMNS.items():
-        if column not in frame:
-            frame[column] = None
-        frame[column] = frame[column].astype(dtype)
-    return frame[list(CATALOG_COLUMNS)]
+    return _typed(rows)
+
+
+def singleton_franchises(catalog: pd.DataFrame) -> pd.DataFrame:
+    """franchises.parquet where every anime is a franchise of its own ('Series 01', 'Series 02', ... are
+    declared unrelated: the grouping would rightly join such titles)."""
+    ids = catalog["anime_id"].to_numpy()
+    return pd.DataFrame({"anime_id": ids, "franchise_id": ids, "franchise_order": 0,
+                         "franchise_role": entry_roles(catalog)}).astype(FRANCHISE_COLUMNS)
 
 
 def _arrays() -> dict[str, np.ndarray]:
@@ -106,11 +120,21 @@ def _arrays() -> dict[str, np.ndarray]:
     }
 
 
-def build_tiny_run(artifacts_dir: Path) -> Path:
-    """Publish the tiny run under `artifacts_dir` (made current) and return its directory."""
+def build_tiny_run(artifacts_dir: Path, with_franchise: bool = False) -> Path:
+    """Publish the tiny run under `artifacts_dir` (made current) and return its directory.
+
+    `with_franchise` adds real Dragon Ball titles, Yu Yu Hakusho and two Dragon Ball fans (franchise_run.py).
+    """
+    from tests.recommend import franchise_run
+
+    arrays, catalog = _arrays(), catalog_frame()
+    franchises = singleton_franchises(catalog)
+    if with_franchise:
+        arrays, catalog, franchises = franchise_run.extend(arrays, catalog, franchises)
     with RunWriter(artifacts_dir) as writer:
-        for name, array in _arrays().items():
+        for name, array in arrays.items():
             writer.save_array(name, array)
-        writer.save_frame("catalog", catalog_frame())
+        writer.save_frame("catalog", catalog)
+        writer.save_frame("franchises", franchises)
         writer.save_json("metrics", {"tiny": {"ndcg@10": 1.0}})
         return writer.publish({"config": {}, "note": "tiny test run"})

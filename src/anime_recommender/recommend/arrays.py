@@ -11,6 +11,7 @@ from scipy import sparse
 from anime_recommender.artifacts import ArtifactIntegrityError, RunArtifacts
 from anime_recommender.recommend.catalog import Catalog
 from anime_recommender.recommend.content import TextSimilarity
+from anime_recommender.recommend.franchise import Franchises
 from anime_recommender.recommend.users import History, loved_thresholds
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class AnimeSpace:
     text: TextSimilarity
     gram: np.ndarray      # AᵀA of the anime factors (d x d), for fold-in
     popular: np.ndarray   # popularity score per model anime row
+    franchises: Franchises | None = None  # over catalog rows; None: lists are never grouped by franchise
 
 
 def _check(condition: bool, message: str) -> None:

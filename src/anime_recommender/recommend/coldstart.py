@@ -88,7 +88,8 @@ def new_user(space: AnimeSpace, hybrid_weights: dict[str, float], liked: list[in
     exclude = tuple(int(a) for a in (*liked, *disliked))
     mask = model_mask(catalog, dataclasses.replace(filters, exclude=filters.exclude + exclude))
     sources, weights = _sources(space, hybrid_weights, liked_model, disliked_model, liked_cat, cols)
-    results = blend_results(space, sources, weights, mask, n, genres)
+    picks = np.concatenate([liked_cat, disliked_cat])  # the new user's list: a liked first season goes on
+    results = blend_results(space, sources, weights, mask, n, genres, filters, picks)
     mode = "fold-in" if len(liked_model) else ("tfidf" if len(liked_cat) else "genres")
     note = ex.PICKS_UNSEEN_BY_MODEL if len(liked_cat) and not len(liked_model) else ""
     return NewUserRecommendations([ex.anime_info(catalog, r) for r in liked_cat],

@@ -1,6 +1,7 @@
 """The recommendation engine: loads a published run once, answers every mode with numpy (no Flask)."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 from anime_recommender.artifacts import load_run
 from anime_recommender.config import ServingConfig
 from anime_recommender.recommend import explain as ex
+from anime_recommender.recommend import franchise as fr
 from anime_recommender.recommend import sources as src
 from anime_recommender.recommend.arrays import AnimeSpace, ModelArrays, load_arrays
 from anime_recommender.recommend.catalog import Catalog, build_catalog
@@ -16,6 +18,7 @@ from anime_recommender.recommend.content import TextSimilarity, similar_rows
 from anime_recommender.recommend.errors import RecommenderError, UnknownAnimeError, UnknownUserError
 from anime_recommender.recommend.explain import Source
 from anime_recommender.recommend.filters import Filters, check_n, model_mask, top_k
+from anime_recommender.recommend.franchise_store import load_franchises
 from anime_recommender.recommend.hybrid import blend_results, popular_results
 from anime_recommender.recommend.neighbours import UserIndex
 from anime_recommender.recommend.results import (
@@ -36,11 +39,13 @@ MODES = ("hybrid", "model", "users", "content", "popular")
 class Recommender:
     """Every recommendation mode over one published run; build with `Recommender.load(dir)`."""
 
-    def __init__(self, arrays: ModelArrays, catalog: Catalog, cfg: ServingConfig | None = None):
+    def __init__(self, arrays: ModelArrays, catalog: Catalog, cfg: ServingConfig | None = None,
+                 franchises: fr.Franchises | None = None):
         self.m, self.catalog, self.cfg = arrays, catalog, cfg or ServingConfig()
         self.titles = TitleIndex(catalog)
         self.space = AnimeSpace(arrays, catalog, TextSimilarity(catalog), gram(arrays.anime_factors),
-                                src.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity))
+                                src.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity),
+                                franchises)
         self.user_index = UserIndex(arrays.user_embeddings)
         self._neighbours = functools.lru_cache(maxsize=4096)(self.user_index.search)
 
@@ -49,10 +54,15 @@ class Recommender:
         """Open the current run of `artifacts_dir` (checksums verified) and index it."""
         run = load_run(artifacts_dir)
         arrays = load_arrays(run)
-        catalog = build_catalog(run.frame("catalog"), arrays.anime_ids)
+        frame = run.frame("catalog")
+        catalog = build_catalog(frame, arrays.anime_ids)
         log.info("loaded run %s: %d users x %d anime, catalog %d", run.run_id, len(arrays.user_ids),
                  len(arrays.anime_ids), len(catalog.anime_id))
-        return cls(arrays, catalog, serving_cfg)
+        return cls(arrays, catalog, serving_cfg, load_franchises(run, frame, catalog))
+
+    @property
+    def franchises(self) -> fr.Franchises | None:
+        return self.space.franchises
 
     @property
     def run_id(self) -> str:
@@ -107,21 +117,23 @@ class Recommender:
         """Recommendations for a known user in one mode (hybrid by default), each with its reason."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)} (got {mode!r})")
-        n, row = self._n(n), self._user_row(user_id)
-        mask = model_mask(self.catalog, self._filters(filters))
+        n, row, filters = self._n(n), self._user_row(user_id), self._filters(filters)
+        mask = model_mask(self.catalog, filters)
         seen = self.m.history.items(row)[0]
         mask[seen] = False
+        seen_cat = self.catalog.cat_row[seen]
         note = ""
         if mode != Source.POPULAR and len(seen) < self.cfg.min_history_for_model:
             mode, note = Source.POPULAR.value, ex.short_history(user_id, len(seen))
         if mode == Source.POPULAR:
-            return UserRecommendations(int(user_id), mode, popular_results(self.space, mask, n), note)
+            return UserRecommendations(int(user_id), mode, popular_results(self.space, mask, n, filters, seen_cat),
+                                       note)
         weights = self.cfg.hybrid_weights if mode == "hybrid" else {mode: 1.0}
         sources = src.user_sources(self.m, row, weights, self.cfg.similar_users, self._neighbours)
-        results = blend_results(self.space, sources, weights, mask, n)
+        results = blend_results(self.space, sources, weights, mask, n, None, filters, seen_cat)
         if not results:
             note = note or ex.NO_PERSONAL_CANDIDATES
-            results = popular_results(self.space, mask, n)
+            results = popular_results(self.space, mask, n, filters, seen_cat)
         return UserRecommendations(int(user_id), mode, results, note)
 
     def similar_users(self, user_id: int, k: int | None = None) -> list[tuple[int, float]]:
@@ -161,15 +173,26 @@ class Recommender:
 
     def similar_anime(self, anime_id: int, n: int | None = None, filters: Filters | None = None) -> SimilarAnime:
         """Anime like this one: embeddings when the model knows it, else synopsis + genres TF-IDF."""
-        n, row = self._n(n), self.cat_row_of(anime_id)
+        n, row, filters = self._n(n), self.cat_row_of(anime_id), self._filters(filters)
         info = ex.anime_info(self.catalog, row)
+        series = self._same_series(row, filters)
+        others = dataclasses.replace(filters, exclude=filters.exclude + tuple(a.anime_id for a in series))
         method, cat_rows, scores = similar_rows(self.catalog, self.m.anime_embeddings, self.space.text, row,
-                                                self._filters(filters), n)
+                                                others, n * fr.CANDIDATES_PER_ENTRY)
+        similarity = dict(zip(cat_rows.tolist(), scores.tolist(), strict=True))
         reason = ex.similar_reason(info.title, method)
-        results = [ex.Recommendation(ex.anime_info(self.catalog, r), float(s), Source.SIMILAR, reason)
-                   for r, s in zip(cat_rows, scores, strict=True)]
+        results = [ex.Recommendation(ex.anime_info(self.catalog, p.row), similarity[p.stands_for], Source.SIMILAR,
+                                     reason, {}, p.more, ex.series_note(p.row != p.stands_for, False))
+                   for p in fr.pick(self.franchises, self.catalog, cat_rows, n, filters)]
         note = "" if results else ex.NOTHING_SIMILAR
-        return SimilarAnime(info, method, ex.METHOD_LABELS[method], results, note)
+        return SimilarAnime(info, method, ex.METHOD_LABELS[method], results, note, series)
+
+    def _same_series(self, row: int, filters: Filters) -> list[ex.AnimeInfo]:
+        """Every entry of an anime's franchise in airing order (adult ones only when asked for)."""
+        if self.franchises is None or not filters.group_franchises:
+            return []
+        rows = self.franchises.series(row)
+        return [ex.anime_info(self.catalog, r) for r in rows if filters.include_adult or not self.catalog.is_adult[r]]
 
     def similar_by_title(self, title: str, n: int | None = None, filters: Filters | None = None) -> SimilarAnime:
         """Similar anime for the best title match."""

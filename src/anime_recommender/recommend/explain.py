@@ -66,12 +66,15 @@ class Recommendation:
     source: str
     explanation: str
     components: dict[str, float] = field(default_factory=dict)
+    more_in_series: int = 0   # other entries of its franchise left out of the list (grouped by franchise)
+    series_note: str = ""     # why this entry stands for its franchise, when it was chosen over another
 
     def to_dict(self) -> dict:
         """JSON-ready dict (synopsis left out to keep lists short)."""
         info = {k: v for k, v in self.anime.to_dict().items() if k != "synopsis"}
         return {**info, "score": round(self.score, 6), "source": self.source,
-                "explanation": self.explanation, "components": {k: round(v, 4) for k, v in self.components.items()}}
+                "explanation": self.explanation, "components": {k: round(v, 4) for k, v in self.components.items()},
+                "more_in_series": self.more_in_series, "series_note": self.series_note}
 
 
 def _opt(value: str) -> str | None:
@@ -133,6 +136,13 @@ def popular_reason(score: float | None) -> str:
 
 def genre_reason(genres: list[str]) -> str:
     return f"matches the genres you picked: {', '.join(genres)}"
+
+
+def series_note(replaced: bool, started: bool) -> str:
+    """Say why a franchise is shown by this entry: the next one of a series begun, or where one starts."""
+    if started:
+        return "next in a series you have started"
+    return "where its series starts" if replaced else ""
 
 
 def similar_reason(title: str, method: Method) -> str:

@@ -20,6 +20,7 @@ class Filters:
     min_score: float | None = None
     include_adult: bool = False
     exclude: tuple[int, ...] = field(default=())  # MAL ids to leave out (e.g. a new user's own picks)
+    group_franchises: bool = True  # one entry per franchise, entry points first (recommend/franchise.py)
 
     def __post_init__(self):
         if self.min_score is not None and (math.isnan(self.min_score) or not 0 <= self.min_score <= 10):

@@ -7,7 +7,8 @@ from anime_recommender.recommend import explain as ex
 from anime_recommender.recommend import sources as src
 from anime_recommender.recommend.arrays import AnimeSpace
 from anime_recommender.recommend.explain import Source
-from anime_recommender.recommend.filters import top_k
+from anime_recommender.recommend.filters import Filters, top_k
+from anime_recommender.recommend.franchise import CANDIDATES_PER_ENTRY, Grouped, pick
 
 CANDIDATES = 200
 FLOOR = 0.1  # the weakest candidate of a source still counts a little more than a non-candidate
@@ -45,33 +46,46 @@ def main_source(parts: dict[str, np.ndarray], row: int) -> str:
 
 
 def blend_results(space: AnimeSpace, sources: src.Sources, weights: dict[str, float], mask: np.ndarray,
-                  n: int, genres: list[str] | None = None) -> list[ex.Recommendation]:
-    """Blend the weighted sources, keep the n best allowed by `mask`, explain each."""
+                  n: int, genres: list[str] | None = None, filters: Filters | None = None,
+                  seen_cat: np.ndarray = ()) -> list[ex.Recommendation]:
+    """Blend the weighted sources, keep the n best allowed by `mask`, one per franchise, explain each.
+
+    `filters` and `seen_cat` (catalog rows on the viewer's list) are for the franchise rules (franchise.pick).
+    """
     total, parts = blend(sources.scores, weights, mask)
     if not parts:
         return []
-    rows = top_k(total, mask & (total > 0), n)
+    picks = _pick(space, total, mask & (total > 0), n, filters, seen_cat)
+    rows = space.catalog.model_row[[p.stands_for for p in picks]].astype(np.int64)
     src.explain_favourites(sources, space.arrays, rows)
     out = []
-    for r in rows:
+    for p, r in zip(picks, rows, strict=True):
         source = Source(main_source(parts, r))
         reason = _reason(space, r, source, sources, genres)
-        out.append(_result(space, r, float(total[r]), source, reason, {k: float(v[r]) for k, v in parts.items()}))
+        out.append(_result(space, p, float(total[r]), source, reason, {k: float(v[r]) for k, v in parts.items()}))
     return out
 
 
-def popular_results(space: AnimeSpace, mask: np.ndarray, n: int) -> list[ex.Recommendation]:
+def popular_results(space: AnimeSpace, mask: np.ndarray, n: int, filters: Filters | None = None,
+                    seen_cat: np.ndarray = ()) -> list[ex.Recommendation]:
     """The n most popular top-rated anime allowed by `mask` (the fallback of every personal list)."""
-    rows = top_k(space.popular, mask, n)
-    return [_result(space, r, float(space.popular[r]), Source.POPULAR,
-                    ex.popular_reason(ex.mal_score_of(space.catalog, space.catalog.cat_row[r]))) for r in rows]
+    picks = _pick(space, space.popular, mask, n, filters, seen_cat)
+    return [_result(space, p, float(space.popular[space.catalog.model_row[p.stands_for]]), Source.POPULAR,
+                    ex.popular_reason(ex.mal_score_of(space.catalog, p.row))) for p in picks]
 
 
-def _result(space: AnimeSpace, row: int, score: float, source: Source, reason: str,
+def _pick(space: AnimeSpace, scores: np.ndarray, mask: np.ndarray, n: int, filters: Filters | None,
+          seen_cat: np.ndarray) -> list[Grouped]:
+    """Rank model rows by `scores`, then let the franchise rules choose the n entries shown."""
+    ranked = top_k(scores, mask, n * CANDIDATES_PER_ENTRY)
+    return pick(space.franchises, space.catalog, space.catalog.cat_row[ranked], n, filters or Filters(), seen_cat)
+
+
+def _result(space: AnimeSpace, shown: Grouped, score: float, source: Source, reason: str,
             components: dict[str, float] | None = None) -> ex.Recommendation:
-    """One result for model row `row`."""
-    info = ex.anime_info(space.catalog, space.catalog.cat_row[row])
-    return ex.Recommendation(info, score, source, reason, components or {})
+    """One result: the anime shown, scored and explained by the candidate it stands for (its franchise's best)."""
+    return ex.Recommendation(ex.anime_info(space.catalog, shown.row), score, source, reason, components or {},
+                             shown.more, ex.series_note(shown.row != shown.stands_for, shown.started))
 
 
 def _reason(space: AnimeSpace, row: int, source: Source, sources: src.Sources, genres: list[str] | None) -> str:

@@ -29,10 +29,13 @@ class SimilarAnime:
     method_label: str
     results: list[Recommendation]
     note: str = ""
+    series: list[AnimeInfo] = field(default_factory=list)  # its franchise in airing order, itself included
 
     def to_dict(self) -> dict:
         return {"anime": self.anime.to_dict(), "method": self.method, "method_label": self.method_label,
-                "note": self.note, "results": [r.to_dict() for r in self.results]}
+                "note": self.note, "results": [r.to_dict() for r in self.results],
+                "series": [{"anime_id": a.anime_id, "title": a.title, "type": a.type, "year": a.year,
+                            "current": a.anime_id == self.anime.anime_id} for a in self.series]}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ MAX_LIST = 20
 INT64_MAX = 2**63 - 1
 _DIGITS = re.compile(r"\d{1,19}")
 TRUE = {"1", "on", "true", "yes"}
+FALSE = {"0", "off", "false", "no"}
 
 
 class InputError(ValueError):
@@ -77,8 +78,18 @@ def parse_list(args: MultiDict, name: str, allowed: list[str] | None = None) -> 
     return list(dict.fromkeys(values))
 
 
+def parse_flag(args: MultiDict, name: str, default: bool) -> bool:
+    """An optional on/off query parameter: 1/0, true/false, yes/no, on/off."""
+    text = (args.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text not in TRUE | FALSE:
+        raise InputError(f"{name} must be 1 or 0 (got '{shown(text)}')")
+    return text in TRUE
+
+
 def parse_filters(args: MultiDict, genres: list[str], types: list[str], show_adult: bool) -> Filters:
-    """Genre, type, year range, minimum score and the adult switch."""
+    """Genre, type, year range, minimum score, the adult switch and franchise grouping."""
     year_min = parse_int(args, "year_min", None, 1900, 2100)
     year_max = parse_int(args, "year_max", None, 1900, 2100)
     if year_min is not None and year_max is not None and year_min > year_max:
@@ -86,7 +97,8 @@ def parse_filters(args: MultiDict, genres: list[str], types: list[str], show_adu
     adult = (args.get("adult") or "").strip().lower()
     return Filters(genres=tuple(parse_list(args, "genre", genres)), types=tuple(parse_list(args, "type", types)),
                    year_min=year_min, year_max=year_max, min_score=parse_float(args, "min_score", 0, 10),
-                   include_adult=adult in TRUE if adult else show_adult)
+                   include_adult=adult in TRUE if adult else show_adult,
+                   group_franchises=parse_flag(args, "group_franchises", True))
 
 
 def parse_n(args: MultiDict, default: int, max_n: int) -> int:
