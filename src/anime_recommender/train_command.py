@@ -71,8 +71,18 @@ def summary(result) -> str:
     lines.append("gate: skipped (no test split)" if gate.get("skipped") else
                  f"gate: {'PASSED' if gate['passed'] else 'FAILED'} ({gate['metric']} {gate['model']:.4f} "
                  f"vs threshold {gate['threshold']:.4f})")
+    lines += franchise_lines(result.franchises)
     lines.append(f"run: {result.run_dir}" + (" (current)" if result.made_current else " (NOT current)"))
     return "\n".join(lines)
+
+
+def franchise_lines(report: dict, shown: int = 5) -> list[str]:
+    """The franchise grouping in two lines: counts, and the largest groups (all in franchise_report.json)."""
+    if not report:
+        return []
+    largest = ", ".join(f"{g['first_titles'][0]} ({g['size']})" for g in report["largest"][:shown])
+    return [f"franchises: {report['franchises']} groups, {report['with_several_titles']} with several titles; "
+            f"largest: {largest} (all in franchise_report.json)"]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,10 +22,12 @@ import pandas as pd
 
 from anime_recommender import artifacts, plots, resources
 from anime_recommender.config import Config
+from anime_recommender.data import franchise
 from anime_recommender.data.report import DataError
-from anime_recommender.evaluation import compare, ranking
+from anime_recommender.evaluation import compare, franchise_metrics, ranking
 from anime_recommender.model import train as model_train
 from anime_recommender.model.export import Factors, extract_factors
+from anime_recommender.recommend.franchise import Franchises, grouped_reranker
 from anime_recommender.tracking import OFFLINE_DIR, Tracker
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class TrainingResult:
     counts: dict[str, int]
     history: dict[str, list[float]] = field(default_factory=dict)
     initial_epoch: int = 0
+    franchises: dict[str, Any] = field(default_factory=dict)  # franchise_report.json
 
 
 class DataShrunk(DataError):
@@ -75,6 +78,9 @@ def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, 
     if not allow_shrink:
         check_shrink(cfg, report)
     data = process.process(interactions, catalog, cfg.processing, report, seen)
+    franchises = franchise.build_franchises(data.catalog)
+    franchise_summary = franchise.franchise_report(data.catalog, franchises)
+    log_franchises(franchise_summary)
     fingerprint = data_fingerprint(data)
     counts = dict(report.counts, catalog=len(catalog))
     writer = artifacts.RunWriter(cfg.paths.artifacts_dir)
@@ -87,8 +93,11 @@ def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, 
                               verbose)
         factors = extract_factors(outcome.model)
         scorer = ranking.factor_scorer(factors.user_factors, factors.anime_factors, factors.anime_bias)
-        metrics = compare.evaluate_models(cfg, data, scorer, outcome.seconds)
+        metrics = compare.evaluate_models(cfg, data, scorer, outcome.seconds,
+                                          *franchise_evaluation(franchises, data))
         _write_files(writer, cfg, data, outcome, factors, metrics, report)
+        writer.save_frame("franchises", franchises)
+        writer.save_json("franchise_report", franchise_summary)
         tracker.log_model(outcome.model)
         tracker.log_results({k: v for k, v in metrics.items() if k != "gate"})
         tracker.log_image(writer.file("training_curves.png"))
@@ -99,7 +108,23 @@ def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, 
     tracker.end()
     _clear_checkpoints(checkpoint_dir)
     return TrainingResult(writer.run_id, run_dir, metrics, passed, passed, counts, outcome.history,
-                          outcome.initial_epoch)
+                          outcome.initial_epoch, franchise_summary)
+
+
+def franchise_evaluation(franchises, data) -> tuple[franchise_metrics.FranchiseRows, ranking.Reranker]:
+    """The franchise measures over the model's anime, and serving's franchise rules as a reranker."""
+    kind = data.catalog.set_index("anime_id")["type"].reindex(data.anime_ids).fillna("").to_numpy(object)
+    return (franchise_metrics.franchise_rows(franchises, data.anime_ids),
+            grouped_reranker(Franchises.from_frame(franchises, data.anime_ids, kind)))
+
+
+def log_franchises(summary: dict[str, Any], shown: int = 10) -> None:
+    """The grouping in the log, largest groups first, for a reviewer to spot a wrong merge."""
+    log.info("franchises: %d groups over %d anime; %d of them have several titles (%d anime)",
+             summary["franchises"], summary["anime"], summary["with_several_titles"], summary["anime_in_those"])
+    for group in summary["largest"][:shown]:
+        log.info("  franchise %d: %d titles (%d main): %s", group["franchise_id"], group["size"],
+                 group["main_entries"], " | ".join(group["first_titles"]))
 
 
 def train_model(cfg: Config, data, checkpoint_dir: Path | None, callbacks: list,

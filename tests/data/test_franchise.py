@@ -61,18 +61,24 @@ def test_the_grouping_does_not_depend_on_row_order():
 
 
 def test_roles_main_side_and_extra():
-    frame = catalog({"anime_id": 1, "name": "Clannad", "type": "TV"},
-                    {"anime_id": 2, "name": "Clannad Movie", "type": "Movie"},
-                    {"anime_id": 3, "name": "Clannad: Mou Hitotsu no Sekai", "type": "Special"},
-                    {"anime_id": 4, "name": "Clannad OVA", "type": "OVA"},
-                    {"anime_id": 5, "name": "Clannad Recap", "type": "OVA"},
-                    {"anime_id": 6, "name": "Clannad Music", "type": "Music"})
-    assert franchise.entry_roles(frame).tolist() == [MAIN, MAIN, EXTRA, SIDE, EXTRA, EXTRA]
+    rows = [(1, "Clannad", "TV", 1000), (2, "Clannad Movie", "Movie", 140),
+            (3, "Clannad: Mou Hitotsu no Sekai", "Special", 250), (4, "Clannad: After Story", "TV", 900),
+            (5, "Clannad Recap", "OVA", 300), (6, "Clannad Music", "Music", 10)]
+    frame = catalog(*({"anime_id": a, "name": name, "type": kind, "members": members, "studios": "Kyoto Animation"}
+                      for a, name, kind, members in rows))
+    assert build_franchises(frame)["franchise_role"].tolist() == [MAIN, SIDE, EXTRA, MAIN, EXTRA, EXTRA]
 
 
-def test_an_ova_only_series_is_started_from_its_ovas():
-    table = build_franchises(catalog({"anime_id": 1, "name": "Hellsing Ultimate", "type": "OVA"},
-                                     {"anime_id": 2, "name": "Hellsing Ultimate II", "type": "OVA"}))
+def test_a_remake_most_viewers_watch_is_the_main_line():
+    table = build_franchises(catalog(
+        {"anime_id": 136, "name": "Hunter x Hunter", "members": 416227, "aired_from": "1999-10-16"},
+        {"anime_id": 11061, "name": "Hunter x Hunter (2011)", "members": 1673924, "aired_from": "2011-10-02"}))
+    assert table["franchise_role"].tolist() == [SIDE, MAIN]
+
+
+def test_an_ova_series_is_a_main_line():
+    table = build_franchises(catalog({"anime_id": 1, "name": "Hellsing Ultimate", "type": "OVA", "members": 9},
+                                     {"anime_id": 2, "name": "Hellsing Ultimate II", "type": "OVA", "members": 8}))
     assert table["franchise_role"].tolist() == [MAIN, MAIN]
 
 

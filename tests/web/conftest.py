@@ -25,13 +25,14 @@ def empty_app(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def server(tiny_artifacts, tmp_path_factory):
-    """gunicorn application:app on a free loopback port, on BROWSER_ARTIFACTS_DIR or the tiny run."""
+def server(franchise_artifacts, tmp_path_factory):
+    """gunicorn application:app on a free loopback port, on BROWSER_ARTIFACTS_DIR or the tiny run (with its
+    Dragon Ball titles and fans, tests/recommend/franchise_run.py)."""
     import os
 
     from tests.web.browser import start_gunicorn
 
-    artifacts = os.environ.get("BROWSER_ARTIFACTS_DIR") or str(tiny_artifacts)
+    artifacts = os.environ.get("BROWSER_ARTIFACTS_DIR") or str(franchise_artifacts)
     proc, url, log = start_gunicorn(artifacts, tmp_path_factory.mktemp("gunicorn"))
     try:
         yield url

@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from tests.recommend.franchise_run import FAN_NEW
 from tests.web.browser import by, click_and_wait, open_page, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -48,6 +49,19 @@ def test_new_user_flow(server, browser):
     click_and_wait(browser, browser.find_element(by("ID"), "new-submit"), "/new?", ".result")
     assert browser.find_elements(by("CSS_SELECTOR"), ".result")
     shot(browser, "new-user")
+
+
+def test_a_dragon_ball_fan_sees_one_dragon_ball_entry(server, browser):
+    """Issue #9: one entry per franchise, its first season, and the rest of the series one click away."""
+    fan = os.environ.get("BROWSER_FAN_ID", str(FAN_NEW))
+    open_page(browser, f"{server}/user/{fan}", ".result")
+    titles = [e.text for e in browser.find_elements(by("CSS_SELECTOR"), ".result .title")]
+    assert sum("Dragon Ball" in t for t in titles) == 1, titles
+    entry = next(r for r in browser.find_elements(by("CSS_SELECTOR"), ".result") if "Dragon Ball" in r.text)
+    shot(browser, "franchise-user")
+    click_and_wait(browser, entry.find_element(by("CSS_SELECTOR"), ".more-series"), "/anime/", "#series")
+    series = [e.text for e in browser.find_elements(by("CSS_SELECTOR"), "#series li")]
+    assert len(series) > 1 and all("Dragon Ball" in t for t in series)
 
 
 def test_bad_input_is_a_friendly_page(server, browser):

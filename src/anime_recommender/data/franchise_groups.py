@@ -54,8 +54,12 @@ def strong_keys(name: str, english: str) -> set[str]:
 
 
 def exact_keys(name: str, english: str) -> set[str]:
-    """Main titles of the Name and English name with nothing stripped: what other titles may point at."""
-    return {t for t in (titles.main_title(name), titles.main_title(english)) if t}
+    """Titles with nothing stripped, what other titles may point at: the whole title, and the part before
+    its subtitle when that has several words. 'Samurai 7' is not a 'Samurai', and 'One: Kagayaku
+    Kisetsu e' is not the 'One' that 'One Piece' starts with."""
+    keys = {titles.words(t) for t in (name, english)}
+    keys.update(m for m in (titles.main_title(name), titles.main_title(english)) if " " in m)
+    return {k for k in keys if k}
 
 
 def directed_keys(name: str, english: str, targets: set[str]) -> set[str]:

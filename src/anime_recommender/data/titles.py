@@ -61,6 +61,11 @@ def split_subtitle(title: str) -> tuple[str, str]:
     return text[:match.start()], text[match.end():]
 
 
+def words(title: str | None) -> str:
+    """A whole title as folded words, nothing stripped ('Dragon Ball Z:Dead Zone' -> 'dragon ball z dead zone')."""
+    return _words(_BRACKETS.sub(" ", fold(title))) if title else ""
+
+
 def main_title(title: str | None) -> str:
     """The title before its subtitle, as words, nothing stripped ('Samurai 7' stays 'samurai 7')."""
     return _words(split_subtitle(title)[0]) if title else ""

@@ -12,9 +12,11 @@ import numpy as np
 
 from anime_recommender.config import Config
 from anime_recommender.evaluation import baselines, ranking
+from anime_recommender.evaluation.franchise_metrics import FranchiseRows
 
 log = logging.getLogger(__name__)
 MODEL = "ncf"
+SERVED = "ncf_served"  # the NCF lists after serving's franchise rules (one per franchise, entry points)
 
 
 def matrices(data) -> dict[str, Any]:
@@ -47,8 +49,13 @@ def fit_baselines(cfg: Config, m: dict) -> list[baselines.Fitted]:
     return fitted
 
 
-def evaluate_models(cfg: Config, data, model_scorer: ranking.Scorer, model_seconds: float) -> dict[str, Any]:
-    """{name: metrics} for NCF and the baselines on test, plus {"gate": ...}; gate skipped without test."""
+def evaluate_models(cfg: Config, data, model_scorer: ranking.Scorer, model_seconds: float,
+                    franchises: FranchiseRows | None = None, served: ranking.Reranker | None = None) -> dict[str, Any]:
+    """{name: metrics} for NCF and the baselines on test, plus {"gate": ...}; gate skipped without test.
+
+    With `franchises` every row also counts lists repeating a franchise and sequels before their prequel;
+    `served` (the franchise rules of serving) adds a row SERVED: the NCF lists as the site shows them.
+    """
     k = cfg.evaluation.k
     m = matrices(data)
     if m["test"].nnz == 0:
@@ -56,11 +63,13 @@ def evaluate_models(cfg: Config, data, model_scorer: ranking.Scorer, model_secon
                     cfg.processing.holdout_fraction)
         return {"gate": {"passed": True, "skipped": True, "reason": "no test split"}}
     users = eval_users(m["test"], cfg.evaluation.max_eval_users, cfg.processing.seed)
-    table = {MODEL: {**ranking.evaluate(model_scorer, m["known"], m["test"], k, users),
-                     "train_seconds": model_seconds}}
+    def measure(scorer, rerank=None):
+        return ranking.evaluate(scorer, m["known"], m["test"], k, users, franchises=franchises, rerank=rerank)
+    table = {MODEL: {**measure(model_scorer), "train_seconds": model_seconds}}
+    if served is not None:
+        table[SERVED] = {**measure(model_scorer, served), "train_seconds": model_seconds}
     for fitted in fit_baselines(cfg, m):
-        table[fitted.name] = {**ranking.evaluate(fitted.scorer, m["known"], m["test"], k, users),
-                              "train_seconds": fitted.train_seconds}
+        table[fitted.name] = {**measure(fitted.scorer), "train_seconds": fitted.train_seconds}
         log.info("%s %s: test nDCG@%d %.4f", fitted.name, fitted.params, k, table[fitted.name][f"ndcg@{k}"])
     return {**table, "gate": gate(table, k, cfg.evaluation.gate_margin)}
 

@@ -15,9 +15,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from anime_recommender.evaluation import franchise_metrics
+
 log = logging.getLogger(__name__)
 
 Scorer = Callable[[np.ndarray], np.ndarray]
+Reranker = Callable[[np.ndarray, np.ndarray, sp.csr_matrix, int], np.ndarray]
 METRIC_NAMES = ("ndcg", "recall", "precision", "hit")
 
 
@@ -69,21 +72,34 @@ def batch_metrics(top: np.ndarray, target_rows: sp.csr_matrix, k: int) -> dict[s
 
 
 def evaluate(scorer: Scorer, exclude: sp.csr_matrix, target: sp.csr_matrix, k: int = 10,
-             users: np.ndarray | None = None, batch_size: int = 1024) -> dict[str, float]:
-    """Mean top-k metrics over users with held-out items; also catalog coverage of the top-k lists."""
+             users: np.ndarray | None = None, batch_size: int = 1024,
+             franchises: franchise_metrics.FranchiseRows | None = None, rerank: Reranker | None = None
+             ) -> dict[str, float]:
+    """Mean top-k metrics over users with held-out items; also catalog coverage of the top-k lists.
+
+    With `franchises`: the share of lists repeating a franchise and the number of sequels shown before
+    their prequel (franchise_metrics.py). `rerank(users, scores, known, k)` replaces the plain top k (the
+    served list's post-processing); `scores` already have the known items at -inf.
+    """
     candidates = np.flatnonzero(np.diff(target.indptr) > 0)
     users = candidates if users is None else np.intersect1d(users, candidates)
-    per_user = {name: [] for name in METRIC_NAMES}
+    names = METRIC_NAMES + (franchise_metrics.NAMES if franchises is not None else ())
+    per_user = {name: [] for name in names}
     recommended = np.zeros(target.shape[1], dtype=bool)
     for start in range(0, len(users), batch_size):
         batch = users[start:start + batch_size]
-        scores = np.array(scorer(batch), dtype=np.float32, copy=True)
-        top = top_k(mask_known(scores, exclude[batch]), k)
+        scores = mask_known(np.array(scorer(batch), dtype=np.float32, copy=True), exclude[batch])
+        top = top_k(scores, k) if rerank is None else rerank(batch, scores, exclude[batch], k)
         recommended[top.ravel()] = True
-        for name, values in batch_metrics(top, target[batch], k).items():
+        measures = batch_metrics(top, target[batch], k)
+        if franchises is not None:
+            measures.update(franchise_metrics.list_metrics(top, exclude[batch], franchises))
+        for name, values in measures.items():
             per_user[name].append(values)
     result = {f"{name}@{k}": float(np.mean(np.concatenate(v))) if len(users) else 0.0
               for name, v in per_user.items()}
+    if franchises is not None:  # a count over every list, not a mean
+        result[f"sequels_before_prequel@{k}"] = float(sum(v.sum() for v in per_user["sequels_before_prequel"]))
     result["coverage"] = float(recommended.mean()) if len(users) else 0.0
     result["users"] = len(users)
     return result

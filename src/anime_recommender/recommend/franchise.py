@@ -2,7 +2,7 @@
 
 The one post-processing step every list goes through: ranked candidate rows in, grouped rows out.
 For each franchise met in rank order, the best-placed candidate decides where the franchise stands, and
-the franchise is shown by the entry the viewer should watch next: its first MAIN entry (TV, movie, ONA;
+the franchise is shown by the entry the viewer should watch next: its first MAIN entry (its main line:
 see data/franchise.py) in airing order that is not on their list. That is the entry point of a
 franchise they have not started and the next unseen main entry of one they have, so a sequel never
 comes before its prequel. When that entry fails the filters the franchise is left out rather than
@@ -126,3 +126,21 @@ def pick(fr: Franchises | None, catalog: Catalog, ranked: np.ndarray, n: int, fi
     seen = np.zeros(len(catalog.anime_id), dtype=bool)
     seen[np.asarray(seen_cat, dtype=np.int64)] = True
     return group_ranked(ranked, fr, ListState(seen, catalog_mask(catalog, filters) & ~seen, filters.types), n)
+
+
+def grouped_reranker(fr: Franchises, candidates: int = 200):
+    """The rules as evaluation.ranking's `rerank`: each user's top k after grouping, nothing filtered but
+    their known items (rows of `fr` are model rows). A list the rules leave short is topped up in rank order."""
+    def rerank(users: np.ndarray, scores: np.ndarray, known, k: int) -> np.ndarray:
+        width = min(candidates, scores.shape[1])
+        part = np.argpartition(-scores, width - 1, axis=1)[:, :width]
+        ranked = np.take_along_axis(part, np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1), axis=1)
+        out = np.empty((len(users), k), dtype=np.int64)
+        for i in range(len(users)):
+            seen = np.zeros(scores.shape[1], dtype=bool)
+            seen[known.indices[known.indptr[i]:known.indptr[i + 1]]] = True
+            rows = [g.row for g in group_ranked(ranked[i], fr, ListState(seen, ~seen), k)]
+            rows += [r for r in ranked[i].tolist() if r not in rows][:k - len(rows)]
+            out[i] = rows
+        return out
+    return rerank
