@@ -4,6 +4,9 @@
 
 Datasets: the real anime slice (rating_complete_prefix.csv, linked under its Kaggle name in a temporary
 folder) and the default generated sample (config `sample` size). Prints markdown for docs/benchmarks.md.
+Every model has two rows: its ranking as is, and the same ranking after serving's franchise rules
+(" + franchise rules": what the site shows), with the share of lists repeating a franchise and the
+number of sequels recommended before their prequel.
 """
 from __future__ import annotations
 
@@ -18,14 +21,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from anime_recommender.config import load_config
 from anime_recommender.data import prepare, process
+from anime_recommender.data.franchise import build_franchises
 from anime_recommender.data.sample import generate_sample
 from anime_recommender.evaluation import compare, ranking
 from anime_recommender.model.export import extract_factors
-from anime_recommender.training import _seed_everything, train_model
+from anime_recommender.training import _seed_everything, franchise_evaluation, train_model
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the source checkout bench/ lives in
 
-COLUMNS = ("ndcg@10", "recall@10", "precision@10", "hit@10", "coverage", "train_seconds")
+COLUMNS = ("ndcg@10", "recall@10", "precision@10", "hit@10", "coverage", "franchise_repeat@10",
+           "sequels_before_prequel@10", "train_seconds")
+FORMATS = {"train_seconds": "{:.1f}", "sequels_before_prequel@10": "{:.0f}"}  # the rest: four decimals
 REAL_FILES = {"anime.csv": "anime.csv", "anime_with_synopsis.csv": "anime_with_synopsis.csv",
               "rating_complete.csv": "rating_complete_prefix.csv", "watching_status.csv": "watching_status.csv"}
 
@@ -38,22 +44,38 @@ def link_real_slice(real_dir: Path, into: Path) -> Path:
 
 
 def evaluate_all(cfg) -> dict[str, dict[str, float]]:
-    """Every model of the table on one processed dataset."""
+    """Every model of the table on one processed dataset, each before and after the franchise rules."""
     catalog, interactions, seen, report = prepare.load_dataset(cfg)
     data = process.process(interactions, catalog, cfg.processing, report, seen)
     m = compare.matrices(data)
+    measure = franchise_measures(data, m, cfg.evaluation.k)
     table = {}
     for preset in ("ranking", "reference"):
         _seed_everything(cfg.training.seed)
         outcome = train_model(cfg.replace("model", preset=preset), data, None, [], verbose=0)
         f = extract_factors(outcome.model)
         scorer = ranking.factor_scorer(f.user_factors, f.anime_factors, f.anime_bias)
-        table[f"NCF {preset}"] = {**ranking.evaluate(scorer, m["known"], m["test"], cfg.evaluation.k),
-                                  "train_seconds": outcome.seconds, "epochs": outcome.epochs_run}
+        table.update(measure(f"NCF {preset}", scorer, {"train_seconds": outcome.seconds,
+                                                       "epochs": outcome.epochs_run}))
     for fitted in compare.fit_baselines(cfg, m):
-        table[fitted.name] = {**ranking.evaluate(fitted.scorer, m["known"], m["test"], cfg.evaluation.k),
-                              "train_seconds": fitted.train_seconds}
+        table.update(measure(fitted.name, fitted.scorer, {"train_seconds": fitted.train_seconds}))
     return table, data
+
+
+def franchise_measures(data, m: dict, k: int):
+    """measure(name, scorer, extra) -> the model's row as ranked, and its row after serving's franchise rules
+    (issue #9: one entry per franchise, entry points first), both with the franchise columns."""
+    rows, served = franchise_evaluation(build_franchises(data.catalog), data)
+
+    def measure(name: str, scorer, extra: dict) -> dict[str, dict]:
+        plain = ranking.evaluate(scorer, m["known"], m["test"], k, franchises=rows)
+        grouped = ranking.evaluate(scorer, m["known"], m["test"], k, franchises=rows, rerank=served)
+        return {name: {**plain, **extra}, f"{name} + franchise rules": {**grouped, **extra}}
+    return measure
+
+
+def _cell(column: str, value: float) -> str:
+    return FORMATS.get(column, "{:.4f}").format(value)
 
 
 def markdown(title: str, table: dict, data) -> str:
@@ -62,8 +84,7 @@ def markdown(title: str, table: dict, data) -> str:
               f"{len(data.train)}/{len(data.valid)}/{len(data.test)}"), "",
              "| model | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
     for name, row in table.items():
-        lines.append(f"| {name} | " + " | ".join(f"{row[c]:.4f}" if c != "train_seconds" else f"{row[c]:.1f}"
-                                                 for c in COLUMNS) + " |")
+        lines.append(f"| {name} | " + " | ".join(_cell(c, row[c]) for c in COLUMNS) + " |")
     return "\n".join(lines)
 
 

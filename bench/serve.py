@@ -94,7 +94,56 @@ def endpoints(run_dir: Path, rng: np.random.Generator, count: int) -> dict[str, 
         "new user API (3 liked, fold-in)": [
             "/api/v1/recommendations/new-user?" + "&".join(f"liked={i}" for i in row) for row in liked],
         "reference hybrid (pandas)": [f"/reference/user/{x}" for x in u],
+        **franchise_endpoints(u, a),
     }
+
+
+def franchise_endpoints(users: np.ndarray, anime: np.ndarray) -> dict[str, list[str]]:
+    """The grouped endpoints again with group_franchises=0: the franchise rules' baseline (issue #9)."""
+    return {"user recs API (hybrid, JSON, group_franchises=0)":
+            [f"/api/v1/users/{x}/recommendations?group_franchises=0" for x in users],
+            "similar anime API (JSON, group_franchises=0)":
+            [f"/api/v1/anime/{x}/similar?group_franchises=0" for x in anime]}
+
+
+def franchise_rules_cost(run_dir: Path, requests: int = 300) -> dict[str, dict[str, float]]:
+    """CPU ms per engine call with and without the franchise rules, same inputs, interleaved, one thread.
+
+    In process (no HTTP): the difference is the rules' serving cost per request, which HTTP latency on a
+    shared machine would drown. process_time counts only this process's CPU.
+    """
+    import threadpoolctl
+
+    from anime_recommender import Recommender
+    from anime_recommender.recommend.filters import Filters
+
+    rec = Recommender.load(run_dir)
+    rng = np.random.default_rng(3)
+    users, anime = rng.choice(rec.m.user_ids, requests), rng.choice(rec.m.anime_ids, (requests, 3))
+    cases = {"user recommendations (hybrid)": lambda f, i: rec.recommend(int(users[i]), filters=f),
+             "similar anime": lambda f, i: rec.similar_anime(int(anime[i, 0]), filters=f),
+             "new user (3 liked, fold-in)": lambda f, i: rec.recommend_new_user(anime[i].tolist(), filters=f)}
+    out = {}
+    with threadpoolctl.threadpool_limits(1):
+        for name, call in cases.items():
+            spent = {True: [], False: []}
+            for i in range(requests):
+                for grouped in (True, False) if i % 2 else (False, True):
+                    start = time.process_time()
+                    call(Filters(group_franchises=grouped), i)
+                    spent[grouped].append(time.process_time() - start)
+            on, off = (np.mean(spent[g]) * 1000 for g in (True, False))
+            out[name] = {"without_rules_ms": off, "with_rules_ms": on, "rules_ms": on - off, "ratio": on / off}
+    return out
+
+
+def report_franchise_rules(cost: dict[str, dict[str, float]], requests: int) -> None:
+    """The rules' cost as a markdown table (target: at most 1 ms per request)."""
+    print(f"\nFranchise rules, CPU ms per request ({requests} requests each, one thread, in process)\n")
+    print("| list | without rules | with rules | rules cost | ratio |\n|---|---|---|---|---|")
+    for name, c in cost.items():
+        print(f"| {name} | {c['without_rules_ms']:.2f} | {c['with_rules_ms']:.2f} | {c['rules_ms']:+.2f} "
+              f"| {c['ratio']:.2f}x |")
 
 
 def measure(url: str, paths: list[str], concurrency: int, duration: float, max_requests: int = 10**6) -> dict:
@@ -119,10 +168,15 @@ def main() -> None:
                         help="client threads; one measurement per value")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--franchise-rules-only", action="store_true",
+                        help="only the in-process cost of the franchise rules (no gunicorn)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     OUT.mkdir(parents=True, exist_ok=True)
     run_dir = synth_run(OUT / "serve-run", args.users, args.anime, args.dim, args.items_per_user)
+    if args.franchise_rules_only:
+        report_franchise_rules(franchise_rules_cost(run_dir), 300)
+        return
     paths = endpoints(run_dir, np.random.default_rng(0), 5000)
     results, mem = {}, {}
     port = free_port()
@@ -155,6 +209,7 @@ def main() -> None:
         finally:
             stop(proc)
     report(results, mem, args)
+    report_franchise_rules(franchise_rules_cost(run_dir), 300)
 
 
 def report(results: dict, mem: dict, args) -> None:

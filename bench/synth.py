@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from anime_recommender.artifacts import RunWriter, list_runs
+from anime_recommender.data.franchise import build_franchises
 from anime_recommender.data.schema import CATALOG_COLUMNS
 
 log = logging.getLogger("bench.synth")
@@ -94,4 +95,5 @@ def synth_run(out: Path, n_users: int, n_anime: int, dim: int, per_user: int, se
         writer.save_array("anime_popularity", np.bincount(indices, minlength=n_anime).astype(np.float32))
         del indices, ratings
         writer.save_frame("catalog", cat)
+        writer.save_frame("franchises", build_franchises(cat))
         return writer.publish({"synth": params, "note": "bench/synth.py: random factors, synthetic lists"})

@@ -12,10 +12,14 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 from anime_recommender import artifacts
+from anime_recommender.data.franchise import build_franchises
+from anime_recommender.recommend.franchise_store import check_franchises
+from anime_recommender.train_command import summary
 from anime_recommender.training import config_dict, run_training
 from tests.model.conftest import tiny_config
 
@@ -25,7 +29,7 @@ RUN_FILES = {
     "model.keras", "user_factors.npy", "anime_factors.npy", "anime_bias.npy", "user_embeddings.npy",
     "anime_embeddings.npy", "user_ids.npy", "anime_ids.npy", "seen_indptr.npy", "seen_indices.npy",
     "seen_ratings.npy", "anime_popularity.npy", "catalog.parquet", "metrics.json", "history.json",
-    "data_report.json", "training_curves.png",
+    "data_report.json", "training_curves.png", "franchises.parquet", "franchise_report.json",
 }
 
 
@@ -58,6 +62,28 @@ def test_model_beats_popularity_on_generated_data(trained):
     _, result = trained
     assert result.metrics["ncf"]["ndcg@10"] > result.metrics["popularity"]["ndcg@10"]
     assert {"popularity", "als", "ease", "gate"} <= set(result.metrics)
+
+
+def test_the_run_publishes_its_franchises_and_their_report(trained):
+    cfg, result = trained
+    run = artifacts.load_run(cfg.paths.artifacts_dir)
+    catalog, franchises = run.frame("catalog"), run.frame("franchises")
+    pd.testing.assert_frame_equal(franchises, build_franchises(catalog))
+    check_franchises(franchises, catalog["anime_id"].to_numpy())  # what serving checks at load
+    report = run.json("franchise_report")
+    assert report == result.franchises and report["anime"] == len(catalog)
+    sizes = [group["size"] for group in report["largest"]]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > 1
+    assert "franchises:" in summary(result) and report["largest"][0]["first_titles"][0] in summary(result)
+
+
+def test_every_model_is_measured_on_franchises_and_the_served_list_follows_the_rules(trained):
+    _, result = trained
+    rows = {name: row for name, row in result.metrics.items() if name != "gate"}
+    assert all({"franchise_repeat@10", "sequels_before_prequel@10"} <= set(row) for row in rows.values())
+    served, plain = rows["ncf_served"], rows["ncf"]
+    assert served["franchise_repeat@10"] == 0 and served["sequels_before_prequel@10"] == 0
+    assert plain["franchise_repeat@10"] > 0  # the generated titles do repeat ('Shining Blade', '... 2')
 
 
 def test_exported_factors_rank_like_the_saved_model(trained):
