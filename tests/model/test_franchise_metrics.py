@@ -40,6 +40,7 @@ def test_a_list_repeats_a_franchise_when_two_entries_share_it(rows):
     ([S2, S1, OTHER], [], 1),         # placed below does not count
     ([S2, OTHER, THIRD], [S1], 0),    # watched the first season: next is the second
     ([MOVIE, SPECIAL, OTHER], [], 2),  # the movie's prequel is S2, the special's S1
+    ([S1, OTHER, THIRD], [], 0),      # no anime in the list has a prequel at all
 ])
 def test_sequels_before_their_prequel(rows, top, seen, count):
     assert fm.sequels_before_prequel(np.array([top]), known(seen), rows).tolist() == [count]

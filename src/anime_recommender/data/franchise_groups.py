@@ -8,7 +8,7 @@ The Kaggle files have no relations table. Two anime are linked when
   'Dragon Ball', 'zoku natsume yuujinchou' at 'Natsume Yuujinchou'); a subtitle naming another title
   ('Boruto: Naruto the Movie' at 'Naruto', genres must agree too); a Japanese name starting with
   another's whole Japanese name. The evidence keeps 'K' (GoHands) apart from 'K-On!' (Kyoto Animation).
-Groups are connected components of the links (union-find), so row order does not matter.
+Groups are the connected components of the links (scipy's connected_components), so row order does not matter.
 """
 from __future__ import annotations
 
@@ -16,29 +16,13 @@ from collections import defaultdict
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from anime_recommender.data import titles
 
 MIN_STRONG_STEM = 4        # shorter shared stems ('k', 'ef') need evidence like the weak keys
 STOP_STEMS = frozenset({"the", "a", "an", "new", "no", "movie", "special", "shin", "zoku", "episode"})
-
-
-class _Groups:
-    """Union-find over catalog rows; the smaller row becomes the root, so the result is order-free."""
-
-    def __init__(self, n: int):
-        self.parent = list(range(n))
-
-    def find(self, row: int) -> int:
-        while self.parent[row] != row:
-            self.parent[row] = self.parent[self.parent[row]]
-            row = self.parent[row]
-        return row
-
-    def union_all(self, rows: list[int]) -> None:
-        roots = sorted({self.find(r) for r in rows})
-        for root in roots[1:]:
-            self.parent[root] = roots[0]
 
 
 def _texts(catalog: pd.DataFrame, column: str) -> list[str]:
@@ -97,14 +81,13 @@ def _is_strong(stem_text: str) -> bool:
     return " " in stem_text and len(stem_text.replace(" ", "")) >= MIN_STRONG_STEM
 
 
-def _link_strong(groups: _Groups, stems: list[set[str]]) -> None:
-    """Union every anime sharing a long enough title stem."""
+def _strong_links(stems: list[set[str]]) -> list[tuple[int, int]]:
+    """Links between anime sharing a long enough title stem (each to the first anime with it)."""
     by_stem = defaultdict(list)
     for row, keys in enumerate(stems):
         for key in filter(_is_strong, keys):
             by_stem[key].append(row)
-    for rows in by_stem.values():
-        groups.union_all(rows)
+    return [(rows[0], row) for rows in by_stem.values() for row in rows[1:]]
 
 
 def _buckets(keys: list[set[str]], evidence: list[list[str]]) -> dict[tuple[str, str], list[int]]:
@@ -122,23 +105,24 @@ def _genres_agree(a: frozenset[str], b: frozenset[str]) -> bool:
     return not a or not b or 2 * len(a & b) >= min(len(a), len(b))
 
 
-def _link_with_evidence(groups: _Groups, bases: list[set[str]], pointers: list[set[str]],
-                        evidence: list[list[str]], genres: list[frozenset[str]] | None = None) -> None:
-    """Union anime that have a key, or point at it, when they share evidence (and genres, when given).
+def _evidence_links(bases: list[set[str]], pointers: list[set[str]], evidence: list[list[str]],
+                    genres: list[frozenset[str]] | None = None) -> list[tuple[int, int]]:
+    """Links between anime that have a key, or point at it, and share evidence (and genres, when given).
 
     Star-shaped on purpose: 'Samurai Girl' and 'Samurai Champloo' both point at 'samurai' but are only
     joined through an anime titled 'Samurai' they each share evidence with, never to each other directly.
     """
     base_rows, pointer_rows = _buckets(bases, evidence), _buckets(pointers, evidence)
+    links = []
     for bucket, rows in base_rows.items():
         for row in rows + pointer_rows.get(bucket, []):
-            partners = [b for b in rows if b != row and (genres is None or _genres_agree(genres[row], genres[b]))]
-            if partners:
-                groups.union_all([row, *partners])
+            links += [(row, b) for b in rows
+                      if b != row and (genres is None or _genres_agree(genres[row], genres[b]))]
+    return links
 
 
 def group_rows(catalog: pd.DataFrame) -> np.ndarray:
-    """Group root (a catalog row) of every catalog row."""
+    """A group label per catalog row: rows with the same label share a franchise."""
     names, english = _texts(catalog, "name"), _texts(catalog, "english_name")
     japanese, studios = _texts(catalog, "japanese_name"), _texts(catalog, "studios")
     strong = [strong_keys(n, e) for n, e in zip(names, english, strict=True)]
@@ -149,12 +133,17 @@ def group_rows(catalog: pd.DataFrame) -> np.ndarray:
     jp_bases, jp_pointers = zip(*map(japanese_keys, japanese), strict=True) if len(catalog) else ((), ())
     title_evidence = [_title_evidence(s, j) for s, j in zip(studios, japanese, strict=True)]
     genres = [frozenset(g.strip() for g in text.split(",") if g.strip()) for text in _texts(catalog, "genres")]
-    groups = _Groups(len(catalog))
-    _link_strong(groups, strong)
-    _link_with_evidence(groups, strong, [set()] * len(catalog), title_evidence)
-    _link_with_evidence(groups, exact, pointers, title_evidence)
-    _link_with_evidence(groups, exact, subtitles, title_evidence, genres)  # subtitles are often plain words
-    _link_with_evidence(groups, list(jp_bases), list(jp_pointers), [_studios(s) for s in studios])
-    return np.array([groups.find(r) for r in range(len(catalog))], dtype=np.int64)
+    links = (_strong_links(strong) + _evidence_links(strong, [set()] * len(catalog), title_evidence)
+             + _evidence_links(exact, pointers, title_evidence)
+             + _evidence_links(exact, subtitles, title_evidence, genres)  # subtitles are often plain words
+             + _evidence_links(list(jp_bases), list(jp_pointers), [_studios(s) for s in studios]))
+    return _components(len(catalog), links)
+
+
+def _components(n: int, links: list[tuple[int, int]]) -> np.ndarray:
+    """Connected component of each of n rows under the links."""
+    pairs = np.array(links, dtype=np.int64).reshape(-1, 2)
+    graph = sparse.coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
 
 

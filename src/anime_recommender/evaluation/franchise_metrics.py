@@ -53,7 +53,8 @@ def sequels_before_prequel(top: np.ndarray, known: sp.csr_matrix, fr: FranchiseR
     users = np.repeat(np.arange(top.shape[0]), top.shape[1]).reshape(top.shape)
     has = prequel >= 0
     seen = np.zeros(top.shape, dtype=bool)
-    seen[has] = np.asarray(known[users[has], prequel[has]]).ravel() > 0
+    if has.any():  # (scipy answers an empty look-up with a sparse matrix, not an array)
+        seen[has] = np.asarray(known[users[has], prequel[has]]).ravel() > 0
     k = top.shape[1]
     above = ((top[:, None, :] == prequel[:, :, None]) & (np.arange(k)[None, :] < np.arange(k)[:, None])[None]).any(2)
     return (has & ~seen & ~above).sum(axis=1)
