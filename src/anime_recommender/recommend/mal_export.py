@@ -1,0 +1,158 @@
+"""Read a MyAnimeList list export (.xml or .xml.gz) into ListRows, refusing hostile files with a clear 4xx.
+
+The format, as real exports (and AniList / Kitsu exporters) write it: root <myanimelist>, one <myinfo>,
+then one <anime> per entry with <series_animedb_id>, <series_title> (CDATA), <my_score> (0 = not scored)
+and <my_status> (a word, or MAL's numeric code). Parsed with defusedxml (no DTDs, no entity expansion, no
+external references), streamed entry by entry, with the decompressed size and the entry count capped, so
+no upload can make the server hang or run out of memory.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import re
+import zlib
+from dataclasses import dataclass
+from xml.parsers.expat import errors as expat_errors
+
+import numpy as np
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, iterparse
+
+from anime_recommender.recommend.lists import (
+    COMPLETED,
+    DROPPED,
+    ON_HOLD,
+    PLAN_TO_WATCH,
+    WATCHING,
+    ListRows,
+)
+
+ROOT = "myanimelist"
+ENTRY = "anime"
+GZIP_MAGIC = b"\x1f\x8b"
+_STATUS_WORDS = {"watching": WATCHING, "currentlywatching": WATCHING, "completed": COMPLETED,
+                 "onhold": ON_HOLD, "dropped": DROPPED, "plantowatch": PLAN_TO_WATCH}
+_STATUS_CODES = {str(code): code for code in (WATCHING, COMPLETED, ON_HOLD, DROPPED, PLAN_TO_WATCH)}
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+# expat's errors for input that stops while an element, tag, CDATA section or character is still open
+_CUT_SHORT = {expat_errors.codes[m] for m in (expat_errors.XML_ERROR_NO_ELEMENTS, expat_errors.XML_ERROR_UNCLOSED_TOKEN,
+                                               expat_errors.XML_ERROR_UNCLOSED_CDATA_SECTION,
+                                               expat_errors.XML_ERROR_PARTIAL_CHAR)}
+
+
+class ExportError(ValueError):
+    """A file that is not a usable list export; `code` is the HTTP status to answer (400, or 413 for size)."""
+
+    def __init__(self, message: str, code: int = 400):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ExportLimits:
+    """What an upload may be: bytes as sent, bytes of XML once decompressed, <anime> entries."""
+
+    max_bytes: int
+    max_xml_bytes: int
+    max_entries: int
+
+
+@dataclass(frozen=True)
+class MalExport:
+    """The entries of one export: one row per distinct anime id, and how many entries were read."""
+
+    rows: ListRows
+    entries: int   # <anime> elements read
+    skipped: int   # entries without a usable <series_animedb_id>
+
+
+def read_export(data: bytes, limits: ExportLimits) -> MalExport:
+    """Parse an uploaded export (plain or gzipped XML); ExportError says what is wrong with it."""
+    if len(data) > limits.max_bytes:
+        raise ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", 413)
+    xml = _decompressed(data, limits.max_xml_bytes) if data.startswith(GZIP_MAGIC) else data
+    if not xml.strip():
+        raise ExportError("the file is empty: export your list from MyAnimeList (Profile → Export) and upload it")
+    if len(xml) > limits.max_xml_bytes:
+        raise ExportError(f"the list is too large: at most {limits.max_xml_bytes // 2**20} MB of XML", 413)
+    return _entries(xml, limits.max_entries)
+
+
+def _decompressed(data: bytes, cap: int) -> bytes:
+    """The gzip's content, reading at most `cap` + 1 bytes of it (a gzip bomb stops there)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            out = stream.read(cap + 1)
+    except EOFError:
+        raise ExportError("the .gz file is cut short (truncated download?): export your list again") from None
+    except (OSError, zlib.error):
+        raise ExportError("the .gz file is damaged: it does not decompress") from None
+    if len(out) > cap:
+        raise ExportError(f"the list is too large once decompressed: at most {cap // 2**20} MB of XML", 413)
+    return out
+
+
+def _entries(xml: bytes, max_entries: int) -> MalExport:
+    """Stream the <anime> elements under a <myanimelist> root into ListRows."""
+    ids, scores, statuses = [], [], []
+    entries = skipped = 0
+    try:
+        events = iterparse(io.BytesIO(xml), events=("start", "end"), forbid_dtd=True)
+        _, root = next(events)
+        if root.tag != ROOT:
+            raise ExportError(f"this XML is not a MyAnimeList export: its root is <{root.tag[:40]}>, "
+                              f"expected <{ROOT}>")
+        for event, element in events:
+            if event != "end" or element.tag != ENTRY:
+                continue
+            entries += 1
+            if entries > max_entries:
+                raise ExportError(f"the list has more than {max_entries} entries: at most {max_entries}", 413)
+            anime_id = _int(element.findtext("series_animedb_id"), 2**31 - 1)
+            if anime_id is None:
+                skipped += 1
+            else:
+                ids.append(anime_id)
+                scores.append(_int(element.findtext("my_score"), 10) or 0)
+                statuses.append(_status(element.findtext("my_status")))
+            root.clear()  # entries already read: memory stays flat however long the list
+    except DefusedXmlException:
+        raise ExportError("the file declares a DTD or entities, which a list export never does: refused") from None
+    except ParseError as exc:
+        raise _parse_error(exc, xml) from None
+    if entries == 0:
+        raise ExportError("the list is empty: the export has no <anime> entries")
+    return MalExport(_distinct(ids, scores, statuses), entries, skipped)
+
+
+def _distinct(ids: list[int], scores: list[int], statuses: list[int]) -> ListRows:
+    """One row per anime id (the first entry wins)."""
+    anime = np.asarray(ids, dtype=np.int64)
+    _, first = np.unique(anime, return_index=True)
+    keep = np.sort(first)
+    return ListRows(anime[keep], np.asarray(scores, dtype=np.int8)[keep], np.asarray(statuses, dtype=np.int8)[keep])
+
+
+def _int(text: str | None, high: int) -> int | None:
+    """A whole number in [0, high] from an element's text, None when absent or anything else."""
+    text = (text or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > high:
+        return None
+    return int(text)
+
+
+def _status(text: str | None) -> int:
+    """MAL's status code from a word ('Plan to Watch', 'On-Hold') or a numeric code; 0 when unknown."""
+    text = (text or "").strip()
+    return _STATUS_CODES.get(text) or _STATUS_WORDS.get(_NOT_LETTERS.sub("", text.lower()), 0)
+
+
+def _parse_error(exc: ParseError, xml: bytes) -> ExportError:
+    """A readable message for expat's error: not XML at all, cut short, or broken at a line."""
+    line, column = getattr(exc, "position", (1, 0))
+    if (line, column) == (1, 0) or not xml.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return ExportError("this file is not XML: upload the animelist_….xml.gz file MyAnimeList's export gives")
+    if getattr(exc, "code", None) in _CUT_SHORT:
+        return ExportError(f"the file ends too early (line {line}): it looks cut short; export your list again")
+    return ExportError(f"the file is not well-formed XML (line {line}, column {column}): export your list again")
