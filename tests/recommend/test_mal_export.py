@@ -65,3 +65,17 @@ def test_a_title_full_of_markup_is_just_text():
            b"<my_score>11</my_score><my_status>Sleeping</my_status></anime></myanimelist>")
     rows = read_export(xml, limits()).rows
     assert rows.anime_ids.tolist() == [5] and rows.scores.tolist() == [0] and rows.statuses.tolist() == [0]
+
+
+def test_only_real_elements_count_never_text_that_looks_like_them():
+    xml = b"""<?xml version="1.0"?><myanimelist>
+      <!-- <anime><series_animedb_id>1</series_animedb_id></anime> -->
+      <?note <anime><series_animedb_id>2</series_animedb_id></anime> ?>
+      <anime kind="tv"><series_animedb_id> 3 </series_animedb_id>
+        <my_comments><![CDATA[</anime><anime><series_animedb_id>4</series_animedb_id>]]></my_comments>
+        <my_score>8</my_score><my_status><![CDATA[Plan to Watch]]></my_status></anime>
+      <anime><series_animedb_id>5</series_animedb_id><my_score/></anime>
+    </myanimelist>"""
+    export = read_export(xml, limits())
+    assert export.entries == 2 and export.rows.anime_ids.tolist() == [3, 5]
+    assert export.rows.scores.tolist() == [8, 0] and export.rows.statuses.tolist() == [PLAN_TO_WATCH, 0]

@@ -234,8 +234,9 @@ class Recommender:
         (Plan to Watch titles may, with `include_planned`)."""
         taste, unknown = read_list(export.rows, self.catalog, include_planned)
         found = recommend_taste(self.space, self.cfg.hybrid_weights, taste, self._n(n), self._filters(filters))
-        recs = NewUserRecommendations([ex.anime_info(self.catalog, r) for r in taste.liked],
-                                      [ex.anime_info(self.catalog, r) for r in taste.disliked], [],
+        shown = src.MAX_FAVOURITES  # the strongest likes (and first dislikes) are echoed, not a whole list
+        recs = NewUserRecommendations([ex.anime_info(self.catalog, r) for r in taste.liked[:shown]],
+                                      [ex.anime_info(self.catalog, r) for r in taste.disliked[:shown]], [],
                                       found.mode, found.results, found.note)
         summary = ImportSummary(export.entries, len(export.rows) - len(unknown), unknown,
                                 export.rows.by_status(), export.skipped)
