@@ -161,3 +161,14 @@ def test_nasty_filter_values_never_500_and_never_unescaped(client, field):
             response = post(client, url, {**_file(fixture_bytes()), **data})
             body = response.get_data(as_text=True)
             assert response.status_code < 500 and MARKUP not in body and "Traceback" not in body, (field, value)
+
+
+def test_an_upload_never_touches_the_disk(client, monkeypatch):
+    """Werkzeug spools uploads over 500 KB to a temporary file; the import keeps them in memory instead."""
+    def no_disk(*_args, **_kwargs):
+        raise AssertionError("an upload was spooled to a temporary file")
+
+    monkeypatch.setattr("werkzeug.wrappers.request.default_stream_factory", no_disk)
+    monkeypatch.setattr("werkzeug.formparser.default_stream_factory", no_disk)
+    padded = fixture_bytes().replace(b"<myinfo>", b"<!--" + b" " * 600_000 + b"--><myinfo>")
+    assert post(client, API, _file(padded)).status_code == 200
