@@ -172,3 +172,14 @@ def test_an_upload_never_touches_the_disk(client, monkeypatch):
     monkeypatch.setattr("werkzeug.formparser.default_stream_factory", no_disk)
     padded = fixture_bytes().replace(b"<myinfo>", b"<!--" + b" " * 600_000 + b"--><myinfo>")
     assert post(client, API, _file(padded)).status_code == 200
+
+
+def test_left_out_user_page_is_served_by_fold_in(client):
+    response = client.get("/user/5")
+    page = _text(response)
+    assert response.status_code == 200 and "too few ratings" in page and page.count('class="result"') == 10
+    assert client.get("/api/v1/users/5/profile").get_json()["n_seen"] == 4
+
+
+def test_search_results_link_to_myanimelist(client):
+    assert 'href="https://myanimelist.net/anime/106"' in _text(client.get("/search?q=attack"))
