@@ -79,3 +79,8 @@ def test_only_real_elements_count_never_text_that_looks_like_them():
     export = read_export(xml, limits())
     assert export.entries == 2 and export.rows.anime_ids.tolist() == [3, 5]
     assert export.rows.scores.tolist() == [8, 0] and export.rows.statuses.tolist() == [PLAN_TO_WATCH, 0]
+
+
+def test_a_utf16_export_reads_like_a_utf8_one():
+    utf16 = fixture_bytes().decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    assert read_export(utf16, limits()).rows.anime_ids.tolist() == FIXTURE_IDS
