@@ -3,6 +3,7 @@
     python bench/loadgen.py http://127.0.0.1:5000 paths.json --concurrency 8 --duration 15
 
 Prints one JSON object: requests, errors, p50/p90/p99 latency in ms, requests per second.
+A path is a GET; an object {"method", "path", "body" (a file), "content_type"} sends that body instead.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def _worker(host: str, port: int, paths: list[str], start: int, stride: int, dea
         i += stride
         began = time.perf_counter()
         try:
-            conn.request("GET", path)
+            _send(conn, path)
             response = conn.getresponse()
             response.read()
             ok = response.status < 400
@@ -41,6 +42,25 @@ def _worker(host: str, port: int, paths: list[str], start: int, stride: int, dea
         if not ok:
             errors.append(1)
     conn.close()
+
+
+def _send(conn: http.client.HTTPConnection, request) -> None:
+    """A GET for a path; a request object's method, body and content type otherwise."""
+    if isinstance(request, str):
+        conn.request("GET", request)
+    else:
+        conn.request(request["method"], request["path"], body=request["data"],
+                     headers={"Content-Type": request["content_type"]})
+
+
+def _load_bodies(paths: list) -> list:
+    """Request objects with their body files read once, before any timing."""
+    bodies: dict[str, bytes] = {}
+    for request in paths:
+        if isinstance(request, dict) and request["body"] not in bodies:
+            with open(request["body"], "rb") as handle:
+                bodies[request["body"]] = handle.read()
+    return [r if isinstance(r, str) else {**r, "data": bodies[r["body"]]} for r in paths]
 
 
 def _drive(url, paths: list[str], concurrency: int, duration: float, max_requests: int):
@@ -80,7 +100,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=1_000_000)
     args = parser.parse_args()
     with open(args.paths, encoding="utf-8") as handle:
-        paths = json.load(handle)
+        paths = _load_bodies(json.load(handle))
     print(json.dumps(run_load(args.base, paths, args.concurrency, args.duration, args.max_requests)))
 
 

@@ -13,6 +13,8 @@ same run, measured in the same invocation. Resident memory (RSS and PSS) is read
 from __future__ import annotations
 
 import argparse
+import gzip
+import io
 import json
 import logging
 import os
@@ -24,6 +26,8 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import stream_encode_multipart
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synth import synth_run
@@ -146,6 +150,52 @@ def report_franchise_rules(cost: dict[str, dict[str, float]], requests: int) -> 
               f"| {c['ratio']:.2f}x |")
 
 
+IMPORT_ENDPOINT = "list import API (1,000-entry .xml.gz, POST)"
+
+
+def export_xml(anime_ids: np.ndarray, rng: np.random.Generator) -> bytes:
+    """A MyAnimeList export of these anime, every tag a real export writes (~900 bytes an entry), a realistic
+    status mix and scores on most entries that are not Plan to Watch."""
+    statuses = rng.choice(["Completed", "Watching", "On-Hold", "Dropped", "Plan to Watch"], len(anime_ids),
+                          p=[0.6, 0.05, 0.05, 0.05, 0.25])
+    scores = np.where((rng.random(len(anime_ids)) < 0.8) & (statuses != "Plan to Watch"),
+                      rng.integers(3, 11, len(anime_ids)), 0)
+    entries = "".join(MAL_ENTRY.format(id=a, score=s, status=st)
+                      for a, s, st in zip(anime_ids.tolist(), scores.tolist(), statuses.tolist(), strict=True))
+    return (MAL_HEAD + entries + "\t\t</myanimelist>\n").encode()
+
+
+MAL_HEAD = ('<?xml version="1.0" encoding="UTF-8" ?>\n\t\t<!--\n\t\t Created by XML Export feature at MyAnimeList.net'
+            "\n\t\t Version 1.1.0\n\t\t-->\n\n\t\t<myanimelist>\n\n\t\t\t<myinfo>\n\t\t\t\t<user_id>1</user_id>\n"
+            "\t\t\t\t<user_name>bench</user_name>\n\t\t\t\t<user_export_type>1</user_export_type>\n\t\t\t</myinfo>\n\n")
+MAL_ENTRY = "".join(f"\t\t\t\t\t<{tag}>{value}</{tag}>\n" for tag, value in (
+    ("series_animedb_id", "{id}"), ("series_title", "<![CDATA[Anime {id}]]>"), ("series_type", "TV"),
+    ("series_episodes", "12"), ("my_id", "0"), ("my_watched_episodes", "12"), ("my_start_date", "0000-00-00"),
+    ("my_finish_date", "0000-00-00"), ("my_rated", ""), ("my_score", "{score}"), ("my_storage", ""),
+    ("my_storage_value", "0.00"), ("my_status", "{status}"), ("my_comments", "<![CDATA[]]>"),
+    ("my_times_watched", "0"), ("my_rewatch_value", ""), ("my_priority", "LOW"), ("my_tags", "<![CDATA[]]>"),
+    ("my_rewatching", "0"), ("my_rewatching_ep", "0"), ("my_discuss", "1"), ("my_sns", "default"),
+    ("update_on_import", "0"))).join(("\t\t\t\t<anime>\n", "\t\t\t\t</anime>\n\n"))
+
+
+def import_requests(run_dir: Path, rng: np.random.Generator, lists: int = 20, entries: int = 1000) -> list[dict]:
+    """POST requests of `lists` different 1,000-entry gzipped exports (5% of ids unknown to the catalog)."""
+    anime = np.load(run_dir / "anime_ids.npy")
+    popularity = np.load(run_dir / "anime_popularity.npy").astype(np.float64) + 1
+    out = []
+    for i in range(lists):
+        ids = rng.choice(anime, entries, replace=False, p=popularity / popularity.sum())
+        ids[rng.random(entries) < 0.05] += 10**7  # ids newer than the catalog
+        gz = gzip.compress(export_xml(ids, rng))
+        stream, _, boundary = stream_encode_multipart({"file": FileStorage(io.BytesIO(gz), "animelist.xml.gz")},
+                                                      use_tempfile=False)
+        body = OUT / f"import-body-{i}.bin"
+        body.write_bytes(stream.read())
+        out.append({"method": "POST", "path": "/api/v1/recommendations/import", "body": str(body),
+                    "content_type": f'multipart/form-data; boundary="{boundary}"'})
+    return out
+
+
 def measure(url: str, paths: list[str], concurrency: int, duration: float, max_requests: int = 10**6) -> dict:
     """Run the load generator in its own process (it must not share the servers' interpreter)."""
     spec = OUT / "paths.json"
@@ -178,6 +228,7 @@ def main() -> None:
         report_franchise_rules(franchise_rules_cost(run_dir), 300)
         return
     paths = endpoints(run_dir, np.random.default_rng(0), 5000)
+    paths[IMPORT_ENDPOINT] = import_requests(run_dir, np.random.default_rng(1))
     results, mem = {}, {}
     port = free_port()
     url = f"http://127.0.0.1:{port}"

@@ -7,6 +7,8 @@ gunicorn serves) and time.process_time, so other processes on a shared machine d
 """
 from __future__ import annotations
 
+import gzip
+import io
 import logging
 import sys
 import time
@@ -24,6 +26,26 @@ def cpu_ms(fn, n: int = 200) -> float:
     for i in range(n):
         fn(i)
     return (time.process_time() - start) / n * 1000
+
+
+def import_cases(client, rec, rng: np.random.Generator, lists: int = 20) -> dict:
+    """The list import of a 1,000-entry .xml.gz export: whole request, parsing alone, engine alone."""
+    from serve import export_xml
+    from werkzeug.datastructures import FileStorage
+
+    from anime_recommender.recommend.mal_export import ExportLimits, read_export
+
+    cfg = rec.cfg
+    limits = ExportLimits(cfg.import_max_bytes, cfg.import_max_xml_bytes, cfg.import_max_entries)
+    files = [gzip.compress(export_xml(rng.choice(rec.m.anime_ids, 1000, replace=False), rng)) for _ in range(lists)]
+    exports = [read_export(f, limits) for f in files]
+    post = "/api/v1/recommendations/import"
+    return {
+        "list import API (1,000-entry .xml.gz)": lambda i: client.post(
+            post, data={"file": FileStorage(io.BytesIO(files[i % lists]), "animelist.xml.gz")}),
+        "list import: parse only (gunzip, defusedxml, fields)": lambda i: read_export(files[i % lists], limits),
+        "list import: engine only (recommend_import)": lambda i: rec.recommend_import(exports[i % lists]),
+    }
 
 
 def main() -> None:
@@ -44,6 +66,7 @@ def main() -> None:
         "search API (typo)": lambda i: client.get("/api/v1/search?q=atack%20on%20titn"),
         "/healthz (framework floor)": lambda i: client.get("/healthz"),
     }
+    cases.update(import_cases(client, rec, rng))
     print("| request | CPU ms per request (1 thread) |\n|---|---|")
     for name, fn in cases.items():
         print(f"| {name} | {cpu_ms(fn):.2f} |")

@@ -186,6 +186,9 @@ class ServingConfig:
     similar_users: int
     hybrid_weights: dict[str, float]
     min_history_for_model: int
+    import_max_bytes: int
+    import_max_xml_bytes: int
+    import_max_entries: int
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from anime_recommender import artifacts, plots, resources
 from anime_recommender.config import Config
 from anime_recommender.data import franchise
 from anime_recommender.data.report import DataError
+from anime_recommender.data.seen import listed_csr
 from anime_recommender.evaluation import compare, franchise_metrics, ranking
 from anime_recommender.model import train as model_train
 from anime_recommender.model.export import Factors, extract_factors
@@ -222,6 +223,7 @@ def _write_files(writer: artifacts.RunWriter, cfg: Config, data, outcome, factor
                                               minlength=data.n_anime).astype(np.float32)}
     csr = seen_csr(data.seen, data.n_users)
     arrays.update(zip(("seen_indptr", "seen_indices", "seen_ratings"), csr, strict=True))
+    arrays.update(listed_csr(data.left_out))  # users training left out: served by fold-in from their lists
     for name, array in arrays.items():
         writer.save_array(name, array)
     writer.save_frame("catalog", data.catalog)

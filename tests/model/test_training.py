@@ -30,6 +30,7 @@ RUN_FILES = {
     "anime_embeddings.npy", "user_ids.npy", "anime_ids.npy", "seen_indptr.npy", "seen_indices.npy",
     "seen_ratings.npy", "anime_popularity.npy", "catalog.parquet", "metrics.json", "history.json",
     "data_report.json", "training_curves.png", "franchises.parquet", "franchise_report.json",
+    "extra_user_ids.npy", "extra_indptr.npy", "extra_anime_ids.npy", "extra_ratings.npy", "extra_statuses.npy",
 }
 
 

@@ -70,3 +70,22 @@ def test_bad_input_is_a_friendly_page(server, browser):
     assert "whole number" in text and "<b>bold" in text
     assert not browser.find_elements(by("CSS_SELECTOR"), "main b")
     shot(browser, "bad-input")
+
+
+def test_import_a_list_export(server, browser, tmp_path):
+    """Home → "Import my list" → upload an .xml.gz export → the recommendations with the summary and the chart."""
+    import gzip
+
+    from tests.recommend.exports import FIXTURE
+
+    export = tmp_path / "animelist_1700000000_-_test_fan.xml.gz"
+    export.write_bytes(gzip.compress(FIXTURE.read_bytes()))
+    open_page(browser, server + "/", "#import-card")
+    click_and_wait(browser, browser.find_element(by("ID"), "import-card"), "/import", "#import-submit")
+    browser.find_element(by("ID"), "file").send_keys(os.environ.get("BROWSER_IMPORT_FILE", str(export)))
+    click_and_wait(browser, browser.find_element(by("ID"), "import-submit"), "/import", ".result")
+    assert "entries read" in browser.find_element(by("ID"), "import-summary").text
+    results = browser.find_elements(by("CSS_SELECTOR"), ".result")
+    assert results and all(r.find_element(by("CSS_SELECTOR"), ".why").text for r in results)
+    assert browser.find_element(by("CSS_SELECTOR"), "svg.chart")
+    shot(browser, "import")

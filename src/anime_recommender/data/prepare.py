@@ -10,6 +10,7 @@ from anime_recommender.config import Config
 from anime_recommender.data import ingest, movielens, schema
 from anime_recommender.data.report import DataError, DataReport
 from anime_recommender.data.sample import generate_sample
+from anime_recommender.data.seen import union_lists
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,8 @@ def ensure_data(cfg: Config) -> Path:
 
 
 def load_dataset(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, DataReport]:
-    """(catalog, interactions, seen, report), what training needs; `seen` holds every list row (all
-    statuses) when animelist.csv exists, else the interactions themselves."""
+    """(catalog, interactions, seen, report), what training needs; `seen` is the union of every list row
+    of every user (data/seen.py): both Kaggle interaction files when present, every status."""
     data_dir = ensure_data(cfg)
     report = DataReport()
     catalog = ingest.load_catalog(data_dir, report)
@@ -44,28 +45,31 @@ def load_dataset(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
     if source != "movielens":
         _log_statuses(data_dir, cfg)
     if source == "animelist":
-        seen = ingest.load_interactions(data_dir, cfg.data, report, ids, all_statuses=True)
-        interactions = ingest.select_statuses(seen, cfg.data.list_statuses, report, schema.ANIMELIST_FILE)
+        listed = ingest.load_interactions(data_dir, cfg.data, report, ids, all_statuses=True)
+        interactions = ingest.select_statuses(listed, cfg.data.list_statuses, report, schema.ANIMELIST_FILE)
         report.rows_kept[schema.ANIMELIST_FILE] = len(interactions)  # the other statuses count as dropped
+        seen = union_lists([_other_file(data_dir, cfg, ids, "rating_complete"), listed])
     else:
         interactions = ingest.load_interactions(data_dir, cfg.data, report, ids)
-        seen = _full_lists(data_dir, cfg, ids) if source != "movielens" else None
+        lists = _other_file(data_dir, cfg, ids, "animelist") if source != "movielens" else None
+        seen = union_lists([interactions, lists])
     report.log_summary()
-    return catalog, interactions, interactions if seen is None else seen, report
+    return catalog, interactions, seen, report
 
 
-def _full_lists(data_dir: Path, cfg: Config, ids) -> pd.DataFrame | None:
-    """Every animelist.csv row (all statuses) next to rating_complete.csv, for exclusion at serving.
+def _other_file(data_dir: Path, cfg: Config, ids, source: str) -> pd.DataFrame | None:
+    """Every row of the interaction file training does not read (all statuses), for exclusion at serving.
 
     Read into its own report (logged): the run's report accounts for the interaction file only.
     """
-    if not (data_dir / schema.ANIMELIST_FILE).is_file():
+    name = schema.ANIMELIST_FILE if source == "animelist" else schema.RATING_COMPLETE_FILE
+    if not (data_dir / name).is_file():
         return None
-    seen_report = DataReport()
-    seen = ingest.load_interactions(data_dir, cfg.replace("data", source="animelist").data, seen_report, ids,
+    other_report = DataReport()
+    rows = ingest.load_interactions(data_dir, cfg.replace("data", source=source).data, other_report, ids,
                                     all_statuses=True)
-    seen_report.log_summary(logging.DEBUG)
-    return seen
+    other_report.log_summary(logging.DEBUG)
+    return rows
 
 
 def _log_statuses(data_dir: Path, cfg: Config) -> None:

@@ -20,12 +20,13 @@ import pandas as pd
 
 from anime_recommender.config import ProcessingConfig
 from anime_recommender.data.report import DataError, DataReport
+from anime_recommender.data.seen import left_out
 
 log = logging.getLogger(__name__)
 
 TRAIN, VALID, TEST = 0, 1, 2
 ENCODED_COLUMNS = {"user_idx": "int32", "anime_idx": "int32", "rating": "int8"}
-_FRAMES = ("train", "valid", "test", "seen")
+_FRAMES = ("train", "valid", "test", "seen", "left_out")
 
 
 @dataclass
@@ -40,6 +41,7 @@ class ProcessedData:
     catalog: pd.DataFrame  # the whole catalog, including anime the model never saw
     report: DataReport
     seen: pd.DataFrame     # every list row of the kept users on known anime (exclusion at serving)
+    left_out: pd.DataFrame = None  # INTERACTION_COLUMNS: every list row of users training left out (fold-in)
 
     @property
     def n_users(self) -> int:
@@ -52,7 +54,8 @@ class ProcessedData:
 
 def process(interactions: pd.DataFrame, catalog: pd.DataFrame, proc_cfg: ProcessingConfig,
             report: DataReport, seen: pd.DataFrame | None = None) -> ProcessedData:
-    """Split, filter, encode (see the module docstring); `seen` defaults to the interactions themselves."""
+    """Split, filter, encode (see the module docstring); `seen` (the union of every list, data/seen.py)
+    defaults to the interactions themselves."""
     labels = split_labels(interactions["user_id"].to_numpy(), proc_cfg.holdout_fraction,
                           proc_cfg.validation_fraction, proc_cfg.seed)
     train = filter_min_counts(interactions[labels == TRAIN], proc_cfg.min_user_ratings,
@@ -69,6 +72,7 @@ def process(interactions: pd.DataFrame, catalog: pd.DataFrame, proc_cfg: Process
         test=encode(interactions[labels == TEST], user_ids, anime_ids, report, "test"),
         catalog=catalog, report=report,
         seen=encode(interactions if seen is None else seen, user_ids, anime_ids),
+        left_out=left_out(interactions if seen is None else seen, user_ids),
     )
     _note_sizes(data)
     return data
@@ -145,7 +149,8 @@ def _lookup(sorted_ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.
 def _note_sizes(data: ProcessedData) -> None:
     """Record and log the processed sizes."""
     sizes = {"users": data.n_users, "anime": data.n_anime, "train_rows": len(data.train),
-             "valid_rows": len(data.valid), "test_rows": len(data.test), "seen_rows": len(data.seen)}
+             "valid_rows": len(data.valid), "test_rows": len(data.test), "seen_rows": len(data.seen),
+             "left_out_users": int(data.left_out["user_id"].nunique()), "left_out_rows": len(data.left_out)}
     for name, value in sizes.items():
         data.report.note(name, value)
     log.info("processed: %s", ", ".join(f"{k}={v}" for k, v in sizes.items()))
@@ -174,7 +179,8 @@ def load_processed(directory: str | Path) -> ProcessedData:
     directory = Path(directory)
     if not (directory / "train.parquet").is_file():
         raise DataError(f"{directory}: no processed data (train.parquet missing)")
-    frames = {name: pd.read_parquet(directory / f"{name}.parquet") for name in _FRAMES}
+    frames = {name: pd.read_parquet(directory / f"{name}.parquet") for name in _FRAMES
+              if (directory / f"{name}.parquet").is_file() or name != "left_out"}
     report = DataReport.from_dict(json.loads((directory / "data_report.json").read_text(encoding="utf-8")))
     return ProcessedData(
         user_ids=np.load(directory / "user_ids.npy", allow_pickle=False),

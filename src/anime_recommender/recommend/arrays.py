@@ -3,7 +3,7 @@ anime-side view of them that helpers are handed (never the engine itself)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -12,9 +12,37 @@ from anime_recommender.artifacts import ArtifactIntegrityError, RunArtifacts
 from anime_recommender.recommend.catalog import Catalog
 from anime_recommender.recommend.content import TextSimilarity
 from anime_recommender.recommend.franchise import Franchises
+from anime_recommender.recommend.lists import ListRows
 from anime_recommender.recommend.users import History, loved_thresholds
 
 log = logging.getLogger(__name__)
+
+
+EXTRA_ARRAYS = ("extra_user_ids", "extra_indptr", "extra_anime_ids", "extra_ratings", "extra_statuses")
+
+
+@dataclass(frozen=True)
+class ListedUsers:
+    """Users in the data that training left out (too few ratings): their list rows, for fold-in at serving."""
+
+    user_ids: np.ndarray    # int64, sorted
+    indptr: np.ndarray      # int64 (n + 1,): CSR over the rows below
+    anime_ids: np.ndarray   # int64 MAL ids (catalog anime, seen by the model or not)
+    ratings: np.ndarray     # int8, 0 = unrated
+    statuses: np.ndarray    # int8 watching status codes (2 for rating_complete rows)
+
+    @classmethod
+    def empty(cls) -> ListedUsers:
+        none = np.zeros(0, np.int64)
+        return cls(none, np.zeros(1, np.int64), none, none.astype(np.int8), none.astype(np.int8))
+
+    def rows(self, user_id: int) -> ListRows | None:
+        """One user's list, None when the user is not here."""
+        i = int(np.searchsorted(self.user_ids, user_id)) if -(2**63) <= user_id < 2**63 else len(self.user_ids)
+        if i >= len(self.user_ids) or self.user_ids[i] != user_id:
+            return None
+        span = slice(self.indptr[i], self.indptr[i + 1])
+        return ListRows(self.anime_ids[span], self.ratings[span], self.statuses[span])
 
 
 @dataclass
@@ -34,6 +62,7 @@ class ModelArrays:
     user_order: np.ndarray      # argsort of user_ids, for searchsorted look-ups
     sorted_user_ids: np.ndarray
     anime_embeddings_t: np.ndarray = None  # (d, n_anime) contiguous copy for max-over-favourites
+    listed: ListedUsers = field(default_factory=ListedUsers.empty)
 
     def user_row(self, user_id: int) -> int | None:
         """Model row of a MAL user id, None when unknown."""
@@ -90,4 +119,18 @@ def load_arrays(run: RunArtifacts) -> ModelArrays:
         history=History(seen, loved_thresholds(seen)), user_order=order,
         sorted_user_ids=a["user_ids"][order].astype(np.int64),
         anime_embeddings_t=np.ascontiguousarray(a["anime_embeddings"].astype(np.float32).T),
+        listed=load_listed(run),
     )
+
+
+def load_listed(run: RunArtifacts) -> ListedUsers:
+    """The run's left-out users (runs published before they were stored have none)."""
+    if not all(run.has(f"{name}.npy") for name in EXTRA_ARRAYS):
+        return ListedUsers.empty()
+    a = [run.array(name) for name in EXTRA_ARRAYS]
+    listed = ListedUsers(a[0].astype(np.int64), a[1].astype(np.int64), a[2].astype(np.int64),
+                         a[3].astype(np.int8), a[4].astype(np.int8))
+    _check(len(listed.indptr) == len(listed.user_ids) + 1 and listed.indptr[-1] == len(listed.anime_ids)
+           == len(listed.ratings) == len(listed.statuses), "left-out users' CSR does not match")
+    _check(bool(np.all(np.diff(listed.user_ids) > 0)), "left-out user ids are not sorted")
+    return listed

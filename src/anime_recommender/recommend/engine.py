@@ -13,22 +13,28 @@ from anime_recommender.recommend import franchise as fr
 from anime_recommender.recommend import sources as src
 from anime_recommender.recommend.arrays import AnimeSpace, ModelArrays, load_arrays
 from anime_recommender.recommend.catalog import Catalog, build_catalog
-from anime_recommender.recommend.coldstart import gram, new_user
+from anime_recommender.recommend.coldstart import gram, new_user, recommend_taste
 from anime_recommender.recommend.content import TextSimilarity, similar_rows
 from anime_recommender.recommend.errors import RecommenderError, UnknownAnimeError, UnknownUserError
 from anime_recommender.recommend.explain import Source
 from anime_recommender.recommend.filters import Filters, check_n, model_mask, top_k
 from anime_recommender.recommend.franchise_store import load_franchises
 from anime_recommender.recommend.hybrid import blend_results, popular_results
+from anime_recommender.recommend.lists import ListRows, favourites, read_list
+from anime_recommender.recommend.mal_export import MalExport
 from anime_recommender.recommend.neighbours import UserIndex
 from anime_recommender.recommend.results import (
+    ImportSummary,
+    ListRecommendations,
     NewUserRecommendations,
     SearchResults,
     SimilarAnime,
+    TitleReading,
     UserProfile,
     UserRecommendations,
 )
 from anime_recommender.recommend.search import TitleIndex
+from anime_recommender.recommend.titles import TitleReader
 from anime_recommender.recommend.users import genre_profile
 
 __all__ = ["Filters", "Recommender", "RecommenderError", "UnknownAnimeError", "UnknownUserError"]
@@ -43,6 +49,7 @@ class Recommender:
                  franchises: fr.Franchises | None = None):
         self.m, self.catalog, self.cfg = arrays, catalog, cfg or ServingConfig()
         self.titles = TitleIndex(catalog)
+        self.reader = TitleReader(catalog, self.titles)
         self.space = AnimeSpace(arrays, catalog, TextSimilarity(catalog), gram(arrays.anime_factors),
                                 src.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity),
                                 franchises)
@@ -98,7 +105,15 @@ class Recommender:
         return ex.anime_info(self.catalog, self.cat_row_of(anime_id))
 
     def knows_user(self, user_id: int) -> bool:
-        return self.m.user_row(int(user_id)) is not None
+        """In the model, or in the data the model was trained on (then served by fold-in)."""
+        return self.m.user_row(int(user_id)) is not None or self.m.listed.rows(int(user_id)) is not None
+
+    def _listed_rows(self, user_id: int) -> ListRows:
+        """The list of a user training left out; UnknownUserError when the id is nowhere in the data."""
+        rows = self.m.listed.rows(int(user_id))
+        if rows is None:
+            raise UnknownUserError(user_id)
+        return rows
 
     # --- model ranking --------------------------------------------------------------------------
     def recommend_for_user(self, user_id: int, n: int = 10, exclude_seen: bool = True) -> list[tuple[int, float]]:
@@ -117,7 +132,10 @@ class Recommender:
         """Recommendations for a known user in one mode (hybrid by default), each with its reason."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)} (got {mode!r})")
-        n, row, filters = self._n(n), self._user_row(user_id), self._filters(filters)
+        n, filters = self._n(n), self._filters(filters)
+        if self.m.user_row(int(user_id)) is None:
+            return self._recommend_listed(int(user_id), n, filters)
+        row = self._user_row(user_id)
         mask = model_mask(self.catalog, filters)
         seen = self.m.history.items(row)[0]
         mask[seen] = False
@@ -136,6 +154,14 @@ class Recommender:
             results = popular_results(self.space, mask, n, filters, seen_cat)
         return UserRecommendations(int(user_id), mode, results, note)
 
+    def _recommend_listed(self, user_id: int, n: int, filters: Filters) -> UserRecommendations:
+        """A user training left out (too few ratings): folded in from their list, like an imported one."""
+        rows = self._listed_rows(user_id)
+        taste, _ = read_list(rows, self.catalog)
+        found = recommend_taste(self.space, self.cfg.hybrid_weights, taste, n, filters)
+        note = " ".join(filter(None, (ex.folded_in(user_id, len(rows)), found.note)))
+        return UserRecommendations(user_id, found.mode, found.results, note)
+
     def similar_users(self, user_id: int, k: int | None = None) -> list[tuple[int, float]]:
         """The k users with the closest embeddings, as (user_id, cosine)."""
         k = check_n(k or self.cfg.similar_users, self.cfg.max_n)
@@ -144,6 +170,8 @@ class Recommender:
 
     def user_profile(self, user_id: int, loved_limit: int = 20) -> UserProfile:
         """Counts, genre profile (top quarter of ratings) and nearest users of a known user."""
+        if self.m.user_row(int(user_id)) is None:
+            return self._listed_profile(int(user_id), loved_limit)
         row = self._user_row(user_id)
         items, ratings = self.m.history.items(row)
         loved, _ = self.m.history.loved(row)
@@ -154,6 +182,16 @@ class Recommender:
             genres=genre_profile(self.catalog.genre_matrix, cat_rows, self.catalog.genre_names),
             loved=[ex.anime_info(self.catalog, r) for r in cat_rows[:loved_limit]],
             similar_users=self.similar_users(user_id),
+        )
+
+    def _listed_profile(self, user_id: int, loved_limit: int) -> UserProfile:
+        """Counts and genre profile of a user training left out; no similar users (they have no vector)."""
+        rows = self._listed_rows(user_id)
+        loved, threshold = favourites(rows, self.catalog)
+        return UserProfile(
+            user_id=user_id, n_seen=len(rows), n_rated=int((rows.scores > 0).sum()), loved_threshold=threshold,
+            genres=genre_profile(self.catalog.genre_matrix, loved, self.catalog.genre_names),
+            loved=[ex.anime_info(self.catalog, r) for r in loved[:loved_limit]], similar_users=[],
         )
 
     # --- content ----------------------------------------------------------------------------------
@@ -170,6 +208,14 @@ class Recommender:
         if not hits:
             raise UnknownAnimeError(title, self.titles.suggest(title))
         return int(self.catalog.anime_id[hits[0].row])
+
+    def read_title(self, text: str) -> TitleReading:
+        """How a fan's typed title reads (fmab, aot, a full name); unsure readings use nothing."""
+        reading = self.reader.read(text)
+        info = [ex.anime_info(self.catalog, r) for r in reading.alternatives]
+        anime = ex.anime_info(self.catalog, reading.row) if reading.sure else None
+        suggestions = self.titles.suggest(text) if reading.how == "none" else []
+        return TitleReading(text, anime, reading.how, info, suggestions)
 
     def similar_anime(self, anime_id: int, n: int | None = None, filters: Filters | None = None) -> SimilarAnime:
         """Anime like this one: embeddings when the model knows it, else synopsis + genres TF-IDF."""
@@ -204,3 +250,18 @@ class Recommender:
         """Recommendations from a few liked (and disliked) anime and/or genres, no retraining."""
         return new_user(self.space, self.cfg.hybrid_weights, list(liked), list(disliked), list(genres), self._n(n),
                         self._filters(filters))
+
+    def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None,
+                         include_planned: bool = False) -> ListRecommendations:
+        """Recommendations for an imported list, through the new-user path: nothing on the list comes back
+        (Plan to Watch titles may, with `include_planned`)."""
+        taste, unknown = read_list(export.rows, self.catalog, include_planned)
+        found = recommend_taste(self.space, self.cfg.hybrid_weights, taste, self._n(n), self._filters(filters))
+        shown = src.MAX_FAVOURITES  # the strongest likes (and first dislikes) are echoed, not a whole list
+        recs = NewUserRecommendations([ex.anime_info(self.catalog, r) for r in taste.liked[:shown]],
+                                      [ex.anime_info(self.catalog, r) for r in taste.disliked[:shown]], [],
+                                      found.mode, found.results, found.note)
+        summary = ImportSummary(export.entries, len(export.rows) - len(unknown), unknown,
+                                export.rows.by_status(), export.skipped)
+        loved, _ = favourites(export.rows, self.catalog)
+        return ListRecommendations(recs, summary, genre_profile(self.catalog.genre_matrix, loved, self.genres))

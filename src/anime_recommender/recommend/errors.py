@@ -7,13 +7,13 @@ class RecommenderError(ValueError):
 
 
 class UnknownUserError(RecommenderError, LookupError):
-    """A user id the model was not trained on."""
+    """A user id that is nowhere in the data the model was trained on."""
 
     def __init__(self, user_id: int):
         self.user_id = user_id
         super().__init__(
-            f"user {user_id} is not known to the model: only users in the training data have a history; "
-            "try the 'anime I like' form instead"
+            f"user {user_id} is not known to the model: the dataset stops in 2020, so most people are not in it; "
+            "import your MyAnimeList list or name a few anime you like instead"
         )
 
 

@@ -17,6 +17,7 @@ class Source(StrEnum):
     POPULAR = "popular"
     GENRES = "genres"
     SIMILAR = "similar"
+    TEXT = "text"  # synopsis + genres TF-IDF of liked anime the model never saw, beside a fold-in
 
 
 class Method(StrEnum):
@@ -26,6 +27,7 @@ class Method(StrEnum):
     TFIDF = "tfidf"
 
 
+MAL_ANIME_URL = "https://myanimelist.net/anime/{}"
 METHOD_LABELS = {
     Method.EMBEDDINGS: "learned embeddings (what the same viewers watch)",
     Method.TFIDF: "synopsis and genres (TF-IDF)",
@@ -52,9 +54,14 @@ class AnimeInfo:
     synopsis: str
     in_model: bool
 
+    @property
+    def mal_url(self) -> str:
+        """Its MyAnimeList page (the MAL id is the catalog's key)."""
+        return MAL_ANIME_URL.format(self.anime_id)
+
     def to_dict(self) -> dict:
         """JSON-ready dict."""
-        return asdict(self)
+        return {**asdict(self), "mal_url": self.mal_url}
 
 
 @dataclass(frozen=True)
@@ -112,8 +119,24 @@ def anime_info(catalog: Catalog, row: int) -> AnimeInfo:
     )
 
 
-def because_liked(title: str) -> str:
-    return f"because you liked {title}"
+HIGH_SCORE = 7  # MAL's "Good": a score from here up is "rated highly"
+
+
+@dataclass(frozen=True)
+class Favourite:
+    """The liked anime a result is closest to, and what the person actually told us about it."""
+
+    title: str
+    score: int = 0        # their score (1..10), 0 when they gave none
+    stated: bool = False  # they named it as a like (picks, an imported list), not only had it on a list
+
+
+def because_liked(favourite: Favourite) -> str:
+    if 0 < favourite.score < HIGH_SCORE:
+        return f"because you rated {favourite.title} {favourite.score}/10"
+    if favourite.score or favourite.stated:
+        return f"because you liked {favourite.title}"
+    return f"because {favourite.title} is on your list"
 
 
 def users_like_you(count: int, k: int) -> str:
@@ -121,12 +144,20 @@ def users_like_you(count: int, k: int) -> str:
 
 
 TEXT_REASON = "similar synopsis and genres to the anime you picked"
+LIKED_TEXT_REASON = "similar synopsis and genres to anime you liked"
 
 
-def model_reason(favourite: str | None = None) -> str:
-    if favourite:
-        return f"the model predicts it fits your taste; close to {favourite}, which you rated highly"
-    return "the model predicts it fits your taste"
+def model_reason(favourite: Favourite | None = None) -> str:
+    """Rated highly only for a real high score; a named like is "liked"; anything else "on your list"."""
+    if favourite is None:
+        return "the model predicts it fits your taste"
+    if favourite.score >= HIGH_SCORE:
+        told = "which you rated highly"
+    elif favourite.score:
+        told = f"which you rated {favourite.score}/10"
+    else:
+        told = "which you liked" if favourite.stated else "which is on your list"
+    return f"the model predicts it fits your taste; close to {favourite.title}, {told}"
 
 
 def popular_reason(score: float | None) -> str:
@@ -151,11 +182,13 @@ def similar_reason(title: str, method: Method) -> str:
     return f"watched by the same viewers as {title}"
 
 
-def reason(source: Source, favourite: str | None, neighbours: int | None, k: int, genres: list[str] | None,
-           mal_score: float | None) -> str:
+def reason(source: Source, favourite: Favourite | None, neighbours: int | None, k: int,
+           genres: list[str] | None, mal_score: float | None) -> str:
     """The one-line why of a blended result, from the source that contributed most."""
     if source == Source.CONTENT:
         return because_liked(favourite) if favourite else TEXT_REASON
+    if source == Source.TEXT:
+        return LIKED_TEXT_REASON
     if source == Source.USERS and neighbours is not None:
         return users_like_you(neighbours, k)
     if source == Source.GENRES and genres:
@@ -169,6 +202,13 @@ def reason(source: Source, favourite: str | None, neighbours: int | None, k: int
 NO_PERSONAL_CANDIDATES = "no personalised candidates pass these filters: showing popular anime instead"
 NOTHING_SIMILAR = "nothing similar passes these filters"
 PICKS_UNSEEN_BY_MODEL = "the model has not seen these anime yet: matched by synopsis and genres"
+NOTHING_LIKED = ("nothing on this list reads as a like yet (no scores above 4, nothing completed or watching): "
+                 "showing top-rated popular anime instead")
+
+
+def folded_in(user_id: int, n_listed: int) -> str:
+    return (f"user {user_id} had too few ratings to be part of the model's training ({n_listed} anime on their "
+            "list): recommendations folded in from that list, nothing on it included")
 
 
 def short_history(user_id: int, n_seen: int) -> str:

@@ -93,7 +93,9 @@ def _reason(space: AnimeSpace, row: int, source: Source, sources: src.Sources, g
     catalog = space.catalog
     favourite = None
     if row in sources.because:
-        favourite = ex.title_of(catalog, catalog.cat_row[sources.because[row]])
+        liked = sources.because[row]
+        favourite = ex.Favourite(ex.title_of(catalog, catalog.cat_row[liked]),
+                                 int(sources.favourite_scores.get(liked, 0)), sources.stated)
     neighbours = None if sources.neighbour_counts is None else int(sources.neighbour_counts[row])
     return ex.reason(source, favourite, neighbours, sources.k, genres,
                      ex.mal_score_of(catalog, catalog.cat_row[row]))

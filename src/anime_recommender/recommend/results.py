@@ -88,3 +88,49 @@ class NewUserRecommendations:
                 "disliked": [{"anime_id": a.anime_id, "title": a.title} for a in self.disliked],
                 "genres": self.genres, "mode": self.mode, "note": self.note,
                 "results": [r.to_dict() for r in self.results]}
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an imported list held: entries read, how many the catalog knows, which ids it does not."""
+
+    entries: int
+    matched: int
+    unknown_ids: list[int]
+    by_status: dict[str, int]
+    skipped: int = 0  # entries without a usable anime id
+
+    def to_dict(self) -> dict:
+        return {"entries": self.entries, "matched": self.matched, "unknown_ids": self.unknown_ids,
+                "by_status": self.by_status, "skipped": self.skipped}
+
+
+@dataclass(frozen=True)
+class ListRecommendations:
+    """Recommendations for an imported list: the new-user answer, the import's summary, its taste profile."""
+
+    recs: NewUserRecommendations
+    imported: ImportSummary
+    genres: list[tuple[str, int]]  # genre profile of the list's favourites, most frequent first
+
+    def to_dict(self) -> dict:
+        return {**self.recs.to_dict(), "imported": self.imported.to_dict(),
+                "taste_profile": [{"genre": g, "count": c} for g, c in self.genres]}
+
+
+@dataclass(frozen=True)
+class TitleReading:
+    """How a typed title was read: the anime used (None when unsure) and what else it could mean."""
+
+    typed: str
+    anime: AnimeInfo | None
+    how: str  # alias | exact | initials | prefix (used) | unsure | none (not used)
+    alternatives: list[AnimeInfo] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)  # closest names, when nothing matched at all
+
+    def to_dict(self) -> dict:
+        def short(a: AnimeInfo) -> dict:
+            return {"anime_id": a.anime_id, "title": a.title, "type": a.type, "year": a.year}
+        return {"input": self.typed, "anime_id": self.anime.anime_id if self.anime else None,
+                "title": self.anime.title if self.anime else None, "match": self.how,
+                "alternatives": [short(a) for a in self.alternatives]}

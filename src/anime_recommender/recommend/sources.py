@@ -19,6 +19,8 @@ class Sources:
     scores: dict[Source, np.ndarray] = field(default_factory=dict)
     favourites: np.ndarray | None = None    # content: the favourites' model rows
     because: dict[int, int] = field(default_factory=dict)  # shown result row -> closest favourite row
+    favourite_scores: dict[int, int] = field(default_factory=dict)  # favourite row -> their score (0 = none)
+    stated: bool = False  # favourites were named as likes (picks, an imported list), not read from a history
     neighbour_counts: np.ndarray | None = None
     k: int = 0
 
@@ -39,17 +41,24 @@ def user_sources(m: ModelArrays, row: int, weights: dict[str, float], k: int, ne
         out.scores[Source.USERS] = np.where(counts > 0, votes, -np.inf).astype(np.float32)
         out.neighbour_counts, out.k = counts, len(rows)
     if weights.get(Source.CONTENT, 0) > 0:
-        loved, _ = m.history.loved(row)
-        add_content(out, m, loved[:MAX_FAVOURITES])
+        loved, ratings = m.history.loved(row)
+        add_content(out, m, loved[:MAX_FAVOURITES], ratings[:MAX_FAVOURITES])
     return out
 
 
-def add_content(out: Sources, m: ModelArrays, favourites: np.ndarray) -> None:
-    """Max embedding similarity to any favourite (model rows); nothing when there are none."""
+def add_content(out: Sources, m: ModelArrays, favourites: np.ndarray, scores: np.ndarray | None = None,
+                stated: bool = False) -> None:
+    """Max embedding similarity to any favourite (model rows); nothing when there are none.
+
+    `scores` (the person's score of each favourite, 0 = none) and `stated` only shape the explanations.
+    """
     if len(favourites) == 0:
         return
     out.scores[Source.CONTENT] = embedding_similarity(m.anime_embeddings, m.anime_embeddings_t, favourites)
     out.favourites = favourites
+    scores = np.zeros(len(favourites), np.int64) if scores is None else scores
+    out.favourite_scores = dict(zip(favourites.tolist(), np.asarray(scores).tolist(), strict=True))
+    out.stated = stated
 
 
 def explain_favourites(out: Sources, m: ModelArrays, rows: np.ndarray) -> None:

@@ -58,7 +58,10 @@ def new_user():
     picks = read_picks(rec, request.args)
     options = read_options(rec, request.args)
     body = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, options.n, options.filters).to_dict()
-    body["unmatched"] = [{"input": text, "suggestions": s} for text, s in picks.unmatched]
+    body["read"] = [r.to_dict() for r in picks.read]
+    alternatives = {r.typed: r.to_dict()["alternatives"] for r in picks.unsure}
+    body["unmatched"] = [{"input": text, "suggestions": s, "alternatives": alternatives.get(text, [])}
+                         for text, s in picks.unmatched]
     return jsonify(body)
 
 

@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 from anime_recommender.recommend.engine import MODES, Recommender
 from anime_recommender.recommend.errors import UnknownAnimeError
 from anime_recommender.recommend.filters import Filters
+from anime_recommender.recommend.results import TitleReading
 from anime_recommender.web.params import InputError, parse_filters, parse_id, parse_list, parse_n, shown
 
 
@@ -32,28 +33,41 @@ def read_options(rec: Recommender, args: MultiDict) -> Options:
 
 @dataclass(frozen=True)
 class Picks:
-    """A new user's liked and disliked anime (MAL ids), genres, and the inputs that matched nothing."""
+    """A new user's liked and disliked anime (MAL ids), genres, and how each typed title was read."""
 
     liked: list[int]
     disliked: list[int]
     genres: list[str]
-    unmatched: list[tuple[str, list[str]]]  # (what was typed, suggestions)
-    matched: list[tuple[str, int]]          # (what was typed, MAL id) for titles resolved by search
+    unmatched: list[tuple[str, list[str]]]  # (what was typed, suggestions): nothing used for it
+    readings: list[TitleReading]            # every typed title: sure ones used, unsure ones not
+
+    @property
+    def read(self) -> list[TitleReading]:
+        """The typed titles that were used, to show as "fmab → Fullmetal Alchemist: Brotherhood"."""
+        return [r for r in self.readings if r.anime is not None]
+
+    @property
+    def unsure(self) -> list[TitleReading]:
+        """Typed titles used for nothing: a weak or ambiguous match, or no match at all."""
+        return [r for r in self.readings if r.anime is None]
 
 
 def _resolve(rec: Recommender, values: list[str], picks: Picks) -> list[int]:
-    """MAL ids for values that are ids or titles; unknown ones are noted, not fatal."""
+    """MAL ids for values that are ids or titles read surely; the rest are noted (never used), not fatal."""
     ids = []
     for value in values:
-        try:
-            anime_id = parse_id(value, "anime ID") if value.isdigit() else rec.resolve_title(value)
-            rec.anime(anime_id)
-        except (UnknownAnimeError, InputError) as exc:
-            picks.unmatched.append((value, getattr(exc, "suggestions", [])))
+        if value.isdigit():
+            try:
+                ids.append(rec.anime(parse_id(value, "anime ID")).anime_id)
+            except (UnknownAnimeError, InputError) as exc:
+                picks.unmatched.append((value, getattr(exc, "suggestions", [])))
             continue
-        if not value.isdigit():
-            picks.matched.append((value, anime_id))
-        ids.append(anime_id)
+        reading = rec.read_title(value)
+        picks.readings.append(reading)
+        if reading.anime is None:
+            picks.unmatched.append((value, [a.title for a in reading.alternatives] or reading.suggestions))
+        else:
+            ids.append(reading.anime.anime_id)
     return list(dict.fromkeys(ids))
 
 
@@ -73,4 +87,4 @@ def _unmatched_hint(picks: Picks) -> str:
         return ""
     typed, suggestions = picks.unmatched[0]
     hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else ""
-    return f" — nothing matched '{shown(typed)}'{hint}"
+    return f" — '{shown(typed)}' did not surely match one anime{hint}"

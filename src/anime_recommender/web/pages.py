@@ -78,4 +78,12 @@ def new_user():
     picks = read_picks(rec, request.args)
     options = read_options(rec, request.args)
     recs = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, options.n, options.filters)
-    return _page("new_user.html", rec, recs=recs, picks=picks)
+    return _page("new_user.html", rec, recs=recs, picks=picks, swap=_swap_url)
+
+
+def _swap_url(typed: str, anime_id: int) -> str:
+    """This page's address with one typed title replaced by the anime the viewer meant (its ID)."""
+    args = request.args.copy()
+    for name in ("liked", "disliked"):
+        args.setlist(name, [str(anime_id) if v.strip() == typed else v for v in args.getlist(name)])
+    return url_for("pages.new_user", **args.to_dict(flat=False))

@@ -1,0 +1,49 @@
+"""Everything each user has on any list, the union of every source: what serving must never recommend back.
+
+rating_complete.csv and animelist.csv cover different users in a slice (and every rated title of a user is
+also on their list in the full dump, with a status): a user's seen set is the union of their rows in both,
+every status included, plan-to-watch too. The interactions the model trains on (and so the split's
+train / valid / test rows) are one of these files, or a status subset of one, so they are inside the union.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from anime_recommender.data import schema
+
+
+def union_lists(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Canonical interaction frames stacked, the first row of each (user, anime) pair kept.
+
+    Put the rated source first: its rows (rating, status) win over a later source's row for the same pair.
+    """
+    frames = [f for f in frames if f is not None]
+    if len(frames) == 1:
+        return frames[0]
+    stacked = pd.concat(frames, ignore_index=True)
+    keys = (stacked["user_id"].to_numpy(np.int64) << 32) | stacked["anime_id"].to_numpy(np.int64)
+    _, first = np.unique(keys, return_index=True)
+    return stacked.iloc[np.sort(first)].reset_index(drop=True).astype(schema.INTERACTION_COLUMNS)
+
+
+def left_out(seen: pd.DataFrame, user_ids: np.ndarray) -> pd.DataFrame:
+    """The list rows of users training did not keep (too few train rows), sorted by user then anime."""
+    users = seen["user_id"].to_numpy(np.int64)
+    position = np.minimum(np.searchsorted(user_ids, users), max(len(user_ids) - 1, 0))
+    kept = (user_ids[position] == users) if len(user_ids) else np.zeros(len(users), dtype=bool)
+    rows = seen[~kept]
+    return rows.sort_values(["user_id", "anime_id"], kind="stable").reset_index(drop=True)
+
+
+def listed_csr(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """left_out rows as the CSR arrays a published run stores (extra_* in docs/architecture.md)."""
+    users = rows["user_id"].to_numpy(np.int64)
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]]) if len(users) else np.zeros(0, np.int64)
+    return {
+        "extra_user_ids": users[starts],
+        "extra_indptr": np.r_[starts, len(users)].astype(np.int64),
+        "extra_anime_ids": rows["anime_id"].to_numpy(np.int64),
+        "extra_ratings": rows["rating"].to_numpy(np.int8),
+        "extra_statuses": rows["status"].to_numpy(np.int8),
+    }

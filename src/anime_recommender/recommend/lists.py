@@ -1,0 +1,98 @@
+"""A person's list (an imported export, or the rows of a user the model was not trained on) read as taste.
+
+One reading for every list, so an import and a short-history user mean the same thing by the same row:
+a score weighs a like, a low score (≤ 4) or Dropped is a dislike, an unscored Completed / Watching is a
+mild like, and Plan to Watch (or an unscored On-Hold) is on the list without being a like. Every entry,
+whatever it means, stays out of the results.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from anime_recommender.recommend.catalog import Catalog
+from anime_recommender.recommend.users import loved_thresholds
+
+WATCHING, COMPLETED, ON_HOLD, DROPPED, PLAN_TO_WATCH = 1, 2, 3, 4, 6
+STATUS_NAMES = {WATCHING: "Watching", COMPLETED: "Completed", ON_HOLD: "On-Hold", DROPPED: "Dropped",
+                PLAN_TO_WATCH: "Plan to Watch", 0: "Unknown"}
+DISLIKE_AT_MOST = 4       # MAL's 4 is "Bad": a score of 4 or less pushes away like a dislike
+MILD_LIKE = 1 / 3         # an unscored Completed / Watching weighs like a score of 6
+SCORE_FLOOR = 4           # a score s > 4 weighs (s - 4) / 6: 10 -> 1.0, 7 -> 0.5, 5 -> 0.17
+
+
+@dataclass(frozen=True)
+class ListRows:
+    """One list: MAL anime ids with the person's score (0 = none) and watching status (MAL's codes)."""
+
+    anime_ids: np.ndarray   # int64
+    scores: np.ndarray      # int8, 0..10
+    statuses: np.ndarray    # int8, STATUS_NAMES' codes (0 unknown)
+
+    def __len__(self) -> int:
+        return len(self.anime_ids)
+
+    def by_status(self) -> dict[str, int]:
+        """How many entries have each status, by MAL's status names (only statuses present)."""
+        counts = np.bincount(np.clip(self.statuses, 0, max(STATUS_NAMES)), minlength=max(STATUS_NAMES) + 1)
+        out = {name: int(counts[code]) for code, name in STATUS_NAMES.items() if code and counts[code]}
+        unknown = len(self) - sum(out.values())
+        return {**out, STATUS_NAMES[0]: unknown} if unknown else out
+
+
+def like_weights(scores: np.ndarray, statuses: np.ndarray) -> np.ndarray:
+    """Per entry: > 0 a like of that weight (≤ 1), -1 a dislike, 0 neither (see the module docstring)."""
+    scores = np.asarray(scores, dtype=np.float32)
+    weights = np.where(scores > SCORE_FLOOR, (scores - SCORE_FLOOR) / (10 - SCORE_FLOOR), 0.0)
+    unscored_seen = (scores == 0) & np.isin(statuses, (WATCHING, COMPLETED))
+    weights = np.where(unscored_seen, MILD_LIKE, weights)
+    disliked = (statuses == DROPPED) | ((scores > 0) & (scores <= DISLIKE_AT_MOST))
+    weights = np.where(disliked, -1.0, weights)
+    return np.where(statuses == PLAN_TO_WATCH, 0.0, weights).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Taste:
+    """What someone told us, in catalog rows: weighted likes, dislikes, picked genres, rows to keep out."""
+
+    liked: np.ndarray         # catalog rows, strongest like first
+    weights: np.ndarray       # float32 per liked row, in (0, 1]; 1 = a plain like
+    scores: np.ndarray        # int8 per liked row: their score, 0 when they liked it without one
+    disliked: np.ndarray      # catalog rows
+    exclude: np.ndarray       # catalog rows never to recommend
+    genres: tuple[str, ...] = ()
+
+
+def read_list(rows: ListRows, catalog: Catalog, include_planned: bool = False) -> tuple[Taste, list[int]]:
+    """The list's meaning over catalog rows, and the MAL ids the catalog does not have.
+
+    With `include_planned`, Plan to Watch titles may come back as recommendations.
+    """
+    found = [catalog.row_of.get(a) for a in rows.anime_ids.tolist()]
+    known = np.array([r is not None for r in found], dtype=bool)
+    cat_rows = np.array([r for r in found if r is not None], dtype=np.int64)
+    scores, statuses = rows.scores[known], rows.statuses[known]
+    weights = like_weights(scores, statuses)
+    liked_at = np.flatnonzero(weights > 0)
+    liked_at = liked_at[np.argsort(-weights[liked_at], kind="stable")]
+    excluded = cat_rows[statuses != PLAN_TO_WATCH] if include_planned else cat_rows
+    taste = Taste(liked=cat_rows[liked_at], weights=weights[liked_at], scores=scores[liked_at],
+                  disliked=cat_rows[weights < 0], exclude=excluded)
+    return taste, rows.anime_ids[~known].tolist()
+
+
+def favourites(rows: ListRows, catalog: Catalog) -> tuple[np.ndarray, int]:
+    """Catalog rows of the list's favourites, best first, and the score they start at.
+
+    As for a known user: the likes scored in the top quarter of the list's scores (users.TOP_SHARE); every
+    like when nothing is scored.
+    """
+    found = np.array([catalog.row_of.get(a, -1) for a in rows.anime_ids.tolist()], dtype=np.int64)
+    known = found >= 0
+    scores, statuses = rows.scores[known].astype(np.int8), rows.statuses[known]
+    threshold = int(loved_thresholds(sparse.csr_matrix(scores.reshape(1, -1)))[0]) if len(scores) else 0
+    keep = (like_weights(scores, statuses) > 0) & (scores >= threshold)
+    order = np.argsort(-scores[keep], kind="stable")
+    return found[known][keep][order], threshold

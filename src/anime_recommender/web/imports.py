@@ -1,0 +1,97 @@
+"""Bring your own list: the MyAnimeList import page (the site's only POST) and its JSON API twin.
+
+Nothing uploaded is kept: the file is read into memory (never a temporary file), capped, parsed, used for
+this one answer and dropped; the request's log line holds no more than any other request's.
+"""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, jsonify, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+
+from anime_recommender.recommend.engine import Recommender
+from anime_recommender.recommend.mal_export import ExportError, ExportLimits, MalExport, read_export
+from anime_recommender.web import service
+from anime_recommender.web.errors import respond
+from anime_recommender.web.forms import read_options
+from anime_recommender.web.params import TRUE, InputError
+
+bp = Blueprint("imports", __name__)
+FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the filter fields around the file
+
+
+class InMemoryFormParser(FormDataParser):
+    """Multipart parsing whose uploaded files stay in memory: nothing uploaded ever touches the disk."""
+
+    def __init__(self, stream_factory=None, **kwargs):
+        super().__init__(stream_factory=lambda *_args, **_kwargs: io.BytesIO(), **kwargs)
+
+
+def _limits(rec: Recommender) -> ExportLimits:
+    cfg = rec.cfg
+    return ExportLimits(cfg.import_max_bytes, cfg.import_max_xml_bytes, cfg.import_max_entries)
+
+
+def _uploaded_export(rec: Recommender) -> MalExport:
+    """The export in the multipart field `file`: ExportError (4xx) for anything that is not a usable one."""
+    limits = _limits(rec)
+    request.max_content_length = limits.max_bytes + FORM_OVERHEAD  # this route only: the app allows 64 KiB
+    request.form_data_parser_class = InMemoryFormParser
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        raise ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", 413) from None
+    if upload is None:
+        raise ExportError("choose your MyAnimeList export file (the multipart form field `file`)")
+    data = upload.stream.read(limits.max_bytes + 1)
+    upload.close()
+    return read_export(data, limits)
+
+
+def _answer(rec: Recommender, export: MalExport, values):
+    """Recommendations for the export with the filters in `values` (form fields or query parameters)."""
+    options = read_options(rec, values)
+    include_planned = (values.get("include_planned") or "").strip().lower() in TRUE
+    return rec.recommend_import(export, options.n, options.filters, include_planned)
+
+
+def _page(rec: Recommender | None, status: int = 200, **context):
+    return render_template("import.html", genres=rec.genres if rec else [], types=rec.types if rec else [],
+                           args=request.form, max_n=rec.cfg.max_n if rec else 100, **context), status
+
+
+@bp.get("/import")
+def form():
+    """The upload form: one file field and the usual filters."""
+    return _page(service.get_recommender())
+
+
+@bp.post("/import")
+def upload():
+    """The recommendations page for an uploaded list, or the form again with what was wrong with the file."""
+    rec = service.get_recommender()
+    try:
+        export = _uploaded_export(rec)
+        return _page(rec, recs=_answer(rec, export, request.form))
+    except ExportError as exc:
+        return _page(rec, exc.code, error=str(exc))
+    except InputError as exc:
+        return _page(rec, 400, error=str(exc))
+
+
+@bp.post("/api/v1/recommendations/import")
+def api():
+    """JSON: the new-user answer for the list, plus `imported` (entries, matched, unknown_ids, by_status)."""
+    rec = service.get_recommender()
+    try:
+        export = _uploaded_export(rec)
+    except ExportError as exc:
+        return respond(exc.code, str(exc))
+    return jsonify(_answer(rec, export, request.args).to_dict())
+
+
+@bp.get("/api/v1/recommendations/import")
+def api_needs_post():
+    return respond(405, "POST your MyAnimeList export as the multipart form field `file` (see the README)")
