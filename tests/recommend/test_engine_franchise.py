@@ -110,3 +110,26 @@ def test_a_franchises_table_that_misses_anime_is_refused(tmp_path):
 def test_franchise_rows_line_up_with_the_catalog(rec):
     fr = rec.franchises
     assert len(fr.group) == len(rec.catalog.anime_id) and np.array_equal(np.sort(fr.members), np.arange(len(fr.group)))
+
+
+def _import(rec, entries: list[tuple[int, int, str]], **kwargs):
+    """Recommendations for an uploaded export of (MAL id, score, status) entries."""
+    from anime_recommender.recommend.mal_export import read_export
+    from tests.recommend.exports import limits
+
+    body = "".join(f"<anime><series_animedb_id>{a}</series_animedb_id><my_score>{s}</my_score>"
+                   f"<my_status>{st}</my_status></anime>" for a, s, st in entries)
+    xml = f'<?xml version="1.0" encoding="UTF-8" ?><myanimelist><myinfo/>{body}</myanimelist>'.encode()
+    return rec.recommend_import(read_export(xml, limits()), 10, **kwargs).recs.results
+
+
+def test_an_imported_list_continues_the_series_it_has_started(rec):
+    fan = [(DRAGON_BALL, 10, "Completed"), (tiny_run.anime_id(1), 3, "Completed"),
+           (tiny_run.anime_id(3), 3, "Completed")]
+    (entry,) = dragon_ball(_import(rec, fan))
+    assert entry.anime.anime_id == DRAGON_BALL_Z and entry.series_note == "next in a series you have started"
+
+
+def test_an_imported_list_that_plans_the_next_entry_is_not_shown_it(rec):
+    fan = [(DRAGON_BALL, 10, "Completed"), (DRAGON_BALL_Z, 0, "Plan to Watch"), (tiny_run.anime_id(1), 3, "Completed")]
+    assert DRAGON_BALL_Z not in {r.anime.anime_id for r in _import(rec, fan)}
