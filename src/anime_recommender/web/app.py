@@ -11,7 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from anime_recommender.config import Config, load_config
 from anime_recommender.resources import resource_dir
-from anime_recommender.web import api, errors, health, imports, metrics, pages, service
+from anime_recommender.web import api, errors, health, imports, metrics, pages, security, service
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ def create_app(config: Config | None = None, test_config: Mapping[str, Any] | No
     register_blueprints(app)
     errors.register_errorhandlers(app)
     metrics.init_app(app)
+    security.init_app(app)
     return app
 
 

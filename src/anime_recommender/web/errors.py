@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException
 
@@ -34,7 +34,12 @@ def respond(code: int, message: str, suggestions: list[str] | None = None):
 
 
 def _http(exc: HTTPException):
-    return respond(exc.code or 500, exc.description or TITLES.get(exc.code, "error"))
+    """The friendly body, with the exception's own headers kept (`Allow` on a 405, `Retry-After`, ...)."""
+    response = make_response(respond(exc.code or 500, exc.description or TITLES.get(exc.code, "error")))
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _unexpected(exc: Exception):

@@ -1,6 +1,8 @@
 """Server-rendered pages: thin views (parse → validate → call the engine → render)."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from anime_recommender.web import service
@@ -29,10 +31,14 @@ def home():
 
 @bp.get("/user")
 def user_form():
-    """The user-ID form posts here by GET; redirect to the shareable /user/<id> address."""
+    """The user-ID form posts here by GET; redirect to the shareable /user/<id> address.
+
+    The other parameters are copied as a query string, never as url_for keywords (`_anchor`,
+    `_external`, ... would be read as options: a 500, or a redirect to the Host header's site).
+    """
     user_id = parse_id(request.args.get("user_id"))
-    rest = {k: request.args.getlist(k) for k in request.args if k != "user_id"}
-    return redirect(url_for("pages.user", user_id=user_id, **rest))
+    rest = [(k, v) for k, v in request.args.items(multi=True) if k != "user_id"]
+    return redirect(url_for("pages.user", user_id=user_id) + (f"?{urlencode(rest)}" if rest else ""))
 
 
 @bp.get("/user/<user_id>")
