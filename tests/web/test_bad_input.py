@@ -41,3 +41,25 @@ def test_oversized_query_string_is_refused(client):
 def test_many_repeated_values_are_capped(client):
     response = client.get("/new?" + "&".join(f"liked={i}" for i in range(30)))
     assert response.status_code == 400 and "too many" in response.get_data(as_text=True)
+
+
+OTHER_DIGITS = ["%D9%A3", "%EF%BC%91%EF%BC%90", "%E0%A5%A7%E0%A5%A6", "1%D9%A0"]  # ٣, １０ (fullwidth), १०, 1٠
+
+
+@pytest.mark.parametrize("digits", OTHER_DIGITS)
+@pytest.mark.parametrize("route", ["/api/v1/users/{v}/profile", "/api/v1/users/{v}/recommendations", "/user/{v}",
+                                   "/user?user_id={v}", "/api/v1/anime/{v}", "/anime/{v}"])
+def test_ids_are_ascii_digits_only(client, route, digits):
+    response = client.get(route.format(v=digits))
+    assert response.status_code == 400 and "whole number" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["n=%D9%A3", "year_min=%D9%A1%D9%A9%D9%A9%D9%A0", "min_score=%D9%A7"])
+def test_numbers_in_parameters_are_ascii_digits_only(client, query):
+    response = client.get(f"/api/v1/users/10/recommendations?{query}")
+    assert response.status_code == 400, response.get_json()
+
+
+def test_other_digits_in_a_new_user_list_are_text_not_ids(client):
+    body = client.get("/api/v1/recommendations/new-user?liked=101&liked=%D9%A1%D9%A0%D9%A3").get_json()
+    assert [a["anime_id"] for a in body["liked"]] == [101] and body["unmatched"][0]["input"] == "١٠٣"

@@ -54,3 +54,16 @@ def test_tampered_model_is_refused_but_the_app_starts(tiny_artifacts, tmp_path):
     ready = client.get("/readyz")
     assert ready.status_code == 503 and "checksum" in ready.get_json()["reason"]
     assert client.get("/healthz").status_code == 200 and client.get("/user/10").status_code == 503
+
+
+def test_metrics_labels_are_bounded_whatever_the_client_sends(client):
+    for i in range(30):
+        client.open(f"/made-up-{i}", method=f"BREW{i}")
+        client.open("/user/10", method=f"X{i}")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "BREW" not in text and 'method="X' not in text and "made-up" not in text
+    assert 'http_requests_total{endpoint="unmatched",method="other",status="405"}' in text
+    assert 'http_requests_total{endpoint="unmatched",method="other",status="404"}' in text
+    series = [line for line in text.splitlines() if line.startswith("http_requests_total{")]
+    methods = {line.split('method="')[1].split('"')[0] for line in series}
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}

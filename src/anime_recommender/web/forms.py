@@ -9,7 +9,7 @@ from anime_recommender.recommend.engine import MODES, Recommender
 from anime_recommender.recommend.errors import UnknownAnimeError
 from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.results import TitleReading
-from anime_recommender.web.params import InputError, parse_filters, parse_id, parse_list, parse_n, shown
+from anime_recommender.web.params import InputError, looks_like_id, parse_filters, parse_id, parse_list, parse_n, shown
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def _resolve(rec: Recommender, values: list[str], picks: Picks) -> list[int]:
     """MAL ids for values that are ids or titles read surely; the rest are noted (never used), not fatal."""
     ids = []
     for value in values:
-        if value.isdigit():
+        if looks_like_id(value):
             try:
                 ids.append(rec.anime(parse_id(value, "anime ID")).anime_id)
             except (UnknownAnimeError, InputError) as exc:

@@ -19,9 +19,24 @@ LATENCY = Histogram("http_request_duration_seconds", "Request latency", ["endpoi
                     buckets=(0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 
 
+# Label values come only from these sets: a client that invents methods or paths must not add series
+# (one file per series and worker in multi-process mode).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def _endpoint() -> str:
-    """A bounded label: the matched route's endpoint name, never the raw path."""
+    """A bounded label: the matched route's endpoint name (a fixed set), never the raw path."""
     return request.endpoint or "unmatched"
+
+
+def _method() -> str:
+    """A bounded label: the standard method, or `other`."""
+    return request.method if request.method in METHODS else "other"
+
+
+def _status(code: int) -> str:
+    """A bounded label: the status code when it is a real one (100-599), else `other`."""
+    return str(code) if 100 <= code <= 599 else "other"
 
 
 def _start() -> None:
@@ -31,7 +46,7 @@ def _start() -> None:
 def _finish(response: Response) -> Response:
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     endpoint = _endpoint()
-    REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+    REQUESTS.labels(endpoint, _method(), _status(response.status_code)).inc()
     LATENCY.labels(endpoint).observe(elapsed)
     log.info("%s %s %d %.1fms", request.method, ascii(request.path[:200]), response.status_code, elapsed * 1000)
     return response

@@ -10,7 +10,11 @@ from anime_recommender.recommend.filters import Filters
 MAX_TEXT = 200
 MAX_LIST = 20
 INT64_MAX = 2**63 - 1
-_DIGITS = re.compile(r"\d{1,19}")
+# ASCII digits only: `\d` and int() also take other scripts' digits ('٣' is 3), so one id would have
+# many spellings (and caches, logs and metrics would disagree about which user was asked for).
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_INT = re.compile(r"-?[0-9]{1,6}")
+_DECIMAL = re.compile(r"[0-9]{1,2}(\.[0-9]{1,3})?")
 TRUE = {"1", "on", "true", "yes"}
 FALSE = {"0", "off", "false", "no"}
 
@@ -23,6 +27,11 @@ def shown(value: str, limit: int = 60) -> str:
     """A raw value shortened for an error message (escaping is the template's job)."""
     value = str(value)
     return value if len(value) <= limit else value[:limit] + "…"
+
+
+def looks_like_id(text: str) -> bool:
+    """True for 1-19 ASCII digits (an id to look up), False for anything else (a title to search)."""
+    return _DIGITS.fullmatch(text) is not None
 
 
 def parse_id(raw: str | None, what: str = "user ID") -> int:
@@ -40,7 +49,7 @@ def parse_int(args: MultiDict, name: str, default: int | None, low: int, high: i
     text = (args.get(name) or "").strip()
     if not text:
         return default
-    if not re.fullmatch(r"-?\d{1,6}", text) or not low <= int(text) <= high:
+    if not _INT.fullmatch(text) or not low <= int(text) <= high:
         raise InputError(f"{name} must be a whole number between {low} and {high} (got '{shown(text)}')")
     return int(text)
 
@@ -50,7 +59,7 @@ def parse_float(args: MultiDict, name: str, low: float, high: float) -> float | 
     text = (args.get(name) or "").strip()
     if not text:
         return None
-    if not re.fullmatch(r"\d{1,2}(\.\d{1,3})?", text) or not low <= float(text) <= high:
+    if not _DECIMAL.fullmatch(text) or not low <= float(text) <= high:
         raise InputError(f"{name} must be a number between {low:g} and {high:g} (got '{shown(text)}')")
     return float(text)
 
