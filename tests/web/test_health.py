@@ -1,6 +1,8 @@
 """Probes, metrics, and an app started without a model."""
 from __future__ import annotations
 
+import pytest
+
 
 def test_healthz_and_readyz(client):
     assert client.get("/healthz").status_code == 200
@@ -19,7 +21,8 @@ def test_without_a_model_the_app_starts_and_says_why(empty_app):
     client = empty_app.test_client()
     assert client.get("/healthz").status_code == 200
     ready = client.get("/readyz")
-    assert ready.status_code == 503 and "make train" in ready.get_json()["reason"]
+    assert ready.status_code == 503 and "no trained model" in ready.get_json()["reason"].lower()
+    assert "make train" in ready.get_json()["hint"] and "/" not in ready.get_json()["reason"]
     home = client.get("/")
     assert home.status_code == 503 and "Model not available yet" in home.get_data(as_text=True)
     page = client.get("/user/10")
@@ -54,6 +57,37 @@ def test_tampered_model_is_refused_but_the_app_starts(tiny_artifacts, tmp_path):
     ready = client.get("/readyz")
     assert ready.status_code == 503 and "checksum" in ready.get_json()["reason"]
     assert client.get("/healthz").status_code == 200 and client.get("/user/10").status_code == 503
+
+
+def test_unavailable_reasons_name_no_paths_and_say_what_happened(tiny_artifacts, tmp_path):
+    """A tampered file: the probe and the page say so (no `make train` advice), and show no paths."""
+    import shutil
+
+    from anime_recommender.config import load_config
+    from anime_recommender.web import create_app
+
+    copy = tmp_path / "artifacts"
+    shutil.copytree(tiny_artifacts, copy, symlinks=True)
+    with open((copy / "current").resolve() / "anime_bias.npy", "ab") as handle:
+        handle.write(b"tampered")
+    client = create_app(load_config(env={}), {"ARTIFACTS_DIR": str(copy)}).test_client()
+    ready, page, api = client.get("/readyz"), client.get("/user/10"), client.get("/api/v1/users/10/profile")
+    for response in (ready, page, api):
+        text = response.get_data(as_text=True)
+        assert response.status_code == 503 and str(tmp_path) not in text and "/runs/" not in text
+        assert "integrity check" in text and "anime_bias.npy" in text and "make train" not in text
+
+
+@pytest.mark.parametrize("message,expected", [
+    ("/tmp/a/runs/x/anime_bias.npy does not match its manifest checksum",
+     "anime_bias.npy does not match its manifest checksum"),
+    ("unreadable manifest in /srv/art/runs/r1: Expecting value", "unreadable manifest in r1: Expecting value"),
+    ("no file a/b.npy in run 1/2", "no file a/b.npy in run 1/2"),
+])
+def test_without_paths_keeps_the_file_name(message, expected):
+    from anime_recommender.web.service import without_paths
+
+    assert without_paths(message) == expected
 
 
 def test_metrics_labels_are_bounded_whatever_the_client_sends(client):

@@ -17,7 +17,7 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Ready only when a verified model is loaded; 503 with the reason otherwise."""
-    reason = service.unavailable_reason()
-    if reason is not None:
-        return jsonify(status="unavailable", reason=reason, hint=service.NOT_READY), 503
+    why = service.unavailable()
+    if why is not None:
+        return jsonify(status="unavailable", reason=why.reason, hint=why.hint), 503
     return jsonify(status="ready", run_id=service.get_recommender().run_id)
