@@ -7,7 +7,8 @@ Deployment; everything a deployment may want to change is an environment variabl
     PORT                 port when BIND is not set; default 5000 (the Dockerfile's EXPOSE)
     WEB_CONCURRENCY      worker processes; default: the CPUs this process may use (cgroup quota aware),
                          at most 8
-    GUNICORN_THREADS     threads per worker; default 4
+    GUNICORN_WORKER_CONNECTIONS  connections one worker holds at once (slow and idle ones included);
+                         default 200
     GUNICORN_TIMEOUT     seconds a worker may spend on one request before it is killed; default 60
     GUNICORN_GRACEFUL_TIMEOUT  seconds to finish in-flight requests after SIGTERM; default 25
     GUNICORN_KEEPALIVE   seconds an idle keep-alive connection is held; default 5
@@ -15,14 +16,15 @@ Deployment; everything a deployment may want to change is an environment variabl
     GUNICORN_CONTROL_SOCKET    path of gunicorn's control socket; default: none (see below)
     LOG_LEVEL            gunicorn's error-log level; default info
     PROMETHEUS_MULTIPROC_DIR   when set, prometheus_client's multi-process mode (one /metrics view
-                         across workers); the directory is emptied at start and dead workers are
-                         removed from it
+                         across workers); created if missing, its metric files (`*_<pid>.db`) from a
+                         previous run are removed at start (nothing else in it), and dead workers'
+                         live gauges are dropped
 """
 from __future__ import annotations
 
 import math
 import os
-import shutil
+import re
 from pathlib import Path
 
 
@@ -63,14 +65,24 @@ bind = [os.environ.get("BIND") or f"0.0.0.0:{PORT}"]
 # One worker per usable CPU, not the usual 2*CPU+1: each worker holds the model's arrays and the
 # catalog (copy-on-write shared after preload, but pages that Python touches get copied; measured
 # about 50 MiB per worker on the sample model, 260 MiB on a full-size one), and a recommendation is
-# CPU-bound numpy work, so more processes than CPUs only adds memory and contention. The threads
-# cover I/O waits (slow clients, keep-alive) within a worker. Capped at 8 by default so that
-# `make run` on a big workstation does not start dozens of model-holding processes; past that,
-# scale out with pods (or set WEB_CONCURRENCY).
+# CPU-bound numpy work, so more processes than CPUs only adds memory and contention. Capped at 8 by
+# default so that `make run` on a big workstation does not start dozens of model-holding processes;
+# past that, scale out with pods (or set WEB_CONCURRENCY).
 MAX_DEFAULT_WORKERS = 8
 workers = _env_int("WEB_CONCURRENCY", min(available_cpus(), MAX_DEFAULT_WORKERS))
-worker_class = "gthread"
-threads = _env_int("GUNICORN_THREADS", 4)
+
+# Async workers (gunicorn docs, "Design": a client that sends its request slowly must not hold a
+# worker; without a buffering proxy in front, use an async worker). gthread parks one thread per
+# connection while the request trickles in, so 8 half-sent requests stopped 2 workers x 4 threads
+# (issue 11); a gevent worker waits for each connection in a cheap greenlet and runs a request only
+# once it has arrived. A request still sending its headers after `keepalive` seconds is dropped.
+# The views stay plain blocking code; the numpy work does not yield, so one worker still runs one
+# request at a time, as before.
+worker_class = "gevent"
+# Connections one worker holds at once (slow, idle keep-alive and running ones). It also bounds what a
+# worker must finish after SIGTERM: 200 x the costliest request (about 0.1 s of CPU once the request
+# limits of `serving.*` apply) stays inside graceful_timeout.
+worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", 200)
 
 # Load the application (config, artifacts verified by checksum, the recommender arrays) once in
 # the master before forking, so workers share those pages instead of loading the model N times,
@@ -111,12 +123,29 @@ else:
 proc_name = "anime-recommender"
 
 # --- Prometheus across workers -----------------------------------------------------------------
+# prometheus_client's files in multi-process mode: <type>_<pid>.db (values.MultiProcessValue).
+METRIC_FILE = re.compile(r"(counter|histogram|summary|gauge_[a-z]+)_[0-9]+\.db")
+
+
+def clear_metric_files(directory: str) -> list[str]:
+    """Create the metrics directory, or remove only prometheus_client's files from a previous run there.
+
+    Stale files would be summed into the new counters. The directory itself may be shared (/tmp, a
+    volume, a path set by mistake): nothing else in it is touched. Returns the names removed.
+    """
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    removed = []
+    for entry in path.iterdir():
+        if METRIC_FILE.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+            entry.unlink(missing_ok=True)
+            removed.append(entry.name)
+    return removed
+
+
 _prom_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
 if _prom_dir:
-    # Runs once, in the master, before the app is imported (preload): stale files from a previous
-    # run would otherwise be summed into the new counters.
-    shutil.rmtree(_prom_dir, ignore_errors=True)
-    os.makedirs(_prom_dir, exist_ok=True)
+    clear_metric_files(_prom_dir)  # once, in the master, before the app is imported (preload)
 
 
 def child_exit(server, worker):  # gunicorn hook signature; server unused

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.delivery
 
 def gunicorn_settings(monkeypatch, **env: str) -> dict:
     """gunicorn.conf.py evaluated under exactly these gunicorn-related env vars."""
-    for name in ("BIND", "PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT",
+    for name in ("BIND", "PORT", "WEB_CONCURRENCY", "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_TIMEOUT",
                  "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_KEEPALIVE", "GUNICORN_MAX_REQUESTS",
                  "GUNICORN_CONTROL_SOCKET", "PROMETHEUS_MULTIPROC_DIR", "LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
@@ -47,7 +47,7 @@ def test_gunicorn_defaults(monkeypatch, dockerfile):
     assert settings["bind"] == [f"0.0.0.0:{dockerfile.exposed_port}"]
     assert settings["preload_app"] is True
     assert settings["accesslog"] is None and settings["errorlog"] == "-"  # the app logs each request once
-    assert settings["worker_class"] == "gthread" and settings["threads"] >= 1
+    assert settings["worker_class"] == "gevent" and settings["worker_connections"] >= 50  # issue 11: slow clients
     assert 1 <= settings["workers"] <= settings["available_cpus"]()
     assert settings["timeout"] > 0 and settings["graceful_timeout"] > 0 and settings["keepalive"] > 0
     assert settings["control_socket_disable"] is True
@@ -55,10 +55,10 @@ def test_gunicorn_defaults(monkeypatch, dockerfile):
 
 
 def test_gunicorn_env_overrides(monkeypatch):
-    settings = gunicorn_settings(monkeypatch, BIND="127.0.0.1:5999", WEB_CONCURRENCY="3", GUNICORN_THREADS="2",
-                                 GUNICORN_TIMEOUT="90")
+    settings = gunicorn_settings(monkeypatch, BIND="127.0.0.1:5999", WEB_CONCURRENCY="3",
+                                 GUNICORN_WORKER_CONNECTIONS="500", GUNICORN_TIMEOUT="90")
     assert settings["bind"] == ["127.0.0.1:5999"]  # what `make run` / `make serve` set
-    assert (settings["workers"], settings["threads"], settings["timeout"]) == (3, 2, 90)
+    assert (settings["workers"], settings["worker_connections"], settings["timeout"]) == (3, 500, 90)
     assert gunicorn_settings(monkeypatch, PORT="8123")["bind"] == ["0.0.0.0:8123"]
     with pytest.raises(SystemExit, match="WEB_CONCURRENCY"):
         gunicorn_settings(monkeypatch, WEB_CONCURRENCY="many")
@@ -143,7 +143,7 @@ def test_env_vars_are_the_ones_the_config_reads(tmp_path, dockerfile, manifests,
         load_config(env={"APP_CONFIG": str(tmp_path / "missing.yaml")})
 
     known = {"APP_CONFIG", "DATA_DIR", "ARTIFACTS_DIR", "COMET_API_KEY", "PORT", "BIND", "WEB_CONCURRENCY",
-             "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_KEEPALIVE",
+             "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_KEEPALIVE",
              "PROMETHEUS_MULTIPROC_DIR", "LOG_LEVEL"}
     conf_text = (PROJECT_ROOT / "gunicorn.conf.py").read_text(encoding="utf-8")
     for name in known - {"APP_CONFIG", "DATA_DIR", "ARTIFACTS_DIR", "COMET_API_KEY"}:

@@ -43,10 +43,11 @@ def wait_ready(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
     raise RuntimeError("gunicorn did not become ready")
 
 
-def start_gunicorn(artifacts: str, log_dir: Path):
-    """gunicorn -c gunicorn.conf.py application:app on a free loopback port; returns (proc, url, log)."""
+def start_gunicorn(artifacts: str, log_dir: Path, **env: str):
+    """gunicorn -c gunicorn.conf.py application:app on a free loopback port (2 workers, as in the pods; `env`
+    adds variables); returns (proc, url, log)."""
     port = free_port()
-    env = {**os.environ, "ARTIFACTS_DIR": artifacts, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+    env = {**os.environ, "ARTIFACTS_DIR": artifacts, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", **env}
     log = open(log_dir / "server.log", "wb")  # noqa: SIM115 - closed by the caller
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "application:app"], cwd=PROJECT_ROOT,
