@@ -135,9 +135,9 @@ def test_fifty_slow_clients_do_not_stop_normal_requests(tiny_artifacts, tmp_path
 
 
 def test_a_request_that_never_finishes_arriving_is_dropped_after_keepalive(tiny_artifacts, tmp_path):
-    with gunicorn(tiny_artifacts, tmp_path, GUNICORN_KEEPALIVE="2") as (_, port, _):
-        with connect(port, HALF_REQUEST) as sock:
-            until(lambda: not still_open(sock), "the server to close a connection whose headers never end")
+    with gunicorn(tiny_artifacts, tmp_path, GUNICORN_KEEPALIVE="2") as (_, port, _), \
+            connect(port, HALF_REQUEST) as sock:
+        until(lambda: not still_open(sock), "the server to close a connection whose headers never end")
 
 
 def test_sigterm_lets_every_request_in_flight_finish(tiny_artifacts, tmp_path):
