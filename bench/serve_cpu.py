@@ -12,6 +12,7 @@ import io
 import logging
 import sys
 import time
+from urllib.parse import quote, unquote
 
 import numpy as np
 
@@ -48,6 +49,32 @@ def import_cases(client, rec, rng: np.random.Generator, lists: int = 20) -> dict
     }
 
 
+def unknown_titles(count: int, length: int, seed: int = 3) -> str:
+    """A new-user query string of `count` typed titles that match nothing, `length` characters each."""
+    rng = np.random.default_rng(seed)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz "))
+    return "&".join("liked=" + quote("".join(rng.choice(letters, length))) for _ in range(count))
+
+
+def limit_cases(client, rec) -> dict:
+    """The costliest new-user request the limits allow, the issue-11 one they now refuse (a 400), and what
+    that one cost before (its 20 title readings, run on the engine, which has no limits of its own)."""
+    cfg = rec.cfg
+    at_limit = unknown_titles(cfg.max_titles, cfg.max_text_length)
+    beyond = unknown_titles(20, 150)
+    titles = [t.removeprefix("liked=") for t in beyond.split("&")]
+
+    def read_all(i):
+        for title in titles:
+            rec.read_title(unquote(title))
+    return {
+        f"new user page, {cfg.max_titles} unknown titles x {cfg.max_text_length} chars (the limits)":
+            (lambda i: client.get(f"/new?{at_limit}"), 20),
+        "new user page, 20 unknown titles x 150 chars (refused: 400)": (lambda i: client.get(f"/new?{beyond}"), 200),
+        "engine: 20 unknown titles x 150 chars read (that page before the limits)": (read_all, 5),
+    }
+
+
 def main() -> None:
     run = sys.argv[1] if len(sys.argv) > 1 else "bench/out/serve-run"
     app = create_app(load_config(env={}), {"ARTIFACTS_DIR": run})
@@ -65,11 +92,13 @@ def main() -> None:
             "/api/v1/recommendations/new-user?" + "&".join(f"liked={a}" for a in anime[i:i + 3])),
         "search API (typo)": lambda i: client.get("/api/v1/search?q=atack%20on%20titn"),
         "/healthz (framework floor)": lambda i: client.get("/healthz"),
+        **limit_cases(client, rec),
     }
     cases.update(import_cases(client, rec, rng))
     print("| request | CPU ms per request (1 thread) |\n|---|---|")
-    for name, fn in cases.items():
-        print(f"| {name} | {cpu_ms(fn):.2f} |")
+    for name, case in cases.items():
+        fn, n = case if isinstance(case, tuple) else (case, 200)
+        print(f"| {name} | {cpu_ms(fn, n):.2f} |")
 
 
 if __name__ == "__main__":

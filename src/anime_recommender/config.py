@@ -189,6 +189,9 @@ class ServingConfig:
     import_max_bytes: int
     import_max_xml_bytes: int
     import_max_entries: int
+    max_text_length: int
+    max_list_values: int
+    max_titles: int
 
 
 @dataclass(frozen=True)
@@ -247,6 +250,9 @@ def _validate(cfg: Config) -> None:
         (len(cfg.evaluation.ease_lambdas) >= 1, "evaluation.ease_lambdas must not be empty"),
         (cfg.evaluation.k >= 1, "evaluation.k must be >= 1"),
         (1 <= cfg.serving.default_n <= cfg.serving.max_n, "serving.default_n must be in [1, max_n]"),
+        (cfg.serving.max_text_length >= 1, "serving.max_text_length must be >= 1"),
+        (1 <= cfg.serving.max_titles <= cfg.serving.max_list_values,
+         "serving.max_titles must be in [1, max_list_values]"),
         (cfg.data.chunk_rows >= 1000, "data.chunk_rows must be >= 1000"),
         (0.0 <= cfg.data.max_shrink <= 1.0, "data.max_shrink must be in [0, 1]"),
         (set(cfg.serving.hybrid_weights) <= {"model", "users", "content"},

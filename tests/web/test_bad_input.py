@@ -63,3 +63,32 @@ def test_numbers_in_parameters_are_ascii_digits_only(client, query):
 def test_other_digits_in_a_new_user_list_are_text_not_ids(client):
     body = client.get("/api/v1/recommendations/new-user?liked=101&liked=%D9%A1%D9%A0%D9%A3").get_json()
     assert [a["anime_id"] for a in body["liked"]] == [101] and body["unmatched"][0]["input"] == "١٠٣"
+
+
+KNOWN_TITLES = ["Toradora", "Pokemon", "Attack on Titan", "Demon Slayer", "Kimi no na wa", "Shingeki"]
+
+
+@pytest.mark.parametrize("route", ["/new", "/api/v1/recommendations/new-user"])
+def test_typed_titles_per_request_are_limited(client, route):
+    """Each typed title costs a fuzzy search of the catalog: at most serving.max_titles (5) per request."""
+    response = client.get(route + "?" + "&".join(f"liked={quote(t)}" for t in KNOWN_TITLES))
+    assert response.status_code == 400 and "at most 5 typed titles" in response.get_data(as_text=True)
+    split = "&".join(f"liked={quote(t)}" for t in KNOWN_TITLES[:3]) + "&disliked=Shingeki&disliked=zzqq&disliked=x"
+    assert client.get(f"{route}?{split}").status_code == 400  # liked and disliked count together
+
+
+def test_ids_do_not_count_as_titles(client):
+    ids = "&".join(f"liked={100 + 2 * i}" for i in range(10))
+    response = client.get(f"/api/v1/recommendations/new-user?{ids}&" + "&".join(
+        f"liked={quote(t)}" for t in KNOWN_TITLES[:5]))
+    assert response.status_code == 200 and len(response.get_json()["liked"]) >= 10
+
+
+@pytest.mark.parametrize("route", ["/new?liked={v}", "/api/v1/recommendations/new-user?disliked={v}&liked=101",
+                                   "/search?q={v}", "/api/v1/search?q={v}", "/similar?title={v}",
+                                   "/api/v1/similar?title={v}"])
+def test_text_longer_than_any_title_is_refused(client, route):
+    """serving.max_text_length (120): the longest title of the 2020 catalog has 114 characters."""
+    assert "too long" not in client.get(route.format(v="a" * 120)).get_data(as_text=True)
+    response = client.get(route.format(v="a" * 121))
+    assert response.status_code == 400 and "at most 120 characters (got 121)" in response.get_data(as_text=True)

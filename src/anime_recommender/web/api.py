@@ -40,7 +40,7 @@ def similar(anime_id: str):
 @bp.get("/similar")
 def similar_by_title():
     rec = service.get_recommender()
-    title = parse_text(request.args, "title")
+    title = parse_text(request.args, "title", rec.cfg)
     options = read_options(rec, request.args)
     return jsonify(rec.similar_by_title(title, options.n, options.filters).to_dict())
 
@@ -48,7 +48,7 @@ def similar_by_title():
 @bp.get("/search")
 def search():
     rec = service.get_recommender()
-    query = parse_text(request.args, "q")
+    query = parse_text(request.args, "q", rec.cfg)
     return jsonify(rec.search(query, parse_int(request.args, "n", 10, 1, rec.cfg.max_n)).to_dict())
 
 

@@ -28,7 +28,7 @@ def read_options(rec: Recommender, args: MultiDict) -> Options:
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)} (got '{shown(mode)}')")
     return Options(parse_n(args, cfg.default_n, cfg.max_n),
-                   parse_filters(args, rec.genres, rec.types, cfg.show_adult), mode)
+                   parse_filters(args, rec.genres, rec.types, cfg), mode)
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,24 @@ def _resolve(rec: Recommender, values: list[str], picks: Picks) -> list[int]:
 
 def read_picks(rec: Recommender, args: MultiDict) -> Picks:
     """liked / disliked (ids or titles) and genre values of the new-user form."""
-    picks = Picks([], [], parse_list(args, "genre", rec.genres), [], [])
-    picks.liked.extend(_resolve(rec, parse_list(args, "liked"), picks))
-    picks.disliked.extend(a for a in _resolve(rec, parse_list(args, "disliked"), picks) if a not in picks.liked)
+    cfg = rec.cfg
+    picks = Picks([], [], parse_list(args, "genre", cfg, rec.genres), [], [])
+    liked, disliked = parse_list(args, "liked", cfg), parse_list(args, "disliked", cfg)
+    _limit_titles(liked + disliked, cfg.max_titles)
+    picks.liked.extend(_resolve(rec, liked, picks))
+    picks.disliked.extend(a for a in _resolve(rec, disliked, picks) if a not in picks.liked)
     if not picks.liked and not picks.genres:
         raise InputError("name at least one anime you like (title or ID) or pick a genre"
                          + _unmatched_hint(picks))
     return picks
+
+
+def _limit_titles(values: list[str], limit: int) -> None:
+    """Refuse more typed titles than serving.max_titles: each costs a fuzzy search of the whole catalog."""
+    titles = sum(not looks_like_id(v) for v in values)
+    if titles > limit:
+        raise InputError(f"too many titles: at most {limit} typed titles per request (got {titles}); "
+                         "MAL ids (numbers) do not count towards this limit")
 
 
 def _unmatched_hint(picks: Picks) -> str:

@@ -64,7 +64,7 @@ def anime(anime_id: str):
 def similar_by_title():
     """'More like <title>': the best title match's page (shareable; typos forgiven)."""
     rec = service.get_recommender()
-    anime_id = rec.resolve_title(parse_text(request.args, "title"))
+    anime_id = rec.resolve_title(parse_text(request.args, "title", rec.cfg))
     return redirect(url_for("pages.anime", anime_id=anime_id) + "#similar")
 
 
@@ -72,7 +72,7 @@ def similar_by_title():
 def search():
     """Title search results (names, English and Japanese names; typos forgiven)."""
     rec = service.get_recommender()
-    query = parse_text(request.args, "q")
+    query = parse_text(request.args, "q", rec.cfg)
     limit = parse_int(request.args, "n", 20, 1, rec.cfg.max_n)
     return _page("search.html", rec, results=rec.search(query, limit))
 

@@ -5,10 +5,9 @@ import re
 
 from werkzeug.datastructures import MultiDict
 
+from anime_recommender.config import ServingConfig
 from anime_recommender.recommend.filters import Filters
 
-MAX_TEXT = 200
-MAX_LIST = 20
 INT64_MAX = 2**63 - 1
 # ASCII digits only: `\d` and int() also take other scripts' digits ('٣' is 3), so one id would have
 # many spellings (and caches, logs and metrics would disagree about which user was asked for).
@@ -64,24 +63,25 @@ def parse_float(args: MultiDict, name: str, low: float, high: float) -> float | 
     return float(text)
 
 
-def parse_text(args: MultiDict, name: str, required: bool = True) -> str:
-    """A free-text field, stripped and capped."""
+def parse_text(args: MultiDict, name: str, limits: ServingConfig, required: bool = True) -> str:
+    """A free-text field, stripped and capped at serving.max_text_length."""
     text = (args.get(name) or "").strip()
     if required and not text:
         raise InputError(f"please enter something to search for ({name} is empty)")
-    if len(text) > MAX_TEXT:
-        raise InputError(f"{name} is too long: at most {MAX_TEXT} characters (got {len(text)})")
+    if len(text) > limits.max_text_length:
+        raise InputError(f"{name} is too long: at most {limits.max_text_length} characters (got {len(text)})")
     return text
 
 
-def parse_list(args: MultiDict, name: str, allowed: list[str] | None = None) -> list[str]:
+def parse_list(args: MultiDict, name: str, limits: ServingConfig, allowed: list[str] | None = None) -> list[str]:
     """Repeated values (genre=..&genre=..), non-empty ones, capped, optionally from a fixed set."""
     values = [v.strip() for v in args.getlist(name) if v and v.strip()]
-    if len(values) > MAX_LIST:
-        raise InputError(f"too many {name} values: at most {MAX_LIST} (got {len(values)})")
+    if len(values) > limits.max_list_values:
+        raise InputError(f"too many {name} values: at most {limits.max_list_values} (got {len(values)})")
     for value in values:
-        if len(value) > MAX_TEXT:
-            raise InputError(f"a {name} value is too long: at most {MAX_TEXT} characters")
+        if len(value) > limits.max_text_length:
+            raise InputError(f"a {name} value is too long: at most {limits.max_text_length} characters "
+                             f"(got {len(value)})")
         if allowed is not None and value not in allowed:
             raise InputError(f"unknown {name} '{shown(value)}': choose from {', '.join(allowed)}")
     return list(dict.fromkeys(values))
@@ -97,16 +97,17 @@ def parse_flag(args: MultiDict, name: str, default: bool) -> bool:
     return text in TRUE
 
 
-def parse_filters(args: MultiDict, genres: list[str], types: list[str], show_adult: bool) -> Filters:
-    """Genre, type, year range, minimum score, the adult switch and franchise grouping."""
+def parse_filters(args: MultiDict, genres: list[str], types: list[str], limits: ServingConfig) -> Filters:
+    """Genre, type, year range, minimum score, the adult switch (default: serving.show_adult) and franchise grouping."""
     year_min = parse_int(args, "year_min", None, 1900, 2100)
     year_max = parse_int(args, "year_max", None, 1900, 2100)
     if year_min is not None and year_max is not None and year_min > year_max:
         raise InputError(f"year range is empty: from {year_min} to {year_max}")
     adult = (args.get("adult") or "").strip().lower()
-    return Filters(genres=tuple(parse_list(args, "genre", genres)), types=tuple(parse_list(args, "type", types)),
+    return Filters(genres=tuple(parse_list(args, "genre", limits, genres)),
+                   types=tuple(parse_list(args, "type", limits, types)),
                    year_min=year_min, year_max=year_max, min_score=parse_float(args, "min_score", 0, 10),
-                   include_adult=adult in TRUE if adult else show_adult,
+                   include_adult=adult in TRUE if adult else limits.show_adult,
                    group_franchises=parse_flag(args, "group_franchises", True))
 
 
