@@ -1,9 +1,9 @@
 """The JSON API under /api/v1 (errors come back as {"error": {...}} from errors.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
-from anime_recommender.web import service
+from anime_recommender.web import openapi, service
 from anime_recommender.web.errors import respond
 from anime_recommender.web.forms import read_options, read_picks
 from anime_recommender.web.params import parse_id, parse_int, parse_text
@@ -63,6 +63,17 @@ def new_user():
     body["unmatched"] = [{"input": text, "suggestions": s, "alternatives": alternatives.get(text, [])}
                          for text, s in picks.unmatched]
     return jsonify(body)
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """This API's OpenAPI 3 document (with the loaded model's genres and types, and the request limits)."""
+    try:
+        rec = service.get_recommender()
+        cfg, genres, types = rec.cfg, rec.genres, rec.types
+    except service.ModelUnavailable:
+        cfg, genres, types = current_app.config["APP_CONFIG"].serving, [], []
+    return jsonify(openapi.document(cfg, genres, types))
 
 
 @bp.route("/<path:anything>")

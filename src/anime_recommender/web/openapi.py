@@ -1,0 +1,146 @@
+"""The OpenAPI 3 document of /api/v1, built from the running app: its limits, modes, genres and types.
+
+Served at /api/v1/openapi.json; tests/web/test_openapi.py has schemathesis check the real app against it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from anime_recommender.config import ServingConfig
+from anime_recommender.recommend.engine import MODES
+
+INT64_MAX = 2**63 - 1
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict[str, dict], optional: tuple[str, ...] = ()) -> dict:
+    """An object whose properties are all required except `optional` (extra properties allowed)."""
+    return {"type": "object", "properties": properties, "required": [p for p in properties if p not in optional]}
+
+
+def _nullable(kind: str) -> dict:
+    return {"type": kind, "nullable": True}
+
+
+def _array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def _query(name: str, schema: dict, description: str, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+def _id_path(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": "ASCII digits",
+            "schema": {"type": "integer", "format": "int64", "minimum": 0, "maximum": INT64_MAX}}
+
+
+def schemas() -> dict[str, dict]:
+    """Response bodies: what the engine's result objects turn into (recommend/results.py, explain.py)."""
+    brief = {"anime_id": {"type": "integer"}, "title": {"type": "string"}}
+    info = {**brief, "name": {"type": "string"}, "english_name": _nullable("string"),
+            "japanese_name": _nullable("string"), "genres": _array({"type": "string"}), "type": _nullable("string"),
+            "year": _nullable("integer"), "episodes": _nullable("integer"), "mal_score": _nullable("number"),
+            "members": {"type": "integer"}, "studios": _nullable("string"), "is_adult": {"type": "boolean"},
+            "in_model": {"type": "boolean"}}
+    results = _array(_ref("Recommendation"))
+    return {
+        "Anime": _object({**info, "synopsis": {"type": "string"}}),
+        "AnimeBrief": _object(brief),
+        "Recommendation": _object({**info, "score": {"type": "number"}, "source": {"type": "string"},
+                                   "explanation": {"type": "string"},
+                                   "components": {"type": "object", "additionalProperties": {"type": "number"}}}),
+        "UserRecommendations": _object({"user_id": {"type": "integer"}, "mode": {"type": "string"},
+                                        "note": {"type": "string"}, "results": results}),
+        "UserProfile": _object({
+            "user_id": {"type": "integer"}, "n_seen": {"type": "integer"}, "n_rated": {"type": "integer"},
+            "loved_threshold": {"type": "integer"},
+            "genres": _array(_object({"genre": {"type": "string"}, "count": {"type": "integer"}})),
+            "loved": _array(_ref("AnimeBrief")),
+            "similar_users": _array(_object({"user_id": {"type": "integer"}, "similarity": {"type": "number"}}))}),
+        "SimilarAnime": _object({"anime": _ref("Anime"), "method": {"type": "string"},
+                                 "method_label": {"type": "string"}, "note": {"type": "string"}, "results": results}),
+        "SearchResults": _object({"query": {"type": "string"}, "suggestions": _array({"type": "string"}),
+                                  "results": _array(_object({**brief, "matched": {"type": "string"},
+                                                             "match": {"type": "string"}, "type": _nullable("string"),
+                                                             "year": _nullable("integer"),
+                                                             "genres": _array({"type": "string"})}))}),
+        "NewUserRecommendations": _object({
+            "liked": _array(_ref("AnimeBrief")), "disliked": _array(_ref("AnimeBrief")),
+            "genres": _array({"type": "string"}), "mode": {"type": "string"}, "note": {"type": "string"},
+            "results": results,
+            "unmatched": _array(_object({"input": {"type": "string"}, "suggestions": _array({"type": "string"})}))}),
+        "Error": _object({"error": _object({"code": {"type": "integer"}, "title": {"type": "string"},
+                                            "message": {"type": "string"},
+                                            "suggestions": _array({"type": "string"})}, optional=("suggestions",))}),
+    }
+
+
+def _one_of(values: list[str]) -> dict:
+    """A string from `values` (any string when the model, and so the list, is not loaded)."""
+    return {"type": "string", "enum": values} if values else {"type": "string"}
+
+
+def filter_parameters(cfg: ServingConfig, genres: list[str], types: list[str]) -> list[dict]:
+    """n and the filters every recommendation endpoint takes (web/params.py)."""
+    return [
+        _query("n", {"type": "integer", "minimum": 1, "maximum": cfg.max_n}, "how many results"),
+        _query("genre", {**_array(_one_of(genres)), "maxItems": cfg.max_list_values}, "repeatable; all must match"),
+        _query("type", {**_array(_one_of(types)), "maxItems": cfg.max_list_values}, "repeatable; any may match"),
+        _query("year_min", {"type": "integer", "minimum": 1900, "maximum": 2100}, "not after year_max"),
+        _query("year_max", {"type": "integer", "minimum": 1900, "maximum": 2100}, "not before year_min"),
+        _query("min_score", {"type": "string", "pattern": r"^(0?[0-9](\.[0-9]{1,3})?|10(\.0{1,3})?)$"},
+               "minimum MAL score, 0 to 10"),
+        _query("adult", {"type": "string", "enum": ["1", "0", "true", "false", "on", "yes", "no"]},
+               "include adult titles (default: serving.show_adult)"),
+    ]
+
+
+def _text(name: str, cfg: ServingConfig, description: str) -> dict:
+    return _query(name, {"type": "string", "minLength": 1, "maxLength": cfg.max_text_length}, description, True)
+
+
+def _titles(name: str, cfg: ServingConfig, required: bool) -> dict:
+    items = {"type": "string", "minLength": 1, "maxLength": cfg.max_text_length}
+    return _query(name, {**_array(items), "maxItems": cfg.max_list_values, "minItems": 1 if required else 0},
+                  f"MAL ids or titles, repeatable; at most {cfg.max_titles} titles per request", required)
+
+
+def _operation(summary: str, body: str, parameters: list[dict], codes: tuple[int, ...]) -> dict:
+    responses = {"200": {"description": "OK", "content": {JSON: {"schema": _ref(body)}}}}
+    for code in codes:
+        responses[str(code)] = {"description": "error", "content": {JSON: {"schema": _ref("Error")}}}
+    return {"get": {"summary": summary, "parameters": parameters, "responses": responses}}
+
+
+def document(cfg: ServingConfig, genres: list[str], types: list[str]) -> dict[str, Any]:
+    """The whole document for a model with these genres and types (errors: 400 input, 404 unknown, 503 no model)."""
+    filters = filter_parameters(cfg, genres, types)
+    mode = _query("mode", {"type": "string", "enum": list(MODES)}, "recommendation source")
+    errors = (400, 404, 503)
+    paths = {
+        "/users/{user_id}/recommendations": _operation("Recommendations for a known user", "UserRecommendations",
+                                                       [_id_path("user_id"), mode, *filters], errors),
+        "/users/{user_id}/profile": _operation("A user's genre profile and similar users", "UserProfile",
+                                               [_id_path("user_id")], errors),
+        "/anime/{anime_id}": _operation("One anime", "Anime", [_id_path("anime_id")], errors),
+        "/anime/{anime_id}/similar": _operation("Anime similar to one anime", "SimilarAnime",
+                                                [_id_path("anime_id"), *filters], errors),
+        "/similar": _operation("Anime similar to the best title match", "SimilarAnime",
+                               [_text("title", cfg, "a title (typos forgiven)"), *filters], errors),
+        "/search": _operation("Title search", "SearchResults",
+                              [_text("q", cfg, "romaji, English or Japanese name"),
+                               _query("n", {"type": "integer", "minimum": 1, "maximum": cfg.max_n}, "how many")],
+                              (400, 503)),
+        "/recommendations/new-user": _operation(
+            "Recommendations from liked anime and/or genres, no account", "NewUserRecommendations",
+            [_titles("liked", cfg, False), _titles("disliked", cfg, False), *filters], (400, 503)),
+    }
+    return {"openapi": "3.0.3",
+            "info": {"title": "Anime recommender API", "version": "1",
+                     "description": "GET only; errors are JSON {error: {code, title, message}}. See docs/web.md."},
+            "servers": [{"url": "/api/v1"}], "paths": paths, "components": {"schemas": schemas()}}
