@@ -80,6 +80,7 @@ def chromium_driver():
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
                 "--disable-gpu", "--lang=en-US"):
         options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console: CSP violations are reported there
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.set_page_load_timeout(WAIT_SECONDS)
     return driver

@@ -89,3 +89,19 @@ def test_import_a_list_export(server, browser, tmp_path):
     assert results and all(r.find_element(by("CSS_SELECTOR"), ".why").text for r in results)
     assert browser.find_element(by("CSS_SELECTOR"), "svg.chart")
     shot(browser, "import")
+
+
+def _computed(browser, css: str, prop: str) -> str:
+    return browser.execute_script(f"return getComputedStyle(document.querySelector('{css}'))['{prop}']")
+
+
+def test_pages_break_no_rule_of_the_content_security_policy(server, browser):
+    """Chromium enforces the CSP: nothing on any page is refused, and the stylesheet (the only thing it
+    allows) is applied, to the genre chart's SVG too."""
+    browser.get_log("browser")  # drop what earlier tests logged
+    for path in ["/", "/import", "/search?q=a", "/new?liked=Toradora", "/user/abc", "/nowhere", f"/user/{_user_id()}"]:
+        open_page(browser, server + path)
+        assert _computed(browser, ".top", "backgroundColor") == "rgb(29, 29, 43)", f"style.css not applied: {path}"
+    assert _computed(browser, "svg.chart .bar", "fill") == "rgb(91, 75, 219)"  # the user page's chart
+    violations = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+    assert not violations, violations
