@@ -2,6 +2,7 @@
 
     python bench/serve.py                      # 350k users x 17.5k anime (real catalog), d=64
     python bench/serve.py --users 20000 --duration 5   # a quick look
+    python bench/serve.py --compare-workers     # gevent (shipped) vs gthread (before issue 11), side by side
 
 A full-size run is synthesised with RunWriter (random factors, a popularity-skewed seen CSR of
 ~300 anime per user, the real catalog from ../shared/data/anime-2020 when present) into
@@ -220,6 +221,8 @@ def main() -> None:
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--franchise-rules-only", action="store_true",
                         help="only the in-process cost of the franchise rules (no gunicorn)")
+    parser.add_argument("--compare-workers", action="store_true",
+                        help="only the worker-class comparison (gevent vs gthread, with and without slow clients)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -229,6 +232,9 @@ def main() -> None:
         return
     paths = endpoints(run_dir, np.random.default_rng(0), 5000)
     paths[IMPORT_ENDPOINT] = import_requests(run_dir, np.random.default_rng(1))
+    if args.compare_workers:
+        compare_workers(args, paths)
+        return
     results, mem = {}, {}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -277,6 +283,88 @@ def report(results: dict, mem: dict, args) -> None:
     for server, procs in mem.items():
         for p in procs:
             print(f"| {server} | {p['role']} | {p['rss_mib']} | {p['pss_mib']} |")
+
+
+# --- worker classes (issue 11): the shipped gevent workers against the former gthread ones --------------
+WORKER_CLASSES = {"gevent (shipped)": [], "gthread, 4 threads (before)": ["-k", "gthread", "--threads", "4"]}
+SLOW_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: bench\r\n"  # the blank line that ends it never comes
+
+
+def slow_clients_probe(port: int, clients: int = 50, probes: int = 10, timeout: float = 5.0) -> dict:
+    """Latency of /healthz while `clients` connections hold half-sent requests; unanswered probes counted."""
+    held = [socket.create_connection(("127.0.0.1", port)) for _ in range(clients)]
+    for sock in held:
+        sock.sendall(SLOW_REQUEST)
+    seconds, failed = [], 0
+    for _ in range(probes):
+        began = time.perf_counter()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=timeout) as response:
+                response.read()
+            seconds.append(time.perf_counter() - began)
+        except OSError:
+            failed += 1
+    for sock in held:
+        sock.close()
+    ms = np.array(seconds or [np.nan]) * 1000
+    return {"slow_clients": clients, "probes": probes, "unanswered": failed,
+            "p50_ms": float(np.median(ms)), "max_ms": float(np.max(ms))}
+
+
+def compare_workers(args, paths: dict[str, list[str]], rounds: int = 3) -> None:
+    """Both worker classes serve the same run at once; measurements alternate between them, round after round,
+    so a busy machine's load falls on both alike. Then each gets 50 slow clients. One table."""
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    servers = {}
+    try:
+        for label, flags in WORKER_CLASSES.items():
+            port = free_port()
+            env = {"ARTIFACTS_DIR": str(OUT / "serve-run"), "BIND": f"127.0.0.1:{port}",
+                   "WEB_CONCURRENCY": str(args.workers), "LOG_LEVEL": "warning", "GUNICORN_KEEPALIVE": "30"}
+            url = f"http://127.0.0.1:{port}"
+            servers[label] = (start([gunicorn, "-c", "gunicorn.conf.py", *flags, "application:app"], env, url), port)
+        rows: dict[tuple, list[dict]] = {}
+        for _ in range(rounds):
+            for concurrency in args.concurrency:
+                for name in ("user page (hybrid, HTML)", "user recs API (hybrid, JSON)"):
+                    for label, (_, port) in servers.items():
+                        result = measure(f"http://127.0.0.1:{port}", paths[name], concurrency, args.duration)
+                        rows.setdefault((name, concurrency, label), []).append(result)
+                        log.info("%s @%d %s: %s", name, concurrency, label, result)
+        slow = {label: slow_clients_probe(port) for label, (_, port) in servers.items()}
+        log.info("slow clients: %s", slow)
+    finally:
+        for proc, _ in servers.values():
+            stop(proc)
+    report_workers({key: _median_of(results) for key, results in rows.items()}, slow, args, rounds)
+
+
+def _median_of(results: list[dict]) -> dict:
+    """Per statistic, the median over the rounds."""
+    return {key: float(np.median([r[key] for r in results])) for key in ("p50_ms", "p99_ms", "rps")}
+
+
+def report_workers(rows: dict, slow: dict, args, rounds: int) -> None:
+    """Markdown: p50/p99 per worker class side by side with the ratio; the slow-client probes."""
+    (OUT / "serve-workers.json").write_text(json.dumps(
+        {"args": vars(args), "rounds": rounds, "rows": [[*k, v] for k, v in rows.items()], "slow_clients": slow},
+        indent=2))
+    new, old = WORKER_CLASSES
+    print(f"\n{args.users} users, d={args.dim}; {args.workers} workers; medians of {rounds} alternating rounds "
+          f"of {args.duration:g} s\n")
+    print(f"| endpoint | client threads | {new} p50 / p99 ms | {old} p50 / p99 ms | p99 ratio | req/s ratio |")
+    print("|---|---|---|---|---|---|")
+    for name, concurrency, label in rows:
+        if label != new:
+            continue
+        a, b = rows[(name, concurrency, new)], rows[(name, concurrency, old)]
+        print(f"| {name} | {concurrency} | {a['p50_ms']:.1f} / {a['p99_ms']:.1f} | {b['p50_ms']:.1f} / "
+              f"{b['p99_ms']:.1f} | {a['p99_ms'] / b['p99_ms']:.2f} | {a['rps'] / b['rps']:.2f} |")
+    print("\n| worker class | slow clients held | /healthz probes | unanswered (5 s) | p50 ms | max ms |")
+    print("|---|---|---|---|---|---|")
+    for label, r in slow.items():
+        print(f"| {label} | {r['slow_clients']} | {r['probes']} | {r['unanswered']} | {r['p50_ms']:.1f} "
+              f"| {r['max_ms']:.1f} |")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,9 @@ def test_unexpected_errors_are_a_500_page_without_traceback(app, monkeypatch):
     assert response.status_code == 500 and "secret internals" not in body and "Traceback" not in body
 
 
-def test_tampered_model_is_refused_but_the_app_starts(tiny_artifacts, tmp_path):
+@pytest.fixture()
+def tampered_client(tiny_artifacts, tmp_path):
+    """An app on a copy of the tiny run with one file changed after publishing."""
     import shutil
 
     from anime_recommender.config import load_config
@@ -53,24 +55,18 @@ def test_tampered_model_is_refused_but_the_app_starts(tiny_artifacts, tmp_path):
     shutil.copytree(tiny_artifacts, copy, symlinks=True)
     with open((copy / "current").resolve() / "anime_bias.npy", "ab") as handle:
         handle.write(b"tampered")
-    client = create_app(load_config(env={}), {"ARTIFACTS_DIR": str(copy)}).test_client()
-    ready = client.get("/readyz")
+    return create_app(load_config(env={}), {"ARTIFACTS_DIR": str(copy)}).test_client()
+
+
+def test_tampered_model_is_refused_but_the_app_starts(tampered_client):
+    ready = tampered_client.get("/readyz")
     assert ready.status_code == 503 and "checksum" in ready.get_json()["reason"]
-    assert client.get("/healthz").status_code == 200 and client.get("/user/10").status_code == 503
+    assert tampered_client.get("/healthz").status_code == 200 and tampered_client.get("/user/10").status_code == 503
 
 
-def test_unavailable_reasons_name_no_paths_and_say_what_happened(tiny_artifacts, tmp_path):
+def test_unavailable_reasons_name_no_paths_and_say_what_happened(tampered_client, tmp_path):
     """A tampered file: the probe and the page say so (no `make train` advice), and show no paths."""
-    import shutil
-
-    from anime_recommender.config import load_config
-    from anime_recommender.web import create_app
-
-    copy = tmp_path / "artifacts"
-    shutil.copytree(tiny_artifacts, copy, symlinks=True)
-    with open((copy / "current").resolve() / "anime_bias.npy", "ab") as handle:
-        handle.write(b"tampered")
-    client = create_app(load_config(env={}), {"ARTIFACTS_DIR": str(copy)}).test_client()
+    client = tampered_client
     ready, page, api = client.get("/readyz"), client.get("/user/10"), client.get("/api/v1/users/10/profile")
     for response in (ready, page, api):
         text = response.get_data(as_text=True)
