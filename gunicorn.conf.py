@@ -11,7 +11,8 @@ Deployment; everything a deployment may want to change is an environment variabl
                          default 200
     GUNICORN_TIMEOUT     seconds a worker may spend on one request before it is killed; default 60
     GUNICORN_GRACEFUL_TIMEOUT  seconds to finish in-flight requests after SIGTERM; default 25
-    GUNICORN_KEEPALIVE   seconds an idle keep-alive connection is held; default 5
+    GUNICORN_KEEPALIVE   seconds an idle keep-alive connection is held, and the most a request's headers
+                         may take to arrive (slower ones are dropped); default 5
     GUNICORN_MAX_REQUESTS      recycle a worker after N requests (0 = never); default 0
     GUNICORN_CONTROL_SOCKET    path of gunicorn's control socket; default: none (see below)
     LOG_LEVEL            gunicorn's error-log level; default info
