@@ -311,24 +311,51 @@ def slow_clients_probe(port: int, clients: int = 50, probes: int = 10, timeout: 
             "p50_ms": float(np.median(ms)), "max_ms": float(np.max(ms))}
 
 
+def tree_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) of a gunicorn master and its workers so far: other processes do not count."""
+    pids = [master, *map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())]
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def served(port: int) -> float:
+    """Page and API requests the server has counted (its /metrics, summed over workers)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("http_requests_total{") and "endpoint=\"metrics\"" not in line)
+
+
+def measure_with_cpu(proc: subprocess.Popen, port: int, paths: list[str], concurrency: int, duration: float) -> dict:
+    """measure(), plus the server's CPU milliseconds per request over the same requests (warm-up included)."""
+    cpu, count = tree_cpu_seconds(proc.pid), served(port)
+    result = measure(f"http://127.0.0.1:{port}", paths, concurrency, duration)
+    requests = served(port) - count
+    return {**result, "cpu_ms": (tree_cpu_seconds(proc.pid) - cpu) / requests * 1000}
+
+
 def compare_workers(args, paths: dict[str, list[str]], rounds: int = 3) -> None:
     """Both worker classes serve the same run at once; measurements alternate between them, round after round,
     so a busy machine's load falls on both alike. Then each gets 50 slow clients. One table."""
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     servers = {}
     try:
-        for label, flags in WORKER_CLASSES.items():
+        for i, (label, flags) in enumerate(WORKER_CLASSES.items()):
             port = free_port()
             env = {"ARTIFACTS_DIR": str(OUT / "serve-run"), "BIND": f"127.0.0.1:{port}",
-                   "WEB_CONCURRENCY": str(args.workers), "LOG_LEVEL": "warning", "GUNICORN_KEEPALIVE": "30"}
+                   "WEB_CONCURRENCY": str(args.workers), "LOG_LEVEL": "warning", "GUNICORN_KEEPALIVE": "30",
+                   "PROMETHEUS_MULTIPROC_DIR": str(OUT / f"metrics-{i}")}
             url = f"http://127.0.0.1:{port}"
             servers[label] = (start([gunicorn, "-c", "gunicorn.conf.py", *flags, "application:app"], env, url), port)
         rows: dict[tuple, list[dict]] = {}
         for _ in range(rounds):
             for concurrency in args.concurrency:
                 for name in ("user page (hybrid, HTML)", "user recs API (hybrid, JSON)"):
-                    for label, (_, port) in servers.items():
-                        result = measure(f"http://127.0.0.1:{port}", paths[name], concurrency, args.duration)
+                    for label, (proc, port) in servers.items():
+                        result = measure_with_cpu(proc, port, paths[name], concurrency, args.duration)
                         rows.setdefault((name, concurrency, label), []).append(result)
                         log.info("%s @%d %s: %s", name, concurrency, label, result)
         slow = {label: slow_clients_probe(port) for label, (_, port) in servers.items()}
@@ -341,7 +368,7 @@ def compare_workers(args, paths: dict[str, list[str]], rounds: int = 3) -> None:
 
 def _median_of(results: list[dict]) -> dict:
     """Per statistic, the median over the rounds."""
-    return {key: float(np.median([r[key] for r in results])) for key in ("p50_ms", "p99_ms", "rps")}
+    return {key: float(np.median([r[key] for r in results])) for key in ("p50_ms", "p99_ms", "rps", "cpu_ms")}
 
 
 def report_workers(rows: dict, slow: dict, args, rounds: int) -> None:
@@ -352,14 +379,16 @@ def report_workers(rows: dict, slow: dict, args, rounds: int) -> None:
     new, old = WORKER_CLASSES
     print(f"\n{args.users} users, d={args.dim}; {args.workers} workers; medians of {rounds} alternating rounds "
           f"of {args.duration:g} s\n")
-    print(f"| endpoint | client threads | {new} p50 / p99 ms | {old} p50 / p99 ms | p99 ratio | req/s ratio |")
-    print("|---|---|---|---|---|---|")
+    print(f"| endpoint | client threads | {new} p50 / p99 ms | {old} p50 / p99 ms | p99 ratio | req/s ratio "
+          "| server CPU ms per request (gevent / gthread) |")
+    print("|---|---|---|---|---|---|---|")
     for name, concurrency, label in rows:
         if label != new:
             continue
         a, b = rows[(name, concurrency, new)], rows[(name, concurrency, old)]
         print(f"| {name} | {concurrency} | {a['p50_ms']:.1f} / {a['p99_ms']:.1f} | {b['p50_ms']:.1f} / "
-              f"{b['p99_ms']:.1f} | {a['p99_ms'] / b['p99_ms']:.2f} | {a['rps'] / b['rps']:.2f} |")
+              f"{b['p99_ms']:.1f} | {a['p99_ms'] / b['p99_ms']:.2f} | {a['rps'] / b['rps']:.2f} "
+              f"| {a['cpu_ms']:.2f} / {b['cpu_ms']:.2f} |")
     print("\n| worker class | slow clients held | /healthz probes | unanswered (5 s) | p50 ms | max ms |")
     print("|---|---|---|---|---|---|")
     for label, r in slow.items():
