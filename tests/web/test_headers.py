@@ -10,7 +10,7 @@ from tests.conftest import PROJECT_ROOT
 
 EVERY_KIND = ["/", "/user/10", "/anime/100", "/search?q=pokemon", "/new?liked=101", "/api/v1/users/10/profile",
               "/api/v1/nothing", "/static/style.css", "/user/424242", "/user/abc", "/metrics", "/healthz", "/readyz",
-              "/no-such-page", "/user?user_id=10", "/api/v1/openapi.json"]
+              "/no-such-page", "/user?user_id=10", "/api/v1/openapi.json", "/import"]
 
 
 @pytest.mark.parametrize("url", EVERY_KIND)
@@ -52,3 +52,8 @@ def test_templates_need_nothing_the_policy_forbids(template: Path):
     text = template.read_text(encoding="utf-8")
     assert not re.search(r"<script|<style|\sstyle=|\son[a-z]+=|javascript:", text, re.IGNORECASE)
     assert not re.search(r"(src|href)=\"(https?:)?//", text), "resources from another origin"
+
+
+def test_the_import_api_named_with_get_says_to_post(client):
+    response = client.get("/api/v1/recommendations/import")
+    assert response.status_code == 405 and response.headers["Allow"] == "POST"

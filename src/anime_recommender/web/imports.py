@@ -94,4 +94,5 @@ def api():
 
 @bp.get("/api/v1/recommendations/import")
 def api_needs_post():
-    return respond(405, "POST your MyAnimeList export as the multipart form field `file` (see the README)")
+    body, code = respond(405, "POST your MyAnimeList export as the multipart form field `file` (see the README)")
+    return body, code, {"Allow": "POST"}  # a 405 names the methods that work (RFC 9110)

@@ -63,7 +63,11 @@ def schemas() -> dict[str, dict]:
             "loved": _array(_ref("AnimeBrief")),
             "similar_users": _array(_object({"user_id": {"type": "integer"}, "similarity": {"type": "number"}}))}),
         "SimilarAnime": _object({"anime": _ref("Anime"), "method": {"type": "string"},
-                                 "method_label": {"type": "string"}, "note": {"type": "string"}, "results": results}),
+                                 "method_label": {"type": "string"}, "note": {"type": "string"}, "results": results,
+                                 "series": _array(_object({"anime_id": {"type": "integer"}, "title": {"type": "string"},
+                                                           "type": _nullable("string"), "year": _nullable("integer"),
+                                                           "current": {"type": "boolean"}}))},
+                                optional=("series",)),
         "SearchResults": _object({"query": {"type": "string"}, "suggestions": _array({"type": "string"}),
                                   "results": _array(_object({**brief, "matched": {"type": "string"},
                                                              "match": {"type": "string"}, "type": _nullable("string"),
@@ -73,7 +77,19 @@ def schemas() -> dict[str, dict]:
             "liked": _array(_ref("AnimeBrief")), "disliked": _array(_ref("AnimeBrief")),
             "genres": _array({"type": "string"}), "mode": {"type": "string"}, "note": {"type": "string"},
             "results": results,
-            "unmatched": _array(_object({"input": {"type": "string"}, "suggestions": _array({"type": "string"})}))}),
+            "unmatched": _array(_object({"input": {"type": "string"}, "suggestions": _array({"type": "string"})})),
+            "read": _array(_object({"input": {"type": "string"}, "anime_id": _nullable("integer"),
+                                    "title": _nullable("string"), "match": {"type": "string"},
+                                    "alternatives": _array({"type": "object"})}))}, optional=("read",)),
+        "ListRecommendations": _object({
+            "liked": _array(_ref("AnimeBrief")), "disliked": _array(_ref("AnimeBrief")),
+            "genres": _array({"type": "string"}), "mode": {"type": "string"}, "note": {"type": "string"},
+            "results": results,
+            "imported": _object({"entries": {"type": "integer"}, "matched": {"type": "integer"},
+                                 "unknown_ids": _array({"type": "integer"}),
+                                 "by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                 "skipped": {"type": "integer"}}),
+            "taste_profile": _array(_object({"genre": {"type": "string"}, "count": {"type": "integer"}}))}),
         "Error": _object({"error": _object({"code": {"type": "integer"}, "title": {"type": "string"},
                                             "message": {"type": "string"},
                                             "suggestions": _array({"type": "string"})}, optional=("suggestions",))}),
@@ -117,6 +133,17 @@ def _operation(summary: str, body: str, parameters: list[dict], codes: tuple[int
     return {"get": {"summary": summary, "parameters": parameters, "responses": responses}}
 
 
+def _import_operation(cfg: ServingConfig, filters: list[dict]) -> dict:
+    """POST of a MyAnimeList export (web/imports.py): multipart field `file`, filters in the query string."""
+    planned = _query("include_planned", {"type": "string", "enum": ["1", "0"]}, "let Plan to Watch titles back")
+    operation = _operation("Recommendations for an uploaded MyAnimeList export (.xml or .xml.gz)",
+                           "ListRecommendations", [planned, *filters], (400, 413, 503))["get"]
+    body = {"type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary", "maxLength": cfg.import_max_bytes}}}
+    operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": body}}}
+    return {"post": operation}
+
+
 def document(cfg: ServingConfig, genres: list[str], types: list[str]) -> dict[str, Any]:
     """The whole document for a model with these genres and types (errors: 400 input, 404 unknown, 503 no model)."""
     filters = filter_parameters(cfg, genres, types)
@@ -139,8 +166,10 @@ def document(cfg: ServingConfig, genres: list[str], types: list[str]) -> dict[st
         "/recommendations/new-user": _operation(
             "Recommendations from liked anime and/or genres, no account", "NewUserRecommendations",
             [_titles("liked", cfg, False), _titles("disliked", cfg, False), *filters], (400, 503)),
+        "/recommendations/import": _import_operation(cfg, filters),
     }
     return {"openapi": "3.0.3",
             "info": {"title": "Anime recommender API", "version": "1",
-                     "description": "GET only; errors are JSON {error: {code, title, message}}. See docs/web.md."},
+                     "description": "GET, and POST for a list import; errors are JSON {error: {code, title, message}}. "
+                                    "See docs/web.md."},
             "servers": [{"url": "/api/v1"}], "paths": paths, "components": {"schemas": schemas()}}
