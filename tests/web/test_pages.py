@@ -96,3 +96,12 @@ def test_static_css_is_served(client):
     response = client.get("/static/style.css")
     response.close()
     assert response.status_code == 200
+
+
+def test_text_inputs_stop_where_the_server_does(app, client):
+    """The browser refuses what the server would refuse (serving.max_text_length), not a different length."""
+    import re
+
+    limit = app.config["APP_CONFIG"].serving.max_text_length
+    lengths = re.findall(r'<input[^>]*name="(?:liked|disliked|q)"[^>]*maxlength="(\d+)"', _text(client.get("/")))
+    assert len(lengths) >= 4 and set(lengths) == {str(limit)}
