@@ -84,7 +84,7 @@ def test_every_model_is_measured_on_franchises_and_the_served_list_follows_the_r
     assert all({"franchise_repeat@10", "sequels_before_prequel@10"} <= set(row) for row in rows.values())
     served, plain = rows["ncf_served"], rows["ncf"]
     assert served["franchise_repeat@10"] == 0 and served["sequels_before_prequel@10"] == 0
-    assert plain["franchise_repeat@10"] > 0  # the generated titles do repeat ('Shining Blade', '... 2')
+    assert plain["franchise_repeat@10"] > 0  # the generated sample has franchises ('X', 'X Season 2', 'X Movie 1')
 
 
 def test_exported_factors_rank_like_the_saved_model(trained):
