@@ -45,7 +45,34 @@ _STRING_COLUMNS = ["english_name", "japanese_name", "type", "premiered", "studio
 # --- files and headers ---------------------------------------------------------------------------
 def resolve(data_dir: Path, name: str, files: FileNames | None = None) -> Path:
     """Where a Kaggle file lives; `files` maps canonical names to other names (e.g. *_prefix.csv)."""
-    return Path(data_dir) / (files or {}).get(name, name)
+    return follow_link_placeholder(Path(data_dir) / (files or {}).get(name, name))
+
+
+LINK_PLACEHOLDER_MAX_BYTES = 4096
+
+
+def follow_link_placeholder(path: Path) -> Path:
+    """The file a symlink placeholder names, else `path` itself.
+
+    A symbolic link checked out or copied where links are not kept (git with core.symlinks=false,
+    some archive and sync tools) becomes a small text file holding the target's path: a folder of
+    links giving a slice the Kaggle names (`rating_complete.csv` -> `../rating_complete_prefix.csv`)
+    would then fail with a baffling "missing columns" error. A one-line file whose text is a relative
+    path to an existing file is read as that file (with a warning saying so).
+    """
+    try:
+        if not path.is_file() or path.stat().st_size > LINK_PLACEHOLDER_MAX_BYTES:
+            return path
+        text = path.read_bytes().decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return path
+    if not text or "\n" in text or "," in text or Path(text).is_absolute():
+        return path
+    target = (path.parent / text).resolve()
+    if not target.is_file() or target == path.resolve():
+        return path
+    log.warning("%s holds only the path %r (a symlink stored as text): reading %s", path.name, text, target)
+    return target
 
 
 def read_header(path: Path) -> list[str]:
