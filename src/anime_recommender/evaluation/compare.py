@@ -47,10 +47,13 @@ def fit_baselines(cfg: Config, m: dict) -> list[baselines.Fitted]:
     return fitted
 
 
-def evaluate_models(cfg: Config, data, model_scorer: ranking.Scorer, model_seconds: float) -> dict[str, Any]:
-    """{name: metrics} for NCF and the baselines on test, plus {"gate": ...}; gate skipped without test."""
+def evaluate_models(cfg: Config, data, model_scorer: ranking.Scorer, model_seconds: float,
+                    m: dict | None = None) -> dict[str, Any]:
+    """{name: metrics} for NCF and the baselines on test, plus {"gate": ...}; gate skipped without test.
+
+    `m`: the matrices() of `data` when the caller has them already (at full size each is gigabytes)."""
     k = cfg.evaluation.k
-    m = matrices(data)
+    m = m or matrices(data)
     if m["test"].nnz == 0:
         log.warning("no test interactions (holdout_fraction=%s): held-out evaluation and gate skipped",
                     cfg.processing.holdout_fraction)
