@@ -136,6 +136,7 @@ class ModelConfig:
     preset: Literal["ranking", "reference"]
     embedding_dim: int
     user_history: bool
+    user_embedding: bool
     cosine_temperature: float | None
 
 
@@ -240,6 +241,8 @@ def _validate(cfg: Config) -> None:
         (cfg.processing.min_user_ratings >= 1, "processing.min_user_ratings must be >= 1"),
         (cfg.processing.min_anime_ratings >= 1, "processing.min_anime_ratings must be >= 1"),
         (cfg.model.embedding_dim >= 1, "model.embedding_dim must be >= 1"),
+        (cfg.model.user_history or cfg.model.user_embedding,
+         "model.user_history and model.user_embedding cannot both be false (nothing would describe a user)"),
         (cfg.model.cosine_temperature is None or cfg.model.cosine_temperature > 0,
          "model.cosine_temperature must be > 0 (or null)"),
         (cfg.training.softmax_negatives >= 0, "training.softmax_negatives must be >= 0 (0 = every anime)"),

@@ -99,7 +99,7 @@ def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, 
         with stage("write"):
             _write_files(writer, cfg, data, outcome, factors, metrics, report)
             tracker.log_model(outcome.model)
-            tracker.log_results({k: v for k, v in metrics.items() if k != "gate"})
+            tracker.log_results(compare.scored(metrics))
             tracker.log_image(writer.file("training_curves.png"))
         if before_publish is not None:
             before_publish(writer)

@@ -35,16 +35,26 @@ def eval_users(test, max_users: int | None, seed: int) -> np.ndarray | None:
 
 
 def fit_baselines(cfg: Config, m: dict) -> list[baselines.Fitted]:
-    """Popularity, implicit ALS and EASE (skipped when the anime × anime matrix would not fit)."""
+    """Popularity, implicit ALS and EASE (skipped when the anime × anime matrix would not fit: ease_skipped)."""
     ev = cfg.evaluation
     fitted = [baselines.popularity(m["train"]),
               baselines.als(m["train"], ev.als_factors, ev.als_iterations, ev.als_regularization,
                             ev.als_alpha, cfg.training.seed)]
-    if m["train"].shape[1] <= ev.ease_max_anime:
+    reason = ease_skipped(m["train"].shape[1], ev.ease_max_anime)
+    if reason is None:
         fitted.append(baselines.ease(m["train"], m["valid"], ev.ease_lambdas, ev.k))
     else:
-        log.warning("EASE skipped: %d anime > evaluation.ease_max_anime", m["train"].shape[1])
+        log.warning("EASE %s", reason)
     return fitted
+
+
+def ease_skipped(n_anime: int, max_anime: int) -> str | None:
+    """Why EASE is not fitted on this catalogue (None when it is): its dense anime x anime inverse."""
+    if n_anime <= max_anime:
+        return None
+    gib = 20 * n_anime**2 / 2**30  # float64 Gram + its inverse, float32 weights
+    return (f"skipped: {n_anime} anime > evaluation.ease_max_anime {max_anime} (a dense {n_anime} x {n_anime} "
+            f"inverse: ~{gib:.1f} GiB and O(n^3) time per lambda)")
 
 
 def evaluate_models(cfg: Config, data, model_scorer: ranking.Scorer, model_seconds: float,
@@ -65,7 +75,19 @@ def evaluate_models(cfg: Config, data, model_scorer: ranking.Scorer, model_secon
         table[fitted.name] = {**ranking.evaluate(fitted.scorer, m["known"], m["test"], k, users),
                               "train_seconds": fitted.train_seconds}
         log.info("%s %s: test nDCG@%d %.4f", fitted.name, fitted.params, k, table[fitted.name][f"ndcg@{k}"])
-    return {**table, "gate": gate(table, k, cfg.evaluation.gate_margin)}
+    reason = ease_skipped(data.n_anime, cfg.evaluation.ease_max_anime)
+    skipped = {"ease": {"skipped": reason}} if reason else {}
+    return {**table, **skipped, "gate": gate(table, k, cfg.evaluation.gate_margin)}
+
+
+def scored(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The rows of a metrics table that hold numbers (not the gate, not a skipped baseline)."""
+    return {name: row for name, row in metrics.items() if name != "gate" and "skipped" not in row}
+
+
+def skipped(metrics: dict[str, Any]) -> dict[str, str]:
+    """{model: why} for the baselines a run did not fit."""
+    return {name: row["skipped"] for name, row in metrics.items() if name != "gate" and "skipped" in row}
 
 
 def gate(table: dict, k: int, margin: float) -> dict[str, Any]:

@@ -46,10 +46,13 @@ def _table(model: keras.Model, name: str) -> np.ndarray:
 
 def extract_factors(model: keras.Model, users: np.ndarray | None = None) -> Factors:
     """Factors of either preset, chosen by the model's layers; `users` (sorted rows) limits the user side."""
-    users_table, anime = _table(model, USER_EMBEDDING), _table(model, ANIME_EMBEDDING)
-    rows = np.arange(users_table.shape[0]) if users is None else np.asarray(users, np.int64)
-    user_vectors = users_table[rows]
+    anime = _table(model, ANIME_EMBEDDING)
     names = {layer.name for layer in model.layers}
+    n_users = model.get_layer(USER_HISTORY).n_users if USER_HISTORY in names else \
+        model.get_layer(USER_EMBEDDING).input_dim
+    rows = np.arange(n_users) if users is None else np.asarray(users, np.int64)
+    user_vectors = _table(model, USER_EMBEDDING)[rows] if USER_EMBEDDING in names else \
+        np.zeros((len(rows), anime.shape[1]), np.float32)
     if USER_HISTORY in names:
         user_vectors = user_vectors + _history_vectors(model.get_layer(USER_HISTORY), rows)
     if ANIME_BIAS not in names:

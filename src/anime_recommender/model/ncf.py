@@ -34,10 +34,11 @@ REFERENCE_DIM = 128
 
 def build_ncf(n_users: int, n_anime: int, preset: str, embedding_dim: int, l2: float = 0.0,
               history: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 42,
-              temperature: float | None = None) -> keras.Model:
+              temperature: float | None = None, user_embedding: bool = True) -> keras.Model:
     """The scoring model: inputs `user`, `anime` (int32 indices, shape (batch,)) → score (batch, 1).
 
-    `history` = (indptr, indices) of each user's train anime switches on the SVD++ user (ranking only);
+    `history` = (indptr, indices) of each user's train anime switches on the history tower (ranking only);
+    `user_embedding` False leaves out the free per-user vector p_u (FISM: a user is their history);
     `temperature` switches on cosine scores (ranking only).
     Initialisers get explicit seeds: Keras' global seed generator keeps its state across models in one
     process, so seeding it again would not make a second run start from the same weights.
@@ -45,7 +46,9 @@ def build_ncf(n_users: int, n_anime: int, preset: str, embedding_dim: int, l2: f
     if preset == "reference":
         return _reference(n_users, n_anime, seed)
     if preset == "ranking":
-        return _ranking(n_users, n_anime, embedding_dim, l2, history, seed, temperature)
+        if history is None and not user_embedding:
+            raise ValueError("the ranking model needs a user embedding, a user history or both")
+        return _ranking(n_users, n_anime, embedding_dim, l2, history, seed, temperature, user_embedding)
     raise ValueError(f"unknown model preset {preset!r} (expected 'ranking' or 'reference')")
 
 
@@ -55,18 +58,21 @@ def _inputs() -> tuple[keras.KerasTensor, keras.KerasTensor]:
 
 
 def _ranking(n_users: int, n_anime: int, dim: int, l2: float, history, seed: int,
-             temperature: float | None) -> keras.Model:
+             temperature: float | None, user_embedding: bool) -> keras.Model:
     """GMF with an anime bias; outputs the logit (sigmoid of it = interaction probability)."""
     user, anime = _inputs()
     reg = keras.regularizers.L2(l2) if l2 > 0 else None
-    # no regularizer on the user table: the trainers put L2 on the rows a step uses (model/trainers.py), so
-    # its gradient stays sparse and a step does not touch every user's row
-    u = layers.Embedding(n_users, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.1, seed=seed),
-                         name=USER_EMBEDDING)(user)
+    parts = []
+    if user_embedding:
+        # no regularizer on the user table: the trainers put L2 on the rows a step uses (model/trainers.py),
+        # so its gradient stays sparse and a step does not touch every user's row
+        init = keras.initializers.RandomNormal(stddev=0.1, seed=seed)
+        parts.append(layers.Embedding(n_users, dim, embeddings_initializer=init, name=USER_EMBEDDING)(user))
     if history is not None:
         pooling = HistoryPooling(n_users, n_anime, len(history[1]), dim, l2, seed + 2, name=USER_HISTORY)
-        u = layers.Add(name="user_vector")([u, pooling(user)])
+        parts.append(pooling(user))
         pooling.set_history(*history)
+    u = layers.Add(name="user_vector")(parts) if len(parts) > 1 else parts[0]
     a = layers.Embedding(n_anime, dim, embeddings_initializer=keras.initializers.RandomNormal(
         stddev=0.1, seed=seed + 1), embeddings_regularizer=reg, name=ANIME_EMBEDDING)(anime)
     if temperature is not None:
@@ -155,9 +161,9 @@ class UnitScale(layers.Layer):
 class RankingParts:
     """The ranking model's layers, so the scoring model and every trainer compute the same logits."""
 
-    user_embedding: layers.Embedding
     anime_embedding: layers.Embedding
     anime_bias: layers.Embedding
+    user_embedding: layers.Embedding | None = None
     history: HistoryPooling | None = None
     user_norm: UnitScale | None = None
     anime_norm: UnitScale | None = None
@@ -165,7 +171,7 @@ class RankingParts:
     @classmethod
     def of(cls, scoring: keras.Model) -> RankingParts:
         names = {layer.name: layer for layer in scoring.layers}
-        return cls(names[USER_EMBEDDING], names[ANIME_EMBEDDING], names[ANIME_BIAS], names.get(USER_HISTORY),
+        return cls(names[ANIME_EMBEDDING], names[ANIME_BIAS], names.get(USER_EMBEDDING), names.get(USER_HISTORY),
                    names.get(USER_NORM), names.get(ANIME_NORM))
 
     def all_layers(self) -> list[layers.Layer]:
@@ -173,9 +179,10 @@ class RankingParts:
                                     self.user_norm, self.anime_norm) if layer is not None]
 
     def user_vector(self, own, total=None, count=None):
-        """e_u from the user's own vector and, with the history tower, the sum and size of a history."""
+        """e_u from the user's own vector (None without one) and, with the history tower, a history's sum and size."""
         if self.history is not None:
-            own = own + total * tf.math.rsqrt(tf.maximum(count, 1.0))[..., None]
+            pooled = total * tf.math.rsqrt(tf.maximum(count, 1.0))[..., None]
+            own = pooled if own is None else own + pooled
         return own if self.user_norm is None else self.user_norm(own)
 
     def anime_side(self, items):

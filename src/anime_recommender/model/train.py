@@ -205,7 +205,7 @@ def compile_trainer(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfi
         csr = rows or data.train_matrix
         history = (csr.indptr.astype(np.int64), csr.indices.astype(np.int32))
     scoring = build_ncf(data.n_users, data.n_anime, preset, model_cfg.embedding_dim, cfg.l2, history, cfg.seed,
-                        model_cfg.cosine_temperature if preset == "ranking" else None)
+                        model_cfg.cosine_temperature if preset == "ranking" else None, model_cfg.user_embedding)
     if preset == "reference":
         scoring.compile(optimizer=keras.optimizers.Adam(REFERENCE_START_LR), loss="binary_crossentropy",
                         metrics=["mae", "mse"])

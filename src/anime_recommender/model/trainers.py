@@ -32,7 +32,10 @@ class _Trainer(layers.Layer):
         self.shared = parts.all_layers()
 
     def own_vectors(self, users):
-        """The own vectors p_u of distinct users, with their L2 penalty added to the model's losses."""
+        """The own vectors p_u of distinct users (None without a user table), their L2 penalty added to the
+        model's losses."""
+        if self.parts.user_embedding is None:
+            return None
         own = self.parts.user_embedding(users)
         if self.user_l2 > 0:
             self.add_loss(self.user_l2 * tf.reduce_sum(tf.square(own)))
@@ -45,7 +48,8 @@ class PairLogits(_Trainer):
     def call(self, user, items):
         parts = self.parts
         distinct, where = tf.unique(user)
-        own = tf.gather(self.own_vectors(distinct), where)
+        own = self.own_vectors(distinct)
+        own = None if own is None else tf.gather(own, where)
         total = count = without = None
         if parts.history is not None:
             total, count = parts.history.sums(user)
@@ -100,12 +104,13 @@ class UserBatchLogits(_Trainer):
         if parts.history is None:
             user_vec = parts.user_vector(own)
             return user_vec, tf.gather(user_vec, segment)
+        own_per_positive = None if own is None else tf.gather(own, segment)
         context = parts.context(positives)
         n_users = tf.shape(user)[0]
         total = tf.math.unsorted_segment_sum(context, segment, n_users)
         count = tf.math.unsorted_segment_sum(tf.ones_like(positives, context.dtype), segment, n_users)
         without = tf.gather(total, segment) - context
-        pos_user = parts.user_vector(tf.gather(own, segment), without, tf.gather(count, segment) - 1.0)
+        pos_user = parts.user_vector(own_per_positive, without, tf.gather(count, segment) - 1.0)
         return parts.user_vector(own, total, count), pos_user
 
 
