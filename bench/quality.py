@@ -1,9 +1,14 @@
 """Quality table: NCF (ranking, reference), popularity, implicit ALS and EASE on the same split, with fit times.
 
     python bench/quality.py [--real-dir ../shared/data/anime-2020] [--sample-dir bench/out/sample]
+                            [--seeds 3] [--only real] [--presets ranking] [--no-baselines]
+                            [--set section.key=value ...]
 
 Datasets: the real anime slice (rating_complete_prefix.csv, linked under its Kaggle name in a temporary
-folder) and the default generated sample (config `sample` size). Prints markdown for docs/benchmarks.md.
+folder) and the default generated sample (config `sample` size). NCF rows are averaged over `--seeds`
+training seeds (training.seed 42, 43, ...: initialisation and negatives; the split, processing.seed, stays),
+with each seed's nDCG@10 listed. `--set` overrides config keys (an attempt of the quality table), e.g.
+`--set training.loss=bce --set model.cosine_temperature=null`. Prints markdown for docs/benchmarks.md.
 Every model has two rows: its ranking as is, and the same ranking after serving's franchise rules
 (" + franchise rules": what the site shows), with the share of lists repeating a franchise and the
 number of sequels recommended before their prequel.
@@ -19,13 +24,16 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from anime_recommender.config import load_config
+import numpy as np
+import yaml
+
+from anime_recommender.config import config_from_dict, load_config
 from anime_recommender.data import prepare, process
 from anime_recommender.data.franchise import build_franchises
 from anime_recommender.data.sample import generate_sample
 from anime_recommender.evaluation import compare, ranking
 from anime_recommender.model.export import extract_factors
-from anime_recommender.training import _seed_everything, franchise_evaluation, train_model
+from anime_recommender.training import _seed_everything, config_dict, franchise_evaluation, train_model
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the source checkout bench/ lives in
 
@@ -43,21 +51,44 @@ def link_real_slice(real_dir: Path, into: Path) -> Path:
     return into
 
 
-def evaluate_all(cfg) -> dict[str, dict[str, float]]:
+def with_overrides(cfg, overrides: list[str]):
+    """The config with `section.key=value` overrides (values parsed as YAML: 64, null, bce, [1, 2])."""
+    raw = config_dict(cfg)
+    for item in overrides:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        raw[section][name] = yaml.safe_load(value)
+    return config_from_dict(raw, env={})
+
+
+def ncf_rows(name: str, cfg, data, measure, seeds: int) -> dict[str, dict]:
+    """The NCF model's rows (as ranked, + franchise rules) averaged over training seeds, each seed's nDCG@10 kept."""
+    runs = []
+    for offset in range(seeds):
+        seeded = cfg.replace("training", seed=cfg.training.seed + offset)
+        _seed_everything(seeded.training.seed)
+        outcome = train_model(seeded, data, None, [], verbose=0)
+        f = extract_factors(outcome.model)
+        scorer = ranking.factor_scorer(f.user_factors, f.anime_factors, f.anime_bias)
+        runs.append(measure(name, scorer, {"train_seconds": outcome.seconds, "epochs": outcome.epochs_run}))
+    table = {}
+    for row_name in runs[0]:
+        row = {c: float(np.mean([r[row_name][c] for r in runs])) for c in (*COLUMNS, "epochs")}
+        row["seeds"] = [f"{r[row_name]['ndcg@10']:.4f} ({r[row_name]['epochs']} ep)" for r in runs]
+        table[row_name] = row
+    return table
+
+
+def evaluate_all(cfg, presets: list[str], seeds: int, baselines: bool = True) -> tuple[dict[str, dict], object]:
     """Every model of the table on one processed dataset, each before and after the franchise rules."""
     catalog, interactions, seen, report = prepare.load_dataset(cfg)
     data = process.process(interactions, catalog, cfg.processing, report, seen)
     m = compare.matrices(data)
     measure = franchise_measures(data, m, cfg.evaluation.k)
     table = {}
-    for preset in ("ranking", "reference"):
-        _seed_everything(cfg.training.seed)
-        outcome = train_model(cfg.replace("model", preset=preset), data, None, [], verbose=0)
-        f = extract_factors(outcome.model)
-        scorer = ranking.factor_scorer(f.user_factors, f.anime_factors, f.anime_bias)
-        table.update(measure(f"NCF {preset}", scorer, {"train_seconds": outcome.seconds,
-                                                       "epochs": outcome.epochs_run}))
-    for fitted in compare.fit_baselines(cfg, m):
+    for preset in presets:
+        table.update(ncf_rows(f"NCF {preset}", cfg.replace("model", preset=preset), data, measure, seeds))
+    for fitted in compare.fit_baselines(cfg, m) if baselines else []:
         table.update(measure(fitted.name, fitted.scorer, {"train_seconds": fitted.train_seconds}))
     return table, data
 
@@ -78,34 +109,46 @@ def _cell(column: str, value: float) -> str:
     return FORMATS.get(column, "{:.4f}").format(value)
 
 
-def markdown(title: str, table: dict, data) -> str:
+def markdown(title: str, table: dict, data, seeds: int) -> str:
     lines = [f"### {title}", "",
              (f"{data.n_users} users, {data.n_anime} anime, train/valid/test rows "
-              f"{len(data.train)}/{len(data.valid)}/{len(data.test)}"), "",
-             "| model | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+              f"{len(data.train)}/{len(data.valid)}/{len(data.test)}; NCF rows: mean of {seeds} training "
+              "seed(s)"), "",
+             "| model | " + " | ".join(COLUMNS) + " | nDCG@10 per seed (epochs run) |",
+             "|---" * (len(COLUMNS) + 2) + "|"]
     for name, row in table.items():
-        lines.append(f"| {name} | " + " | ".join(_cell(c, row[c]) for c in COLUMNS) + " |")
+        cells = [_cell(c, row[c]) for c in COLUMNS]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {', '.join(row.get('seeds', []))} |")
     return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real-dir", type=Path, default=PROJECT_ROOT.parent / "shared" / "data" / "anime-2020")
     parser.add_argument("--sample-dir", type=Path, default=PROJECT_ROOT / "bench" / "out" / "sample")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--only", choices=["real", "sample"])
+    parser.add_argument("--presets", default="ranking,reference")
+    parser.add_argument("--no-baselines", action="store_true", help="NCF rows only (quick attempts)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    cfg = load_config()
-    out = []
-    with tempfile.TemporaryDirectory() as tmp:
-        real = link_real_slice(args.real_dir, Path(tmp))
-        started = time.perf_counter()
-        table, data = evaluate_all(cfg.replace("paths", data_dir=real))
-        out.append(markdown("Real slice: rating_complete_prefix.csv (75/25 per-user split)", table, data))
-    if not (args.sample_dir / "anime.csv").exists():
-        generate_sample(args.sample_dir, users=cfg.sample.users, anime=cfg.sample.anime, seed=cfg.sample.seed)
-    table, data = evaluate_all(cfg.replace("paths", data_dir=args.sample_dir))
-    out.append(markdown(f"Generated sample ({cfg.sample.users} users x {cfg.sample.anime} anime, "
-                        f"seed {cfg.sample.seed})", table, data))
+    cfg = with_overrides(load_config(), args.overrides)
+    presets = args.presets.split(",")
+    out, started = [f"overrides: {' '.join(args.overrides) or 'none (config/config.yaml)'}"], time.perf_counter()
+    if args.only != "sample":
+        with tempfile.TemporaryDirectory() as tmp:
+            real = link_real_slice(args.real_dir, Path(tmp))
+            table, data = evaluate_all(cfg.replace("paths", data_dir=real), presets, args.seeds, not args.no_baselines)
+            out.append(markdown("Real slice: rating_complete_prefix.csv (75/25 per-user split)", table, data,
+                                args.seeds))
+    if args.only != "real":
+        if not (args.sample_dir / "anime.csv").exists():
+            generate_sample(args.sample_dir, users=cfg.sample.users, anime=cfg.sample.anime, seed=cfg.sample.seed)
+        table, data = evaluate_all(cfg.replace("paths", data_dir=args.sample_dir), presets, args.seeds,
+                                   not args.no_baselines)
+        out.append(markdown(f"Generated sample ({cfg.sample.users} users x {cfg.sample.anime} anime, "
+                            f"seed {cfg.sample.seed})", table, data, args.seeds))
     print("\n\n".join(out))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
 

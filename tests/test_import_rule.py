@@ -16,7 +16,7 @@ PACKAGE = Path(anime_recommender.__file__).parent
 # Lowest first. evaluation is below model: metrics and the ranking protocol score any callable and know no
 # model, and model's epoch callback validates with them. training, cli, tracking and plots orchestrate.
 LAYERS = [{"config", "resources"}, {"data"}, {"evaluation"}, {"model"}, {"artifacts"}, {"recommend"}, {"web"},
-          {"training", "train_command", "cli", "tracking", "plots"}]
+          {"training", "train_command", "cli", "tracking", "plots", "stages"}]
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 
 

@@ -136,13 +136,18 @@ class ModelConfig:
     preset: Literal["ranking", "reference"]
     embedding_dim: int
     user_history: bool
+    user_embedding: bool
+    cosine_temperature: float | None
 
 
 @shipped_defaults("training")
 class TrainingConfig:
     epochs: int
+    batching: Literal["users", "pairs"]
     batch_size: int
+    max_steps_per_epoch: int
     negatives_per_positive: int
+    softmax_negatives: int
     rating_weighted: bool
     learning_rate: float
     lr_rampup_epochs: int
@@ -156,6 +161,7 @@ class TrainingConfig:
     negative_sampling: Literal["uniform", "popularity"]
     popularity_exponent: float
     validation_users: int
+    strategy: Literal["default", "mirrored", "multi_worker"]
 
 
 @shipped_defaults("evaluation")
@@ -241,8 +247,14 @@ def _validate(cfg: Config) -> None:
         (cfg.processing.min_user_ratings >= 1, "processing.min_user_ratings must be >= 1"),
         (cfg.processing.min_anime_ratings >= 1, "processing.min_anime_ratings must be >= 1"),
         (cfg.model.embedding_dim >= 1, "model.embedding_dim must be >= 1"),
+        (cfg.model.user_history or cfg.model.user_embedding,
+         "model.user_history and model.user_embedding cannot both be false (nothing would describe a user)"),
+        (cfg.model.cosine_temperature is None or cfg.model.cosine_temperature > 0,
+         "model.cosine_temperature must be > 0 (or null)"),
+        (cfg.training.softmax_negatives >= 0, "training.softmax_negatives must be >= 0 (0 = every anime)"),
         (cfg.training.epochs >= 1, "training.epochs must be >= 1"),
         (cfg.training.batch_size >= 1, "training.batch_size must be >= 1"),
+        (cfg.training.max_steps_per_epoch >= 1, "training.max_steps_per_epoch must be >= 1"),
         (cfg.training.negatives_per_positive >= 1, "training.negatives_per_positive must be >= 1"),
         (cfg.training.learning_rate > 0, "training.learning_rate must be > 0"),
         (0.0 < cfg.training.lr_decay <= 1.0, "training.lr_decay must be in (0, 1]"),

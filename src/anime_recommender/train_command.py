@@ -60,12 +60,15 @@ def summary(result) -> str:
     lines = [(f"data: {counts.get('users', 0)} users, {counts.get('anime', 0)} anime, "
               f"train/valid/test rows {counts.get('train_rows', 0)}/{counts.get('valid_rows', 0)}/"
               f"{counts.get('test_rows', 0)}")]
-    table = {k: v for k, v in result.metrics.items() if k != "gate"}
+    from anime_recommender.evaluation.compare import scored, skipped
+
+    table = scored(result.metrics)
     if table:
         columns = [c for c in next(iter(table.values())) if c != "users"]
         lines += ["", "| model | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
         lines += [f"| {name} | " + " | ".join(f"{row[c]:.4f}" for c in columns) + " |"
                   for name, row in table.items()]
+        lines += [f"| {name} | {why} |" + " |" * (len(columns) - 1) for name, why in skipped(result.metrics).items()]
     gate = result.metrics["gate"]
     lines.append("")
     lines.append("gate: skipped (no test split)" if gate.get("skipped") else

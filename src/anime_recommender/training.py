@@ -29,6 +29,7 @@ from anime_recommender.evaluation import compare, franchise_metrics, ranking
 from anime_recommender.model import train as model_train
 from anime_recommender.model.export import Factors, extract_factors
 from anime_recommender.recommend.franchise import Franchises, grouped_reranker
+from anime_recommender.stages import stage
 from anime_recommender.tracking import OFFLINE_DIR, Tracker
 
 log = logging.getLogger(__name__)
@@ -75,14 +76,19 @@ def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, 
     from anime_recommender.data import prepare, process  # data layer: heavy pandas/pyarrow imports
 
     _seed_everything(cfg.training.seed)
-    catalog, interactions, seen, report = prepare.load_dataset(cfg)
-    if not allow_shrink:
-        check_shrink(cfg, report)
-    data = process.process(interactions, catalog, cfg.processing, report, seen)
-    franchises = franchise.build_franchises(data.catalog)
-    franchise_summary = franchise.franchise_report(data.catalog, franchises)
-    log_franchises(franchise_summary)
-    fingerprint = data_fingerprint(data)
+    with stage("load"):
+        catalog, interactions, seen, report = prepare.load_dataset(cfg)
+        if not allow_shrink:
+            check_shrink(cfg, report)
+    with stage("process"):
+        data = process.process(interactions, catalog, cfg.processing, report, seen)
+        del interactions, seen  # encoded copies live in `data`; at full size the raw frames are gigabytes
+        fingerprint = data_fingerprint(data)
+        matrices = compare.matrices(data)
+    with stage("franchises"):
+        franchises = franchise.build_franchises(data.catalog)
+        franchise_summary = franchise.franchise_report(data.catalog, franchises)
+        log_franchises(franchise_summary)
     counts = dict(report.counts, catalog=len(catalog))
     writer = artifacts.RunWriter(cfg.paths.artifacts_dir)
     tracker = Tracker.start(cfg, cfg.paths.artifacts_dir, writer.run_id)
@@ -90,22 +96,27 @@ def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, 
         tracker.log_config(config_dict(cfg))
         tracker.log_data(fingerprint, counts)
         checkpoint_dir = _checkpoint_dir(cfg, fingerprint, resume)
-        outcome = train_model(cfg, data, checkpoint_dir, [tracker.epoch_callback(), *(extra_callbacks or [])],
-                              verbose)
-        factors = extract_factors(outcome.model)
-        scorer = ranking.factor_scorer(factors.user_factors, factors.anime_factors, factors.anime_bias)
-        metrics = compare.evaluate_models(cfg, data, scorer, outcome.seconds,
-                                          *franchise_evaluation(franchises, data))
-        _write_files(writer, cfg, data, outcome, factors, metrics, report)
-        writer.save_frame("franchises", franchises)
-        writer.save_json("franchise_report", franchise_summary)
-        tracker.log_model(outcome.model)
-        tracker.log_results({k: v for k, v in metrics.items() if k != "gate"})
-        tracker.log_image(writer.file("training_curves.png"))
+        with stage("train"):
+            outcome = train_model(cfg, data, checkpoint_dir, [tracker.epoch_callback(), *(extra_callbacks or [])],
+                                  verbose, matrices)
+        with stage("export"):
+            factors = extract_factors(outcome.model)
+        with stage("evaluate"):
+            scorer = ranking.factor_scorer(factors.user_factors, factors.anime_factors, factors.anime_bias)
+            metrics = compare.evaluate_models(cfg, data, scorer, outcome.seconds,
+                                              *franchise_evaluation(franchises, data), m=matrices)
+        with stage("write"):
+            _write_files(writer, cfg, data, outcome, factors, metrics, report)
+            writer.save_frame("franchises", franchises)
+            writer.save_json("franchise_report", franchise_summary)
+            tracker.log_model(outcome.model)
+            tracker.log_results(compare.scored(metrics))
+            tracker.log_image(writer.file("training_curves.png"))
         if before_publish is not None:
             before_publish(writer)
         passed = bool(metrics["gate"]["passed"])
-        run_dir = writer.publish(_manifest(cfg, fingerprint, counts, metrics), make_current=passed)
+        with stage("publish"):
+            run_dir = writer.publish(_manifest(cfg, fingerprint, counts, metrics), make_current=passed)
     tracker.end()
     _clear_checkpoints(checkpoint_dir)
     return TrainingResult(writer.run_id, run_dir, metrics, passed, passed, counts, outcome.history,
@@ -129,15 +140,13 @@ def log_franchises(summary: dict[str, Any], shown: int = 10) -> None:
 
 
 def train_model(cfg: Config, data, checkpoint_dir: Path | None, callbacks: list,
-                verbose: int = 1) -> model_train.TrainOutcome:
+                verbose: int = 1, matrices: dict | None = None) -> model_train.TrainOutcome:
     """Fit the configured preset on the train split, early-stopping on valid."""
-    m = compare.matrices(data)
+    m = matrices or compare.matrices(data)
     inputs = model_train.TrainInput(
         data.train["user_idx"].to_numpy(np.int32), data.train["anime_idx"].to_numpy(np.int32),
         data.train["rating"].to_numpy(np.int8), data.n_users, data.n_anime, m["train"], m["valid"])
-    return model_train.train(inputs, cfg.model.preset, cfg.model.embedding_dim, cfg.training,
-                             cfg.evaluation.k, checkpoint_dir, callbacks, verbose,
-                             cfg.model.user_history)
+    return model_train.train(inputs, cfg.model, cfg.training, cfg.evaluation.k, checkpoint_dir, callbacks, verbose)
 
 
 def check_shrink(cfg: Config, report) -> None:

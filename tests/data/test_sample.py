@@ -121,3 +121,14 @@ def test_collaborative_model_beats_popularity_on_held_out_items(tmp_path, users,
     np.fill_diagonal(weights, 0)
     popularity = np.tile(train.sum(0), (len(train), 1))
     assert _recall_at_10(train @ weights, train, test) > 1.3 * _recall_at_10(popularity, train, test)
+
+
+def test_list_rows_sets_the_size_from_the_command_line(tmp_path):
+    """`anime-recommender generate-sample --list-rows N` (bench/full_scale.py's full-size set) gives ~N rows."""
+    from anime_recommender.cli import main
+
+    assert main(["generate-sample", "--out", str(tmp_path), "--users", "300", "--anime", "200", "--seed", "1",
+                 "--list-rows", "12000"]) == 0
+    with (tmp_path / schema.ANIMELIST_FILE).open(encoding="utf-8") as handle:
+        rows = sum(1 for _ in handle) - 1
+    assert 0.85 * 12000 <= rows <= 1.15 * 12000

@@ -45,3 +45,24 @@ def test_popularity_ranks_by_train_count():
     assert best[9] == 5  # user 9 has seen nothing: the most popular item
     assert best[3] == 2  # user 3 has seen items 3..5: the most popular of the rest
     assert np.argsort(-fitted.scorer(np.array([3]))[0]).tolist() == [5, 4, 3, 2, 1, 0]
+
+
+def test_ease_that_would_not_fit_is_a_skipped_row_of_the_table_and_the_summary(tiny_data_dir, tmp_path):
+    from anime_recommender.data import prepare, process
+    from anime_recommender.evaluation import compare
+    from anime_recommender.train_command import summary
+    from anime_recommender.training import TrainingResult
+    from tests.model.conftest import tiny_config
+
+    cfg = tiny_config(tiny_data_dir, tmp_path, evaluation={"ease_max_anime": 100, "max_eval_users": 300})
+    catalog, interactions, seen, report = prepare.load_dataset(cfg)
+    data = process.process(interactions, catalog, cfg.processing, report, seen)
+    m = compare.matrices(data)
+    popular = baselines.popularity(m["train"]).scorer
+    metrics = compare.evaluate_models(cfg, data, popular, 0.0, m=m)
+    assert metrics["ease"]["skipped"].startswith(f"skipped: {data.n_anime} anime > evaluation.ease_max_anime 100")
+    assert set(compare.scored(metrics)) == {"ncf", "popularity", "als"}
+    assert compare.skipped(metrics) == {"ease": metrics["ease"]["skipped"]}
+    assert metrics["ncf"]["users"] == 300  # max_eval_users: a seeded sample
+    result = TrainingResult("run", tmp_path, metrics, True, True, {"users": data.n_users})
+    assert f"| ease | {metrics['ease']['skipped']} |" in summary(result)

@@ -43,6 +43,31 @@ def test_history_user_factors_reproduce_the_model_exactly():
     assert model_scores(model) == pytest.approx(expected, abs=1e-4)
 
 
+@pytest.mark.parametrize(("temperature", "user_embedding"), [(0.15, True), (0.15, False), (None, False)])
+def test_cosine_and_history_only_factors_reproduce_the_model_and_survive_save_and_load(temperature, user_embedding,
+                                                                                        tmp_path):
+    data = tiny_input()
+    history = (data.train_matrix.indptr.astype(np.int64), data.train_matrix.indices.astype(np.int32))
+    model = build_ncf(N_USERS, N_ANIME, "ranking", 8, history=history, temperature=temperature,
+                      user_embedding=user_embedding)
+    rng = np.random.default_rng(3)
+    model.get_layer("user_history").context.assign(rng.normal(size=(N_ANIME, 8)).astype(np.float32))
+    model.get_layer("anime_bias").set_weights([rng.normal(size=(N_ANIME, 1)).astype(np.float32)])
+    assert ("user_embedding" in {layer.name for layer in model.layers}) == user_embedding
+    f = extract_factors(model)
+    assert model_scores(model) == pytest.approx(f.user_factors @ f.anime_factors.T + f.anime_bias, abs=1e-4)
+    if temperature:  # unit vectors scaled by 1/T on the anime side
+        assert np.linalg.norm(f.user_factors, axis=1) == pytest.approx(1.0, abs=1e-5)
+        assert np.linalg.norm(f.anime_factors, axis=1) == pytest.approx(1 / temperature, rel=1e-5)
+    some = np.array([1, 4, 7])
+    assert extract_factors(model, some).user_factors == pytest.approx(f.user_factors[some], abs=1e-6)
+    model.save(tmp_path / "model.keras")
+    import keras
+
+    assert model_scores(keras.models.load_model(tmp_path / "model.keras")) == pytest.approx(model_scores(model),
+                                                                                           abs=1e-5)
+
+
 def test_history_model_survives_save_and_load(tmp_path):
     data = tiny_input()
     history = (data.train_matrix.indptr.astype(np.int64), data.train_matrix.indices.astype(np.int32))

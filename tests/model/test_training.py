@@ -19,6 +19,7 @@ import yaml
 from anime_recommender import artifacts
 from anime_recommender.data.franchise import build_franchises
 from anime_recommender.recommend.franchise_store import check_franchises
+from anime_recommender.stages import STAGE_LINE
 from anime_recommender.train_command import summary
 from anime_recommender.training import config_dict, run_training
 from tests.model.conftest import tiny_config
@@ -232,11 +233,16 @@ def test_final_model_command_publishes_with_the_comet_archive(tiny_data_dir, tmp
     config_file.write_text(yaml.safe_dump(config_dict(cfg)), encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, "pipeline/training_pipeline.py", "--config", str(config_file), "--data-dir",
-         str(tiny_data_dir), "--artifacts-dir", str(artifacts_dir), "--holdout-fraction", "0", "--quiet"],
+         str(tiny_data_dir), "--artifacts-dir", str(artifacts_dir), "--holdout-fraction", "0"],
         cwd=project_root, capture_output=True, text=True, timeout=600, check=False,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "gate: skipped (no test split)" in proc.stdout and "(current)" in proc.stdout
+    # stdout is not a terminal here: plain progress lines in the log, no ANSI bars
+    assert "\x1b[" not in proc.stdout + proc.stderr and "\r" not in proc.stdout + proc.stderr
+    stages = [m["name"] for m in STAGE_LINE.finditer(proc.stderr)]
+    assert stages == ["load", "process", "franchises", "train", "export", "evaluate", "write", "publish"]
+    assert "epoch 1/2: trained in" in proc.stderr and "epoch 2/2: trained in" in proc.stderr
     run = artifacts.load_run(artifacts_dir)
     assert set(run.manifest["files"]) == RUN_FILES
     assert run.manifest["row_counts"]["test_rows"] == 0

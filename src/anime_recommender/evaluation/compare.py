@@ -37,27 +37,39 @@ def eval_users(test, max_users: int | None, seed: int) -> np.ndarray | None:
 
 
 def fit_baselines(cfg: Config, m: dict) -> list[baselines.Fitted]:
-    """Popularity, implicit ALS and EASE (skipped when the anime × anime matrix would not fit)."""
+    """Popularity, implicit ALS and EASE (skipped when the anime × anime matrix would not fit: ease_skipped)."""
     ev = cfg.evaluation
     fitted = [baselines.popularity(m["train"]),
               baselines.als(m["train"], ev.als_factors, ev.als_iterations, ev.als_regularization,
                             ev.als_alpha, cfg.training.seed)]
-    if m["train"].shape[1] <= ev.ease_max_anime:
+    reason = ease_skipped(m["train"].shape[1], ev.ease_max_anime)
+    if reason is None:
         fitted.append(baselines.ease(m["train"], m["valid"], ev.ease_lambdas, ev.k))
     else:
-        log.warning("EASE skipped: %d anime > evaluation.ease_max_anime", m["train"].shape[1])
+        log.warning("EASE %s", reason)
     return fitted
 
 
+def ease_skipped(n_anime: int, max_anime: int) -> str | None:
+    """Why EASE is not fitted on this catalogue (None when it is): its dense anime x anime inverse."""
+    if n_anime <= max_anime:
+        return None
+    gib = 20 * n_anime**2 / 2**30  # float64 Gram + its inverse, float32 weights
+    return (f"skipped: {n_anime} anime > evaluation.ease_max_anime {max_anime} (a dense {n_anime} x {n_anime} "
+            f"inverse: ~{gib:.1f} GiB and O(n^3) time per lambda)")
+
+
 def evaluate_models(cfg: Config, data, model_scorer: ranking.Scorer, model_seconds: float,
-                    franchises: FranchiseRows | None = None, served: ranking.Reranker | None = None) -> dict[str, Any]:
+                    franchises: FranchiseRows | None = None, served: ranking.Reranker | None = None,
+                    m: dict | None = None) -> dict[str, Any]:
     """{name: metrics} for NCF and the baselines on test, plus {"gate": ...}; gate skipped without test.
 
     With `franchises` every row also counts lists repeating a franchise and sequels before their prequel;
     `served` (the franchise rules of serving) adds a row SERVED: the NCF lists as the site shows them.
+    `m`: the matrices() of `data` when the caller has them already (at full size each is gigabytes).
     """
     k = cfg.evaluation.k
-    m = matrices(data)
+    m = m or matrices(data)
     if m["test"].nnz == 0:
         log.warning("no test interactions (holdout_fraction=%s): held-out evaluation and gate skipped",
                     cfg.processing.holdout_fraction)
@@ -71,7 +83,19 @@ def evaluate_models(cfg: Config, data, model_scorer: ranking.Scorer, model_secon
     for fitted in fit_baselines(cfg, m):
         table[fitted.name] = {**measure(fitted.scorer), "train_seconds": fitted.train_seconds}
         log.info("%s %s: test nDCG@%d %.4f", fitted.name, fitted.params, k, table[fitted.name][f"ndcg@{k}"])
-    return {**table, "gate": gate(table, k, cfg.evaluation.gate_margin)}
+    reason = ease_skipped(data.n_anime, cfg.evaluation.ease_max_anime)
+    skipped = {"ease": {"skipped": reason}} if reason else {}
+    return {**table, **skipped, "gate": gate(table, k, cfg.evaluation.gate_margin)}
+
+
+def scored(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The rows of a metrics table that hold numbers (not the gate, not a skipped baseline)."""
+    return {name: row for name, row in metrics.items() if name != "gate" and "skipped" not in row}
+
+
+def skipped(metrics: dict[str, Any]) -> dict[str, str]:
+    """{model: why} for the baselines a run did not fit."""
+    return {name: row["skipped"] for name, row in metrics.items() if name != "gate" and "skipped" in row}
 
 
 def gate(table: dict, k: int, margin: float) -> dict[str, Any]:

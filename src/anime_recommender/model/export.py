@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import scipy.sparse as sp
 
-from anime_recommender.model.ncf import ANIME_BIAS, ANIME_EMBEDDING, USER_EMBEDDING, USER_HISTORY
+from anime_recommender.model.ncf import ANIME_BIAS, ANIME_EMBEDDING, ANIME_NORM, USER_EMBEDDING, USER_HISTORY, USER_NORM
 
 log = logging.getLogger(__name__)
 
@@ -44,27 +44,41 @@ def _table(model: keras.Model, name: str) -> np.ndarray:
     return np.asarray(model.get_layer(name).get_weights()[0], dtype=np.float32)
 
 
-def extract_factors(model: keras.Model) -> Factors:
-    """Factors of either preset, chosen by the model's layers."""
-    users, anime = _table(model, USER_EMBEDDING), _table(model, ANIME_EMBEDDING)
+def extract_factors(model: keras.Model, users: np.ndarray | None = None) -> Factors:
+    """Factors of either preset, chosen by the model's layers; `users` (sorted rows) limits the user side."""
+    anime = _table(model, ANIME_EMBEDDING)
     names = {layer.name for layer in model.layers}
+    n_users = model.get_layer(USER_HISTORY).n_users if USER_HISTORY in names else \
+        model.get_layer(USER_EMBEDDING).input_dim
+    rows = np.arange(n_users) if users is None else np.asarray(users, np.int64)
+    user_vectors = _table(model, USER_EMBEDDING)[rows] if USER_EMBEDDING in names else \
+        np.zeros((len(rows), anime.shape[1]), np.float32)
     if USER_HISTORY in names:
-        users = users + _history_vectors(model.get_layer(USER_HISTORY))
-    if ANIME_BIAS in names:
-        return Factors(users, anime, _table(model, ANIME_BIAS)[:, 0].copy())
-    # reference: sigmoid(BN(w·cos + c)) is monotone in cos with the sign of w·γ/√(var+ε)
-    return Factors(l2_normalise(users), l2_normalise(anime) * _reference_sign(model),
-                   np.zeros(anime.shape[0], np.float32))
+        user_vectors = user_vectors + _history_vectors(model.get_layer(USER_HISTORY), rows)
+    if ANIME_BIAS not in names:
+        # reference: sigmoid(BN(w·cos + c)) is monotone in cos with the sign of w·γ/√(var+ε)
+        return Factors(l2_normalise(user_vectors), l2_normalise(anime) * _reference_sign(model),
+                       np.zeros(anime.shape[0], np.float32))
+    if USER_NORM in names:  # cosine scores: what the UnitScale layers compute
+        user_vectors = l2_normalise(user_vectors) * np.float32(model.get_layer(USER_NORM).scale)
+        anime = l2_normalise(anime) * np.float32(model.get_layer(ANIME_NORM).scale)
+    return Factors(user_vectors, anime, _table(model, ANIME_BIAS)[:, 0].copy())
 
 
-def _history_vectors(layer) -> np.ndarray:
-    """|N(u)|^-1/2 Σ y_j for every user, in numpy (what HistoryPooling computes per batch)."""
+def _history_vectors(layer, users: np.ndarray) -> np.ndarray:
+    """|N(u)|^-1/2 Σ y_j for the given users, in numpy (what HistoryPooling computes per batch)."""
     indptr = np.asarray(layer.row_splits.numpy(), np.int64)
-    items = np.asarray(layer.items.numpy())[: indptr[-1]]
+    starts, counts = indptr[users], indptr[users + 1] - indptr[users]
+    items = np.asarray(layer.items.numpy())
+    if len(users) == len(indptr) - 1:  # every user, in order: the stored rows as they are (no index copies)
+        items = items[: indptr[-1]]
+    else:
+        items = items[np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+                      + np.arange(counts.sum())]
     context = np.asarray(layer.context.numpy(), np.float32)
-    counts = np.diff(indptr)
-    matrix = sp.csr_matrix((np.repeat(1.0 / np.sqrt(np.maximum(counts, 1)), counts).astype(np.float32),
-                            items, indptr), shape=(len(counts), context.shape[0]))
+    scale = np.repeat(1.0 / np.sqrt(np.maximum(counts, 1)), counts).astype(np.float32)
+    matrix = sp.csr_matrix((scale, items, np.concatenate([[0], np.cumsum(counts)])),
+                           shape=(len(users), context.shape[0]))
     return np.asarray(matrix @ context, np.float32)
 
 

@@ -1,7 +1,10 @@
-"""Losses over one positive and n sampled negatives per row.
+"""Losses over one positive and its negatives per row.
 
-y_pred: logits (batch, 1 + n), column 0 the positive. y_true packs what the sampler knows:
-[positive weight (1) | negative is valid (n; 0 = collided with a known item) | log q of each candidate (1 + n)].
+Per-positive negatives (both inputs): y_pred logits (batch, 1 + n), column 0 the positive; y_true packs what
+the sampler knows: [positive weight (1) | negative is valid (n; 0 = collided with a known item) | log q of
+each candidate (1 + n)].
+Negatives shared by a step's users (per-user input, softmax): y_pred (P, 2) = [positive logit | log Σ
+exp(logit − log q) over the user's valid negatives] (model/trainers.py), y_true [weight | log q(positive)].
 """
 from __future__ import annotations
 
@@ -42,11 +45,22 @@ def softmax(n_neg: int):
     return loss
 
 
+def shared_softmax():
+    """The sampled softmax above with the negatives' log-sum-exp computed once per user: the same value."""
+    def loss(y_true, y_pred):
+        return y_true[:, 0] * ops.softplus(y_pred[:, 1] - (y_pred[:, 0] - y_true[:, 1]))
+    return loss
+
+
 LOSSES = {"bce": bce, "bpr": bpr, "softmax": softmax}
 
 
-def get(name: str, n_neg: int):
-    """The loss function called `name` for n negatives per positive."""
+def get(name: str, n_neg: int, shared: bool = False):
+    """The loss function called `name` for n negatives per positive, or for negatives shared per step."""
     if name not in LOSSES:
         raise ValueError(f"unknown loss {name!r} (expected one of {sorted(LOSSES)})")
+    if shared:
+        if name != "softmax":
+            raise ValueError(f"negatives shared by a step's users need the softmax loss, not {name!r}")
+        return shared_softmax()
     return LOSSES[name](n_neg)

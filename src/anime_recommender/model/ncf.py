@@ -5,11 +5,18 @@ Both score a (user, anime) pair so that the exported factors reproduce the ranki
   "Neural Collaborative Filtering") with an item bias, trained on sampled negatives. With
   `user_history`, e_u = p_u + |N(u)|^-1/2 Σ_{j ∈ N(u)} y_j: the implicit-feedback user of SVD++
   (Koren 2008) / FISM (Kabbur et al. 2013), which generalises far better for users with short lists.
-  Keeping it linear in the factors is what makes user_factors · anime_factors + anime_bias exact.
+  With a `temperature` T both vectors are L2-normalised first: logit = cos(e_u, e_a) / T + b_a (the
+  cosine scores of SimpleX, Mao et al. 2021), measured better on the real slice (docs/benchmarks.md).
+  Keeping it a dot product of per-user and per-anime vectors is what makes user_factors · anime_factors
+  + anime_bias exact.
 - `reference`: RecommenderNet — 128-d embeddings, Dot(normalize=True), Dense(1), BatchNormalization,
   sigmoid; monotone in the cosine, so normalised factors rank like it (bias 0).
+
+The trainers (model/trainers.py) compute the same logits from the same layers, through `RankingParts`.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -20,21 +27,28 @@ USER_EMBEDDING = "user_embedding"
 ANIME_EMBEDDING = "anime_embedding"
 ANIME_BIAS = "anime_bias"
 USER_HISTORY = "user_history"
+USER_NORM = "user_norm"
+ANIME_NORM = "anime_norm"
 REFERENCE_DIM = 128
 
 
 def build_ncf(n_users: int, n_anime: int, preset: str, embedding_dim: int, l2: float = 0.0,
-              history: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 42) -> keras.Model:
+              history: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 42,
+              temperature: float | None = None, user_embedding: bool = True) -> keras.Model:
     """The scoring model: inputs `user`, `anime` (int32 indices, shape (batch,)) → score (batch, 1).
 
-    `history` = (indptr, indices) of each user's train anime switches on the SVD++ user (ranking only).
+    `history` = (indptr, indices) of each user's train anime switches on the history tower (ranking only);
+    `user_embedding` False leaves out the free per-user vector p_u (FISM: a user is their history);
+    `temperature` switches on cosine scores (ranking only).
     Initialisers get explicit seeds: Keras' global seed generator keeps its state across models in one
     process, so seeding it again would not make a second run start from the same weights.
     """
     if preset == "reference":
         return _reference(n_users, n_anime, seed)
     if preset == "ranking":
-        return _ranking(n_users, n_anime, embedding_dim, l2, history, seed)
+        if history is None and not user_embedding:
+            raise ValueError("the ranking model needs a user embedding, a user history or both")
+        return _ranking(n_users, n_anime, embedding_dim, l2, history, seed, temperature, user_embedding)
     raise ValueError(f"unknown model preset {preset!r} (expected 'ranking' or 'reference')")
 
 
@@ -43,18 +57,27 @@ def _inputs() -> tuple[keras.KerasTensor, keras.KerasTensor]:
             keras.Input(shape=(), dtype="int32", name="anime"))
 
 
-def _ranking(n_users: int, n_anime: int, dim: int, l2: float, history, seed: int) -> keras.Model:
+def _ranking(n_users: int, n_anime: int, dim: int, l2: float, history, seed: int,
+             temperature: float | None, user_embedding: bool) -> keras.Model:
     """GMF with an anime bias; outputs the logit (sigmoid of it = interaction probability)."""
     user, anime = _inputs()
     reg = keras.regularizers.L2(l2) if l2 > 0 else None
-    u = layers.Embedding(n_users, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.1, seed=seed),
-                         embeddings_regularizer=reg, name=USER_EMBEDDING)(user)
+    parts = []
+    if user_embedding:
+        # no regularizer on the user table: the trainers put L2 on the rows a step uses (model/trainers.py),
+        # so its gradient stays sparse and a step does not touch every user's row
+        init = keras.initializers.RandomNormal(stddev=0.1, seed=seed)
+        parts.append(layers.Embedding(n_users, dim, embeddings_initializer=init, name=USER_EMBEDDING)(user))
     if history is not None:
         pooling = HistoryPooling(n_users, n_anime, len(history[1]), dim, l2, seed + 2, name=USER_HISTORY)
-        u = layers.Add(name="user_vector")([u, pooling(user)])
+        parts.append(pooling(user))
         pooling.set_history(*history)
+    u = layers.Add(name="user_vector")(parts) if len(parts) > 1 else parts[0]
     a = layers.Embedding(n_anime, dim, embeddings_initializer=keras.initializers.RandomNormal(
         stddev=0.1, seed=seed + 1), embeddings_regularizer=reg, name=ANIME_EMBEDDING)(anime)
+    if temperature is not None:
+        u = UnitScale(1.0, name=USER_NORM)(u)
+        a = UnitScale(1.0 / temperature, name=ANIME_NORM)(a)
     b = layers.Embedding(n_anime, 1, embeddings_initializer="zeros", name=ANIME_BIAS)(anime)
     score = layers.Add(name="logit")([layers.Dot(axes=-1, name="dot")([u, a]), b])
     return keras.Model([user, anime], score, name="ncf_ranking")
@@ -118,42 +141,64 @@ class HistoryPooling(layers.Layer):
                 "dim": self.dim, "l2": self.l2}
 
 
-class PairLogits(layers.Layer):
-    """Logits of one user against several anime at once: (batch,), (batch, m) → (batch, m).
+@keras.saving.register_keras_serializable(package="anime_recommender")
+class UnitScale(layers.Layer):
+    """x / |x| · scale along the last axis: cosine scores at temperature 1 / scale (zero vectors stay zero)."""
 
-    Column 0 is the positive, which is in the user's history: FISM (Kabbur et al. 2013) leaves it out
-    of the user's own history sum so the model cannot score an item by its own context vector.
-    """
-
-    def __init__(self, user_embedding, anime_embedding, anime_bias, history=None, **kwargs):
+    def __init__(self, scale: float = 1.0, **kwargs):
         super().__init__(**kwargs)
-        self.user_embedding = user_embedding
-        self.anime_embedding = anime_embedding
-        self.anime_bias = anime_bias
-        self.history = history
+        self.scale = float(scale)
 
-    def call(self, user, items):
-        u = self.user_embedding(user)
-        a = self.anime_embedding(items)
-        dots = keras.ops.einsum("bd,bmd->bm", u, a)
+    def call(self, x):
+        squared = tf.reduce_sum(tf.square(x), axis=-1, keepdims=True)
+        return x * (tf.math.rsqrt(tf.maximum(squared, 1e-12)) * self.scale)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+@dataclass
+class RankingParts:
+    """The ranking model's layers, so the scoring model and every trainer compute the same logits."""
+
+    anime_embedding: layers.Embedding
+    anime_bias: layers.Embedding
+    user_embedding: layers.Embedding | None = None
+    history: HistoryPooling | None = None
+    user_norm: UnitScale | None = None
+    anime_norm: UnitScale | None = None
+
+    @classmethod
+    def of(cls, scoring: keras.Model) -> RankingParts:
+        names = {layer.name: layer for layer in scoring.layers}
+        return cls(names[ANIME_EMBEDDING], names[ANIME_BIAS], names.get(USER_EMBEDDING), names.get(USER_HISTORY),
+                   names.get(USER_NORM), names.get(ANIME_NORM))
+
+    def all_layers(self) -> list[layers.Layer]:
+        return [layer for layer in (self.user_embedding, self.anime_embedding, self.anime_bias, self.history,
+                                    self.user_norm, self.anime_norm) if layer is not None]
+
+    def user_vector(self, own, total=None, count=None):
+        """e_u from the user's own vector (None without one) and, with the history tower, a history's sum and size."""
         if self.history is not None:
-            dots = dots + self._history_dots(user, items, a)
-        return dots + keras.ops.squeeze(self.anime_bias(items), axis=-1)
+            pooled = total * tf.math.rsqrt(tf.maximum(count, 1.0))[..., None]
+            own = pooled if own is None else own + pooled
+        return own if self.user_norm is None else self.user_norm(own)
 
-    def _history_dots(self, user, items, a):
-        total, count = self.history.sums(user)
-        pooled = total * tf.math.rsqrt(tf.maximum(count, 1.0))[:, None]
-        own = tf.gather(tf.convert_to_tensor(self.history.context), items[:, 0])
-        without = (total - own) * tf.math.rsqrt(tf.maximum(count - 1.0, 1.0))[:, None]
-        return tf.concat([tf.einsum("bd,bd->b", without, a[:, 0])[:, None],
-                          tf.einsum("bd,bmd->bm", pooled, a[:, 1:])], axis=1)
+    def anime_side(self, items):
+        """(e_a, b_a) of anime indices of any shape: (..., d) and (...)."""
+        vectors = self.anime_embedding(items)
+        if self.anime_norm is not None:
+            vectors = self.anime_norm(vectors)
+        return vectors, tf.squeeze(self.anime_bias(items), axis=-1)
 
+    def anime_table(self):
+        """(e_a, b_a) of every anime, from the tables themselves (dense gradients, no gather)."""
+        vectors = tf.convert_to_tensor(self.anime_embedding.embeddings)
+        if self.anime_norm is not None:
+            vectors = self.anime_norm(vectors)
+        return vectors, tf.convert_to_tensor(self.anime_bias.embeddings)[:, 0]
 
-def build_pair_trainer(scoring: keras.Model, n_candidates: int) -> keras.Model:
-    """Training view of the ranking model: (user, [positive, negatives...]) → logits, sharing weights."""
-    user = keras.Input(shape=(), dtype="int32", name="user")
-    items = keras.Input(shape=(n_candidates,), dtype="int32", name="items")
-    history = next((layer for layer in scoring.layers if layer.name == USER_HISTORY), None)
-    pair = PairLogits(scoring.get_layer(USER_EMBEDDING), scoring.get_layer(ANIME_EMBEDDING),
-                      scoring.get_layer(ANIME_BIAS), history, name="pair_logits")
-    return keras.Model([user, items], pair(user, items), name="ncf_pair_trainer")
+    def context(self, items):
+        """The history tower's context vectors y_j of anime indices."""
+        return tf.gather(tf.convert_to_tensor(self.history.context), items)

@@ -1,17 +1,22 @@
 """Training of the NCF model: tf.data input with sampled negatives, LR schedule, checkpoints, early stopping.
 
-Ranking preset: every train interaction is a positive; each epoch draws `negatives_per_positive` anime per
-positive that the user has not interacted with (He et al. 2017, NCF §3.1), uniformly or in proportion to
-popularity^exponent (word2vec-style, Mikolov et al. 2013). Sampling is vectorised per batch inside the
-tf.data graph with stateless seeds derived from (seed, epoch, batch), so a run is reproducible and every
-epoch sees fresh negatives. Loss: pointwise BCE (NCF), pairwise BPR (Rendle et al. 2009), or sampled
-softmax with logQ correction (Yi et al. 2019).
+Ranking preset: every train interaction is a positive once per epoch. `training.batching: users` (default)
+feeds steps of whole users (model/batches.py: each history pooled once, cost ∝ interactions);
+`pairs` feeds rows of (user, [positive, negatives]) as before (cost ∝ interactions × history length).
+Negatives are anime the user has not interacted with (He et al. 2017, NCF §3.1), uniform or in proportion
+to popularity^exponent (word2vec-style, Mikolov et al. 2013), sampled inside the tf.data graph with
+stateless seeds derived from (seed, epoch, step), so a run is reproducible and every epoch sees fresh
+negatives. Loss: pointwise BCE (NCF), pairwise BPR (Rendle et al. 2009), or softmax (with batching users,
+over negatives shared by the step's users, by default every anime; sampled ones logQ-corrected, Yi et al.
+2019). Training runs under the tf.distribute strategy of `training.strategy` (model/distribute.py).
 Reference preset: the seed notebook — BCE on min-max scaled ratings of rated pairs only.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,10 +25,13 @@ import numpy as np
 import scipy.sparse as sp
 import tensorflow as tf
 
-from anime_recommender.config import TrainingConfig
+from anime_recommender.config import ModelConfig, TrainingConfig
+from anime_recommender.model import batches, distribute, losses
 from anime_recommender.model import callbacks as cb
-from anime_recommender.model import losses
-from anime_recommender.model.ncf import build_ncf, build_pair_trainer
+from anime_recommender.model.ncf import build_ncf
+from anime_recommender.model.optimizer import RowAdam
+from anime_recommender.model.progress import EpochProgress, EpochSize
+from anime_recommender.model.trainers import build_pair_trainer, build_user_trainer
 
 log = logging.getLogger(__name__)
 
@@ -148,33 +156,82 @@ def effective_config(cfg: TrainingConfig, preset: str) -> TrainingConfig:
     """The training settings actually used: the reference preset pins the notebook's values."""
     if preset != "reference":
         return cfg
-    from dataclasses import replace
-    return replace(cfg, **REFERENCE_TRAINING)
+    return dataclasses.replace(cfg, **REFERENCE_TRAINING)
 
 
-def compile_trainer(data: TrainInput, preset: str, dim: int, cfg: TrainingConfig, user_history: bool = False):
+@dataclass
+class EpochInput:
+    """How a preset's data reach the trainer: a dataset maker (first epoch, epochs) and the epoch's size."""
+
+    make: Callable[[int, int], object]
+    size: EpochSize
+    steps_per_epoch: int      # optimizer steps (each takes one element per replica)
+    rows: batches.UserRows | None = None
+
+
+def epoch_input(data: TrainInput, cfg: TrainingConfig, preset: str,
+                strategy: tf.distribute.Strategy) -> EpochInput:
+    """The input of the configured preset and batching, spread over the strategy's replicas."""
+    if preset == "reference":
+        rated = int((data.ratings > 0).sum())
+        steps = max(1, -(-rated // cfg.batch_size))
+        return EpochInput(lambda first, n: reference_dataset(data, cfg, first, n), EpochSize(steps, rated, rated),
+                          steps)
+    log_q = negative_log_probs(data.items, data.n_anime, cfg.negative_sampling, cfg.popularity_exponent)
+    if cfg.batching == "pairs":
+        steps = max(1, -(-len(data.users) // cfg.batch_size))
+        size = EpochSize(steps, len(data.users), len(data.users) * (1 + cfg.negatives_per_positive))
+        return EpochInput(lambda first, n: ranking_dataset(data, cfg, log_q, first, n), size, steps)
+    rows = batches.UserRows.from_pairs(data.users, data.items, positive_weights(data.ratings, cfg.rating_weighted),
+                                       data.n_users, data.n_anime)
+    replicas = strategy.num_replicas_in_sync
+    steps = batches.n_steps(rows, cfg.batch_size, cfg.max_steps_per_epoch, replicas)
+    negatives = (len(rows.active_users()) * batches.shared_negative_count(cfg, data.n_anime)
+                 if cfg.loss == "softmax" else rows.nnz * cfg.negatives_per_positive)
+
+    def make(first: int, n: int):
+        return distribute.per_replica_dataset(
+            strategy, lambda shard: batches.user_steps(rows, cfg, log_q, first, n, steps, shard))
+
+    return EpochInput(make, EpochSize(steps, rows.nnz, rows.nnz + negatives), steps // replicas, rows)
+
+
+def compile_trainer(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfig,
+                    rows: batches.UserRows | None = None) -> tuple[keras.Model, keras.Model]:
     """(scoring model, model to fit) for a preset, compiled with Adam and the preset's loss."""
+    preset = model_cfg.preset
     history = None
-    if user_history and preset == "ranking":
-        history = (data.train_matrix.indptr.astype(np.int64), data.train_matrix.indices.astype(np.int32))
-    scoring = build_ncf(data.n_users, data.n_anime, preset, dim, cfg.l2, history, cfg.seed)
+    if model_cfg.user_history and preset == "ranking":
+        csr = rows or data.train_matrix
+        history = (csr.indptr.astype(np.int64), csr.indices.astype(np.int32))
+    scoring = build_ncf(data.n_users, data.n_anime, preset, model_cfg.embedding_dim, cfg.l2, history, cfg.seed,
+                        model_cfg.cosine_temperature if preset == "ranking" else None, model_cfg.user_embedding)
     if preset == "reference":
         scoring.compile(optimizer=keras.optimizers.Adam(REFERENCE_START_LR), loss="binary_crossentropy",
                         metrics=["mae", "mse"])
         return scoring, scoring
-    trainer = build_pair_trainer(scoring, 1 + cfg.negatives_per_positive)
-    trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
-                    loss=losses.get(cfg.loss, cfg.negatives_per_positive))
+    n_candidates = 1 + cfg.negatives_per_positive
+    if cfg.batching == "pairs":
+        trainer, shared = build_pair_trainer(scoring, n_candidates, cfg.l2), False
+    else:
+        negatives = batches.negative_kind(cfg, data.n_anime)
+        trainer, shared = build_user_trainer(scoring, negatives, n_candidates, cfg.l2), negatives != "per_positive"
+    trainer.compile(optimizer=RowAdam(cfg.learning_rate),
+                    loss=losses.get(cfg.loss, cfg.negatives_per_positive, shared))
     return scoring, trainer
 
 
-def train(data: TrainInput, preset: str, dim: int, cfg: TrainingConfig, k: int = 10,
+def train(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfig, k: int = 10,
           checkpoint_dir: Path | None = None, extra_callbacks: list | None = None,
-          verbose: int = 1, user_history: bool = False) -> TrainOutcome:
+          verbose: int = 1) -> TrainOutcome:
     """Fit the model; resume from `checkpoint_dir` when it holds an unfinished run of the same setup."""
+    preset = model_cfg.preset
     cfg = effective_config(cfg, preset)
-    scoring, trainer = compile_trainer(data, preset, dim, cfg, user_history)
-    state = cb.load_state(checkpoint_dir, trainer) if checkpoint_dir else None
+    strategy = distribute.make_strategy(cfg.strategy)
+    feed = epoch_input(data, cfg, preset, strategy)
+    with strategy.scope():
+        scoring, trainer = compile_trainer(data, model_cfg, cfg, feed.rows)
+        state = cb.load_state(checkpoint_dir, trainer) if checkpoint_dir else None
     first = state.next_epoch if state else 0
     if first >= cfg.epochs:
         log.info("checkpoint already covers %d epochs; nothing left to train", first)
@@ -182,25 +239,18 @@ def train(data: TrainInput, preset: str, dim: int, cfg: TrainingConfig, k: int =
     schedule = lr_schedule(start_lr, cfg.learning_rate, cfg.min_learning_rate, cfg.lr_rampup_epochs,
                            cfg.lr_sustain_epochs, cfg.lr_decay)
     callbacks = cb.standard(scoring, data, cfg, k, schedule, checkpoint_dir, state, verbose)
-    dataset = (reference_dataset(data, cfg, first, cfg.epochs) if preset == "reference" else
-               ranking_dataset(data, cfg, negative_log_probs(data.items, data.n_anime,
-                                                             cfg.negative_sampling, cfg.popularity_exponent),
-                               first, cfg.epochs))
+    if verbose:
+        callbacks.append(EpochProgress(feed.size, cfg.epochs))
     started = time.perf_counter()
     if first < cfg.epochs:
-        trainer.fit(dataset, epochs=cfg.epochs, initial_epoch=first,
-                    steps_per_epoch=steps_per_epoch(data, cfg, preset),
-                    callbacks=callbacks + list(extra_callbacks or []), verbose=verbose,
-                    shuffle=False)  # the dataset shuffles itself, seeded per epoch
+        log.info("training %s: %d steps per epoch of %s positives (%s scored pairs), %d replica(s)", preset,
+                 feed.size.steps, f"{feed.size.positives:,}", f"{feed.size.pairs:,}", strategy.num_replicas_in_sync)
+        trainer.fit(feed.make(first, cfg.epochs), epochs=cfg.epochs, initial_epoch=first,
+                    steps_per_epoch=feed.steps_per_epoch, callbacks=callbacks + list(extra_callbacks or []),
+                    verbose=0, shuffle=False)  # the dataset shuffles itself, seeded per epoch
     elif state and state.best_weights is not None:
         trainer.set_weights(state.best_weights)
     history = cb.merged_history(callbacks)
     stopper = next((c for c in callbacks if isinstance(c, cb.ResumableEarlyStopping)), None)
     return TrainOutcome(scoring, history, len(history.get("loss", [])), first,
                         stopper.best_epoch if stopper else None, time.perf_counter() - started)
-
-
-def steps_per_epoch(data: TrainInput, cfg: TrainingConfig, preset: str) -> int:
-    """Batches per epoch: every (rated, for the reference) train interaction once."""
-    n = int((data.ratings > 0).sum()) if preset == "reference" else len(data.users)
-    return max(1, -(-n // cfg.batch_size))
