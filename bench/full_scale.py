@@ -5,8 +5,8 @@
     python bench/full_scale.py ... --doc docs/benchmarks.md       # also write the table into the doc
 
 1. The dataset is generated once with the project's generator (`anime-recommender generate-sample`, in a
-   child process) and cached under bench/out/ (git-ignored); its shape (ratings, users, per-user median)
-   is measured from rating_complete.csv.
+   child process) and cached under bench/out/ (git-ignored; made again when data/sample.py changes); its
+   shape (ratings, users, per-user median) is measured from rating_complete.csv.
 2. The pipeline runs as a user runs it: `python pipeline/training_pipeline.py --data-dir ... --artifacts-dir
    ... --fresh [--epochs N]` in a child process, with `--set` config overrides written to a config file.
    Wall time and the child's peak RSS come from os.wait4; the per-stage figures from the pipeline's own
@@ -18,9 +18,11 @@ The machine's load average is sampled during the run: the table says whether the
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,11 +60,19 @@ def run_child(cmd: list[str], log: Path, timeout: float | None = None) -> dict:
             "status": os.waitstatus_to_exitcode(status), "cpu": usage.ru_utime + usage.ru_stime}
 
 
+def generator_version() -> str:
+    """A hash of the generator's source: a cached dataset made by another version of it is made again."""
+    return hashlib.sha256((ROOT / "src" / "anime_recommender" / "data" / "sample.py").read_bytes()).hexdigest()[:12]
+
+
 def dataset(users: int, anime: int, list_rows: int, seed: int, out: Path = OUT) -> tuple[Path, dict]:
     """The cached generated dataset and how its generation went (measured the first time)."""
     folder = out / f"full-{users}x{anime}-{list_rows}-{seed}"
     done = folder / "COMPLETE.json"
-    if not done.is_file():
+    version = generator_version()
+    if not done.is_file() or json.loads(done.read_text(encoding="utf-8")).get("generator") != version:
+        if folder.exists():
+            shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
         print(f"generating {users:,} users x {anime:,} anime, ~{list_rows:,} list rows into {folder} ...", flush=True)
         result = run_child([sys.executable, "-m", "anime_recommender.cli", "generate-sample", "--out", str(folder),
@@ -70,7 +80,7 @@ def dataset(users: int, anime: int, list_rows: int, seed: int, out: Path = OUT) 
                             "--list-rows", str(list_rows)], folder.parent / f"{folder.name}.log")
         if result["status"] != 0:
             sys.exit(f"generation failed, see {folder.parent / f'{folder.name}.log'}")
-        done.write_text(json.dumps({**result, **shape(folder)}), encoding="utf-8")
+        done.write_text(json.dumps({**result, **shape(folder), "generator": version}), encoding="utf-8")
     return folder, json.loads(done.read_text(encoding="utf-8"))
 
 

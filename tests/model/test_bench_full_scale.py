@@ -1,11 +1,16 @@
 """bench/full_scale.py end to end on a small set: generation, the real training command, the doc's table."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from full_scale import generator_version  # noqa: E402
 
 pytestmark = pytest.mark.slow
 STAGES = ("load", "process", "franchises", "train", "export", "evaluate", "write", "publish")
@@ -28,4 +33,5 @@ def test_full_scale_bench_times_every_stage_and_writes_its_table_into_the_doc(tm
     assert "| **end to end** (command start to exit) |" in text and "NOT FINISHED" not in text
     assert "\n| 1 | " in text and "\n| 2 | " in text  # the two epochs, timed
     assert "| ncf |" in text and "gate: " in text
-    assert (tmp_path / "out" / "full-600x300-24000-7" / "COMPLETE.json").is_file()  # cached for the next run
+    done = json.loads((tmp_path / "out" / "full-600x300-24000-7" / "COMPLETE.json").read_text(encoding="utf-8"))
+    assert done["generator"] == generator_version()  # cached for the next run, made again if the generator changes
