@@ -28,6 +28,15 @@ def test_union_keeps_every_pair_once_the_first_source_winning():
     assert union_lists([rated, None]) is rated
 
 
+def test_union_keeps_source_order_and_the_first_row_of_a_pair_repeated_within_a_source():
+    rated = _frame([(5, 1, 8, 2), (2, 3, 6, 2), (5, 1, 4, 2)])
+    listed = _frame([(9, 9, 0, 6), (2, 3, 0, 4), (1, 1, 0, 1), (9, 9, 0, 2)])
+    seen = union_lists([rated, listed])
+    assert seen[["user_id", "anime_id", "rating", "status"]].values.tolist() == [
+        [5, 1, 8, 2], [2, 3, 6, 2], [9, 9, 0, 6], [1, 1, 0, 1]]
+    assert dict(seen.dtypes) == {k: np.dtype(v) for k, v in schema.INTERACTION_COLUMNS.items()}
+
+
 def test_left_out_rows_are_the_users_training_did_not_keep():
     seen = _frame([(3, 5, 0, 6), (1, 10, 9, 2), (2, 10, 8, 2), (3, 4, 7, 2)])
     rows = left_out(seen, np.array([2], dtype=np.int64))
@@ -69,3 +78,12 @@ def test_animelist_source_unions_rating_complete_too(tmp_path):
     _, interactions, seen, _ = load_dataset(cfg.replace("data", source="animelist"))
     rated = pd.read_csv(tmp_path / schema.RATING_COMPLETE_FILE)
     assert _pairs(rated) <= _pairs(seen) and set(interactions["user_id"]) <= set(range(40, 120))
+
+
+def test_union_equals_pandas_drop_duplicates_on_random_sources():
+    rng = np.random.default_rng(3)
+    frames = [_frame([tuple(row) for row in np.c_[rng.integers(0, 30, (n, 2)), rng.integers(0, 11, n),
+                                                  rng.integers(1, 7, n)]]) for n in (400, 700, 300)]
+    expected = pd.concat(frames, ignore_index=True).drop_duplicates(["user_id", "anime_id"], keep="first")
+    got = union_lists(frames)
+    assert got.values.tolist() == expected.values.tolist()

@@ -17,14 +17,28 @@ def union_lists(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Canonical interaction frames stacked, the first row of each (user, anime) pair kept.
 
     Put the rated source first: its rows (rating, status) win over a later source's row for the same pair.
+    A later frame contributes only its rows with new pairs, so the full dump (57M + 109M rows, mostly the
+    same pairs) never holds both files stacked and sorted at once.
     """
     frames = [f for f in frames if f is not None]
     if len(frames) == 1:
         return frames[0]
-    stacked = pd.concat(frames, ignore_index=True)
-    keys = (stacked["user_id"].to_numpy(np.int64) << 32) | stacked["anime_id"].to_numpy(np.int64)
-    _, first = np.unique(keys, return_index=True)
-    return stacked.iloc[np.sort(first)].reset_index(drop=True).astype(schema.INTERACTION_COLUMNS)
+    kept, known = [], np.zeros(0, np.int64)
+    for number, frame in enumerate(frames, start=1):
+        keys = _pair_keys(frame)
+        position = np.minimum(np.searchsorted(known, keys), max(len(known) - 1, 0))
+        new = known[position] != keys if len(known) else np.ones(len(keys), dtype=bool)
+        new_keys, first = np.unique(keys[new], return_index=True)  # a pair twice in one frame: its first row
+        rows = np.flatnonzero(new)[np.sort(first)]
+        kept.append(frame.iloc[rows] if len(rows) < len(frame) else frame)
+        del keys, position, new
+        if number < len(frames):
+            known = np.union1d(known, new_keys) if len(known) else new_keys
+    return pd.concat(kept, ignore_index=True).astype(schema.INTERACTION_COLUMNS)
+
+
+def _pair_keys(frame: pd.DataFrame) -> np.ndarray:
+    return (frame["user_id"].to_numpy(np.int64) << 32) | frame["anime_id"].to_numpy(np.int64)
 
 
 def left_out(seen: pd.DataFrame, user_ids: np.ndarray) -> pd.DataFrame:
