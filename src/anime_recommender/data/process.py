@@ -20,7 +20,7 @@ import pandas as pd
 
 from anime_recommender.config import ProcessingConfig
 from anime_recommender.data.report import DataError, DataReport
-from anime_recommender.data.seen import left_out
+from anime_recommender.data.seen import left_out, lookup
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,8 @@ def _counts_of(keys: np.ndarray, keep: np.ndarray) -> np.ndarray:
 def encode(frame: pd.DataFrame, user_ids: np.ndarray, anime_ids: np.ndarray,
            report: DataReport | None = None, split: str = "") -> pd.DataFrame:
     """Ids -> contiguous rows; rows with a user or anime unknown to train are dropped (counted per split)."""
-    user_idx, user_known = _lookup(user_ids, frame["user_id"].to_numpy())
-    anime_idx, anime_known = _lookup(anime_ids, frame["anime_id"].to_numpy())
+    user_idx, user_known = lookup(user_ids, frame["user_id"].to_numpy())
+    anime_idx, anime_known = lookup(anime_ids, frame["anime_id"].to_numpy())
     if report is not None:
         report.add(f"{split}_user_not_in_train", int((~user_known).sum()))
         report.add(f"{split}_anime_not_in_train", int((user_known & ~anime_known).sum()))
@@ -136,14 +136,6 @@ def encode(frame: pd.DataFrame, user_ids: np.ndarray, anime_ids: np.ndarray,
         "anime_idx": anime_idx[keep].astype(np.int32),
         "rating": frame["rating"].to_numpy()[keep].astype(np.int8),
     })
-
-
-def _lookup(sorted_ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of `values` in `sorted_ids` and whether each was found."""
-    if len(sorted_ids) == 0:
-        return np.zeros(len(values), np.int64), np.zeros(len(values), dtype=bool)
-    position = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
-    return position, sorted_ids[position] == values
 
 
 def _note_sizes(data: ProcessedData) -> None:

@@ -26,15 +26,23 @@ def union_lists(frames: list[pd.DataFrame]) -> pd.DataFrame:
     kept, known = [], np.zeros(0, np.int64)
     for number, frame in enumerate(frames, start=1):
         keys = _pair_keys(frame)
-        position = np.minimum(np.searchsorted(known, keys), max(len(known) - 1, 0))
-        new = known[position] != keys if len(known) else np.ones(len(keys), dtype=bool)
+        new = ~lookup(known, keys)[1]
         new_keys, first = np.unique(keys[new], return_index=True)  # a pair twice in one frame: its first row
         rows = np.flatnonzero(new)[np.sort(first)]
         kept.append(frame.iloc[rows] if len(rows) < len(frame) else frame)
-        del keys, position, new
+        del keys, new
         if number < len(frames):
             known = np.union1d(known, new_keys) if len(known) else new_keys
     return pd.concat(kept, ignore_index=True).astype(schema.INTERACTION_COLUMNS)
+
+
+def lookup(sorted_ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of `values` in `sorted_ids` and whether each was found (a binary search each: no stacked
+    copy of both arrays, unlike np.isin)."""
+    if len(sorted_ids) == 0:
+        return np.zeros(len(values), np.int64), np.zeros(len(values), dtype=bool)
+    position = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
+    return position, sorted_ids[position] == values
 
 
 def _pair_keys(frame: pd.DataFrame) -> np.ndarray:
@@ -43,10 +51,7 @@ def _pair_keys(frame: pd.DataFrame) -> np.ndarray:
 
 def left_out(seen: pd.DataFrame, user_ids: np.ndarray) -> pd.DataFrame:
     """The list rows of users training did not keep (too few train rows), sorted by user then anime."""
-    users = seen["user_id"].to_numpy(np.int64)
-    position = np.minimum(np.searchsorted(user_ids, users), max(len(user_ids) - 1, 0))
-    kept = (user_ids[position] == users) if len(user_ids) else np.zeros(len(users), dtype=bool)
-    rows = seen[~kept]
+    rows = seen[~lookup(user_ids, seen["user_id"].to_numpy(np.int64))[1]]
     return rows.sort_values(["user_id", "anime_id"], kind="stable").reset_index(drop=True)
 
 
