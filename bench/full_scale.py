@@ -21,7 +21,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -34,10 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT / "src"))
 
+from anime_recommender.model.progress import EPOCH_LINE  # noqa: E402
 from anime_recommender.stages import STAGE_LINE  # noqa: E402
 
-EPOCH_LINE = re.compile(r"epoch (?P<epoch>\d+)/\d+: trained in (?P<seconds>[\d.]+) s \((?P<positives>[\d,]+) "
-                        r"positives/s, (?P<pairs>[\d,]+) pairs/s\)")
 BEGIN, END = "<!-- full-scale:begin -->", "<!-- full-scale:end -->"
 
 
@@ -135,18 +133,14 @@ def pipeline(data_dir: Path, artifacts_dir: Path, epochs: int | None, overrides:
 
 
 def config_with(overrides: list[str], path: Path) -> Path:
-    """The shipped config with `section.key=value` overrides, written to `path`."""
+    """The shipped config with `section.key=value` overrides (checked as the pipeline will), written to `path`."""
     import yaml
+    from quality import with_overrides
 
     from anime_recommender.config import load_config
     from anime_recommender.training import config_dict
 
-    raw = config_dict(load_config(env={}))
-    for item in overrides:
-        key, _, value = item.partition("=")
-        section, _, name = key.partition(".")
-        raw[section][name] = yaml.safe_load(value)
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    path.write_text(yaml.safe_dump(config_dict(with_overrides(load_config(env={}), overrides))), encoding="utf-8")
     return path
 
 

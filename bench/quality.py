@@ -61,13 +61,13 @@ def with_overrides(cfg, overrides: list[str]):
     return config_from_dict(raw, env={})
 
 
-def ncf_rows(name: str, cfg, data, measure, seeds: int) -> dict[str, dict]:
+def ncf_rows(name: str, cfg, data, m: dict, measure, seeds: int) -> dict[str, dict]:
     """The NCF model's rows (as ranked, + franchise rules) averaged over training seeds, each seed's nDCG@10 kept."""
     runs = []
     for offset in range(seeds):
         seeded = cfg.replace("training", seed=cfg.training.seed + offset)
         _seed_everything(seeded.training.seed)
-        outcome = train_model(seeded, data, None, [], verbose=0)
+        outcome = train_model(seeded, data, None, [], verbose=0, matrices=m)
         f = extract_factors(outcome.model)
         scorer = ranking.factor_scorer(f.user_factors, f.anime_factors, f.anime_bias)
         runs.append(measure(name, scorer, {"train_seconds": outcome.seconds, "epochs": outcome.epochs_run}))
@@ -87,7 +87,7 @@ def evaluate_all(cfg, presets: list[str], seeds: int, baselines: bool = True) ->
     measure = franchise_measures(data, m, cfg.evaluation.k)
     table = {}
     for preset in presets:
-        table.update(ncf_rows(f"NCF {preset}", cfg.replace("model", preset=preset), data, measure, seeds))
+        table.update(ncf_rows(f"NCF {preset}", cfg.replace("model", preset=preset), data, m, measure, seeds))
     for fitted in compare.fit_baselines(cfg, m) if baselines else []:
         table.update(measure(fitted.name, fitted.scorer, {"train_seconds": fitted.train_seconds}))
     return table, data

@@ -6,6 +6,7 @@ and, in an epoch longer than `interval` seconds, a line with the progress and ET
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ import keras
 from tqdm.auto import tqdm
 
 log = logging.getLogger(__name__)
+# what on_epoch_end logs, parsed back by bench/full_scale.py
+EPOCH_LINE = re.compile(r"epoch (?P<epoch>\d+)/\d+: trained in (?P<seconds>[\d.]+) s \((?P<positives>[\d,]+) "
+                        r"positives/s, (?P<pairs>[\d,]+) pairs/s\)")
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ class Franchises:
     kind: np.ndarray     # object (n_rows,): anime type ('' unknown)
     indptr: np.ndarray   # int64 (n_groups + 1,)
     members: np.ndarray  # int64: rows sorted by franchise, then airing order
-    franchise_id: np.ndarray  # int64 (n_groups,): the published franchise_id (smallest MAL id) of each group
 
     @classmethod
     def build(cls, franchise_id: np.ndarray, order: np.ndarray, role: np.ndarray, kind: np.ndarray) -> Franchises:
@@ -42,7 +41,7 @@ class Franchises:
         members = np.lexsort((np.asarray(order), group))
         indptr = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=len(ids)))]).astype(np.int64)
         return cls(group.astype(np.int64), np.asarray(role, dtype=np.int8), np.asarray(kind, dtype=object),
-                   indptr, members.astype(np.int64), ids)
+                   indptr, members.astype(np.int64))
 
     @classmethod
     def from_frame(cls, franchises: pd.DataFrame, anime_ids: np.ndarray, kind: np.ndarray) -> Franchises:
