@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from anime_recommender.data.franchise_groups import group_rows
+from anime_recommender.data.franchise_groups import group_rows, text_column
 
 MAIN, SIDE, EXTRA = 0, 1, 2
 ROLE_NAMES = {MAIN: "main", SIDE: "side", EXTRA: "extra"}
@@ -24,19 +24,12 @@ FRANCHISE_COLUMNS = {"anime_id": "int32", "franchise_id": "int32", "franchise_or
                      "franchise_role": "int8"}
 
 
-def _text(catalog: pd.DataFrame, column: str) -> pd.Series:
-    """A text column with '' for missing values (and for a column the frame lacks)."""
-    if column not in catalog:
-        return pd.Series("", index=catalog.index, dtype="string")
-    return catalog[column].astype("string").fillna("")
-
-
 def is_extra(catalog: pd.DataFrame) -> np.ndarray:
     """Specials, music, recaps and picture dramas: by type, by a name such as 'Recap', or 総集編
     ('compilation') in the Japanese name."""
     kind = catalog["type"].astype("string").fillna("")
-    extra = (kind.isin(EXTRA_TYPES) | _text(catalog, "name").str.contains(EXTRA_NAME)
-             | _text(catalog, "japanese_name").str.contains("総集編"))
+    extra = (kind.isin(EXTRA_TYPES) | text_column(catalog, "name").str.contains(EXTRA_NAME)
+             | text_column(catalog, "japanese_name").str.contains("総集編"))
     return extra.to_numpy(bool)
 
 

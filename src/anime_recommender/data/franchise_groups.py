@@ -25,11 +25,16 @@ MIN_STRONG_STEM = 4        # shorter shared stems ('k', 'ef') need evidence like
 STOP_STEMS = frozenset({"the", "a", "an", "new", "no", "movie", "special", "shin", "zoku", "episode"})
 
 
+def text_column(catalog: pd.DataFrame, column: str) -> pd.Series:
+    """A text column with '' for missing values (and for a column the frame lacks)."""
+    if column not in catalog:
+        return pd.Series("", index=catalog.index, dtype="string")
+    return catalog[column].astype("string").fillna("")
+
+
 def _texts(catalog: pd.DataFrame, column: str) -> list[str]:
     """A string column as Python strings, '' for missing."""
-    if column not in catalog:
-        return [""] * len(catalog)
-    return [str(v) for v in catalog[column].astype(object).where(catalog[column].notna(), "")]
+    return text_column(catalog, column).tolist()
 
 
 def strong_keys(name: str, english: str) -> set[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, jsonify, render_template, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from anime_recommender.recommend.engine import Recommender
@@ -94,5 +94,5 @@ def api():
 
 @bp.get("/api/v1/recommendations/import")
 def api_needs_post():
-    body, code = respond(405, "POST your MyAnimeList export as the multipart form field `file` (see the README)")
-    return body, code, {"Allow": "POST"}  # a 405 names the methods that work (RFC 9110)
+    """A GET here is a 405 naming POST (errors._http adds the Allow header, RFC 9110)."""
+    raise MethodNotAllowed(["POST"], "POST your MyAnimeList export as the multipart form field `file` (see the README)")

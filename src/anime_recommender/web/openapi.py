@@ -8,6 +8,7 @@ from typing import Any
 
 from anime_recommender.config import ServingConfig
 from anime_recommender.recommend.engine import MODES
+from anime_recommender.web.params import FALSE, TRUE
 
 INT64_MAX = 2**63 - 1
 JSON = "application/json"
@@ -53,7 +54,9 @@ def schemas() -> dict[str, dict]:
         "AnimeBrief": _object(brief),
         "Recommendation": _object({**info, "score": {"type": "number"}, "source": {"type": "string"},
                                    "explanation": {"type": "string"},
-                                   "components": {"type": "object", "additionalProperties": {"type": "number"}}}),
+                                   "components": {"type": "object", "additionalProperties": {"type": "number"}},
+                                   "more_in_series": {"type": "integer", "minimum": 0},
+                                   "series_note": {"type": "string"}}),
         "UserRecommendations": _object({"user_id": {"type": "integer"}, "mode": {"type": "string"},
                                         "note": {"type": "string"}, "results": results}),
         "UserProfile": _object({
@@ -111,8 +114,10 @@ def filter_parameters(cfg: ServingConfig, genres: list[str], types: list[str]) -
         _query("year_max", {"type": "integer", "minimum": 1900, "maximum": 2100}, "not before year_min"),
         _query("min_score", {"type": "string", "pattern": r"^(0?[0-9](\.[0-9]{1,3})?|10(\.0{1,3})?)$"},
                "minimum MAL score, 0 to 10"),
-        _query("adult", {"type": "string", "enum": ["1", "0", "true", "false", "on", "yes", "no"]},
+        _query("adult", {"type": "string", "enum": sorted(TRUE | FALSE)},
                "include adult titles (default: serving.show_adult)"),
+        _query("group_franchises", {"type": "string", "enum": sorted(TRUE | FALSE)},
+               "one entry per franchise (default: on)"),
     ]
 
 
