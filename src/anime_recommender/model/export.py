@@ -24,6 +24,8 @@ class Factors:
     user_factors: np.ndarray
     anime_factors: np.ndarray
     anime_bias: np.ndarray
+    anime_context: np.ndarray | None = None  # HistoryPooling's y_j (recommend/tower.py); None without history
+    user_scale: float | None = None          # the user side's UnitScale scale; None: plain dot product
 
     @property
     def user_embeddings(self) -> np.ndarray:
@@ -59,10 +61,13 @@ def extract_factors(model: keras.Model, users: np.ndarray | None = None) -> Fact
         # reference: sigmoid(BN(w·cos + c)) is monotone in cos with the sign of w·γ/√(var+ε)
         return Factors(l2_normalise(user_vectors), l2_normalise(anime) * _reference_sign(model),
                        np.zeros(anime.shape[0], np.float32))
+    scale = None
     if USER_NORM in names:  # cosine scores: what the UnitScale layers compute
-        user_vectors = l2_normalise(user_vectors) * np.float32(model.get_layer(USER_NORM).scale)
+        scale = float(model.get_layer(USER_NORM).scale)
+        user_vectors = l2_normalise(user_vectors) * np.float32(scale)
         anime = l2_normalise(anime) * np.float32(model.get_layer(ANIME_NORM).scale)
-    return Factors(user_vectors, anime, _table(model, ANIME_BIAS)[:, 0].copy())
+    context = _table(model, USER_HISTORY) if USER_HISTORY in names else None
+    return Factors(user_vectors, anime, _table(model, ANIME_BIAS)[:, 0].copy(), context, scale)
 
 
 def _history_vectors(layer, users: np.ndarray) -> np.ndarray:
