@@ -30,3 +30,14 @@ def test_weights_of_one_pool_like_training_and_scaling_them_changes_nothing():
     assert not np.allclose(tower.vector(rows), tower.vector(rows, np.array([1.0, 0.1, 0.1])))
     plain = UserTower(tower.context, None)
     np.testing.assert_allclose(plain.vector(rows), tower.context[rows].sum(axis=0) / np.sqrt(3), atol=1e-5)
+
+
+def test_list_vectors_of_a_trained_users_list_are_their_vector(trained):
+    _cfg, result = trained
+    model = keras.saving.load_model(result.run_dir / "model.keras", compile=False)
+    factors = extract_factors(model)
+    layer = model.get_layer(USER_HISTORY)
+    indptr, items = layer.row_splits.numpy(), layer.items.numpy()[: int(layer.row_splits.numpy()[-1])]
+    tower = UserTower(factors.anime_context, factors.user_scale)
+    ratings = np.full(len(items), 8, np.int8)
+    np.testing.assert_allclose(tower.list_vectors(indptr, items, ratings), factors.user_factors, atol=1e-5)

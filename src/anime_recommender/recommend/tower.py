@@ -34,3 +34,11 @@ class UserTower:
             return pooled
         length = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.where(length > 0, length, 1.0) * np.float32(self.user_scale)).astype(np.float32)
+
+    def list_vectors(self, indptr: np.ndarray, rows: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        """User vectors of lists as the site reads them (ratings 0 = unscored): the one function the import,
+        the new-user picks, users training left out and the cold-user evaluation all call, so they agree.
+        Today every entry counts once, as training pools a history (how ratings and dislikes should weigh
+        is measured in docs/benchmarks.md)."""
+        del ratings  # every entry counts once, as in training
+        return self.vectors(indptr, rows)
