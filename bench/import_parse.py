@@ -1,7 +1,8 @@
-"""Parsing a 1,000-entry MyAnimeList export: read_export beside the straightforward defusedxml ElementTree
-iterparse, in one run, CPU time per export (time.process_time: other processes do not inflate it).
+"""Parsing a MyAnimeList export: read_export beside the straightforward defusedxml ElementTree iterparse (and,
+with --before, read_export as a git revision had it), in one run, CPU time per export (time.process_time:
+other processes do not inflate it).
 
-    python bench/import_parse.py [--entries 1000] [--lists 20]
+    python bench/import_parse.py [--entries 1000] [--lists 20] [--before GIT_REVISION]
 
 Both read the same realistic .xml.gz exports (every tag a real export writes, ~0.9 MB of XML for 1,000
 entries) into the same (id, score, status) rows; the script checks that they agree.
@@ -10,8 +11,11 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import importlib.util
 import io
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +28,8 @@ from serve import export_xml
 from anime_recommender.config import load_config
 from anime_recommender.recommend.mal_export import ExportLimits, read_export
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def iterparse_baseline(data: bytes) -> list[tuple[str, str, str]]:
     """The obvious way: gunzip, defusedxml iterparse, findtext on each <anime>, clear as you go."""
@@ -34,6 +40,27 @@ def iterparse_baseline(data: bytes) -> list[tuple[str, str, str]]:
                         element.findtext("my_status")))
             element.clear()
     return ids
+
+
+def module_at(revision: str):
+    """mal_export.py as `revision` had it, imported under its own name (the baseline of a change)."""
+    source = subprocess.run(["git", "show", f"{revision}:src/anime_recommender/recommend/mal_export.py"], cwd=ROOT,
+                            check=True, capture_output=True).stdout
+    path = Path(tempfile.mkdtemp()) / "mal_export_before.py"
+    path.write_bytes(source)
+    spec = importlib.util.spec_from_file_location("mal_export_before", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def same_rows(module, data: bytes, limits: ExportLimits) -> bool:
+    """Whether `module`'s read_export gives the same rows as today's."""
+    theirs = module.read_export(data, module.ExportLimits(*vars(limits).values())).rows
+    ours = read_export(data, limits).rows
+    return all((a == b).all() for a, b in zip((theirs.anime_ids, theirs.scores, theirs.statuses),
+                                              (ours.anime_ids, ours.scores, ours.statuses), strict=True))
 
 
 def cpu_ms(fn, items: list, repeat: int = 3) -> float:
@@ -51,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--lists", type=int, default=20)
+    parser.add_argument("--before", help="also time read_export as this git revision had it (e.g. main)")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     files = [gzip.compress(export_xml(rng.choice(np.arange(1, 50_000), args.entries, replace=False), rng))
@@ -61,11 +89,18 @@ def main() -> None:
     assert ours.anime_ids.tolist() == [int(i) for i, _, _ in iterparse_baseline(files[0])]
     baseline = cpu_ms(iterparse_baseline, files)
     read = cpu_ms(lambda f: read_export(f, limits), files)
+    before = module_at(args.before) if args.before else None
+    if before is not None:
+        assert same_rows(before, files[0], limits), f"read_export at {args.before} reads other rows"
+        before_ms = cpu_ms(lambda f: before.read_export(f, before.ExportLimits(*vars(limits).values())), files)
     size = len(gzip.decompress(files[0])) / 1e6
     print(f"{args.lists} exports of {args.entries} entries, {size:.2f} MB of XML each\n")
     print("| parser | CPU ms per export | ratio |\n|---|---|---|")
     print(f"| defusedxml ElementTree iterparse + findtext (baseline) | {baseline:.1f} | 1.00 |")
-    print(f"| read_export (defusedxml validation, then fields from the text) | {read:.1f} | {baseline / read:.2f}x |")
+    if before is not None:
+        print(f"| read_export at {args.before} | {before_ms:.1f} | {baseline / before_ms:.2f}x |")
+    print("| read_export (one bounded pass of defusedxml's expat parser) "
+          f"| {read:.1f} | {baseline / read:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,20 @@ def gzip_bomb(decompressed: int) -> bytes:
     return out.getvalue()
 
 
+def nested_bomb(depth: int) -> bytes:
+    """The audit's 2 KB upload: `depth` <anime> nested in each other around 1.5 MB of comment, gzipped."""
+    return gzip.compress(b"<myanimelist>" + b"<anime>" * depth + b"<series_animedb_id>1</series_animedb_id>"
+                         b"<my_comments>" + b"x" * 1_500_000 + b"</my_comments>" + b"</anime>" * depth
+                         + b"</myanimelist>", 9)
+
+
+def empty_members(total: int) -> bytes:
+    """A real export's gzip followed by empty gzip members up to `total` bytes (each costs gzip a restart)."""
+    head = gzip.compress(entries_xml(3))
+    empty = gzip.compress(b"")
+    return head + empty * ((total - len(head)) // len(empty))
+
+
 # name -> (file content, HTTP status, words the message must contain); contents are made on first use
 HOSTILE = {
     "not xml": (lambda: b"\x89PNG\r\n\x1a\n" + bytes(range(256)), 400, "not XML"),
@@ -70,6 +84,14 @@ HOSTILE = {
     "too many entries": (lambda: entries_xml(5001), 413, "more than 5000 entries"),
     "empty file": (lambda: b"", 400, "empty"),
     "only whitespace": (lambda: b"  \n\t ", 400, "empty"),
+    "nested anime (2 KB gzip)": (lambda: nested_bomb(800), 400, "inside another element"),
+    "nested anime 2,000 deep": (lambda: nested_bomb(2000), 400, "inside another element"),
+    "anime inside myinfo": (lambda: b"<myanimelist><myinfo><anime><series_animedb_id>1</series_animedb_id></anime>"
+                            b"</myinfo></myanimelist>", 400, "inside another element"),
+    "empty gzip members after the list": (lambda: empty_members(10 * 2**20 - 1024), 400, "data after its end"),
+    "bytes after the gzip": (lambda: gzip.compress(entries_xml(3)) + b"garbage", 400, "data after its end"),
+    "1.4M empty entries, 40 KiB gzip": (lambda: gzip.compress(b"<myanimelist>" + b"<anime></anime>" * 1_400_000
+                                                             + b"</myanimelist>", 9), 413, "more than 5000"),
     "no entries": (lambda: b'<?xml version="1.0"?><myanimelist><myinfo><user_id>1</user_id></myinfo>'
                            b"</myanimelist>", 400, "no <anime> entries"),
 }

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from tests.recommend.exports import (
     FIXTURE_IDS,
     FIXTURE_SKIPPED,
     HOSTILE,
+    entries_xml,
     fixture_bytes,
     hostile,
     limits,
@@ -84,3 +86,65 @@ def test_only_real_elements_count_never_text_that_looks_like_them():
 def test_a_utf16_export_reads_like_a_utf8_one():
     utf16 = fixture_bytes().decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
     assert read_export(utf16, limits()).rows.anime_ids.tolist() == FIXTURE_IDS
+
+
+@pytest.mark.parametrize("name", ["nested anime (2 KB gzip)", "nested anime 2,000 deep",
+                                  "1.4M empty entries, 40 KiB gzip", "empty gzip members after the list"])
+def test_small_hostile_uploads_are_refused_without_allocating(name):
+    """The audit's amplifiers are refused while reading: peak traced memory stays far below their expansion."""
+    content, code, _ = hostile(name)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ExportError) as caught:
+            read_export(content, limits())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.code == code
+    assert peak < 2 * 2**20, f"{name}: {peak / 2**20:.1f} MiB traced while refusing a {len(content)} byte upload"
+
+
+def test_the_nested_bomb_is_2_kb():
+    assert len(hostile("nested anime (2 KB gzip)")[0]) < 2048
+
+
+def _entry(anime_id: str, score: str = "8") -> bytes:
+    return (f"<anime><series_animedb_id>{anime_id}</series_animedb_id><my_score>{score}</my_score>"
+            "<my_status>Completed</my_status></anime>").encode()
+
+
+def _export(*entries: bytes) -> bytes:
+    return b"<myanimelist><myinfo/>" + b"".join(entries) + b"</myanimelist>"
+
+
+def test_scores_outside_0_to_10_are_counted_and_read_as_not_scored():
+    export = read_export(_export(_entry("1", "11"), _entry("2", "-1"), _entry("3", "7.5"), _entry("4", "7"),
+                                 _entry("5", ""), _entry("6", "0")), limits())
+    assert export.rows.scores.tolist() == [0, 0, 0, 7, 0, 0] and export.bad_scores == 3
+
+
+def test_character_references_are_read_as_xml_reads_them():
+    export = read_export(_export(_entry("&#55;", "&#x39;"), _entry("1&#48;")), limits())
+    assert export.rows.anime_ids.tolist() == [7, 10] and export.rows.scores.tolist() == [9, 8]
+    assert export.skipped == 0
+
+
+def test_duplicate_ids_are_counted_and_the_first_entry_used():
+    export = read_export(_export(_entry("5", "9"), _entry("6"), _entry("5", "2"), _entry(" 5 ", "1")), limits())
+    assert export.rows.anime_ids.tolist() == [5, 6] and export.rows.scores.tolist() == [9, 8]
+    assert export.entries == 4 and export.duplicates == 2
+
+
+def test_fixture_counts_its_repeated_entry():
+    export = read_export(fixture_bytes(), limits())
+    assert export.duplicates == 1 and export.bad_scores == 0
+
+
+def test_exactly_the_entry_cap_is_read():
+    assert read_export(entries_xml(5000), limits()).entries == 5000
+
+
+def test_an_anime_element_deeper_inside_an_entry_is_refused():
+    xml = _export(b"<anime><series_animedb_id>1</series_animedb_id><tags><anime/></tags></anime>")
+    with pytest.raises(ExportError, match="inside another element"):
+        read_export(xml, limits())

@@ -49,7 +49,8 @@ def test_upload_shows_summary_chart_results_and_mal_links(client):
     response = post(client, "/import", {**_file(gzip.compress(fixture_bytes())), "n": "5"})
     page = _text(response)
     assert response.status_code == 200
-    assert "15 entries read, 11 matched; 2 ids not in the catalogue; 1 without an anime id." in page
+    assert ("15 entries read, 11 matched; 2 ids not in the catalogue; 1 without an anime id; 1 repeated entry "
+            "(the first one is used).") in page
     assert page.count('class="result"') == 5 and '<svg class="chart"' in page
     assert "https://myanimelist.net/anime/136" in page and "which you rated highly" in page
 
@@ -76,7 +77,8 @@ def test_api_answers_like_the_new_user_endpoint_plus_imported(client):
     assert {"liked", "disliked", "genres", "mode", "note", "results", "imported"} <= set(body)
     assert body["imported"] == {"entries": 15, "matched": 11, "unknown_ids": NOT_IN_CATALOG,
                                 "by_status": {"Watching": 1, "Completed": 6, "On-Hold": 1, "Dropped": 1,
-                                              "Plan to Watch": 3, "Unknown": 1}, "skipped": 1}
+                                              "Plan to Watch": 3, "Unknown": 1}, "skipped": 1,
+                                "bad_scores": 0, "duplicates": 1}
     ids = {r["anime_id"] for r in body["results"]}
     assert ids and not ids & {106, 108, 110, 112, 101, 103, 114, 116, 118, 900, 120}
     assert body["results"][0]["mal_url"] == f"https://myanimelist.net/anime/{body['results'][0]['anime_id']}"

@@ -262,6 +262,6 @@ class Recommender:
                                       [ex.anime_info(self.catalog, r) for r in taste.disliked[:shown]], [],
                                       found.mode, found.results, found.note)
         summary = ImportSummary(export.entries, len(export.rows) - len(unknown), unknown,
-                                export.rows.by_status(), export.skipped)
+                                export.rows.by_status(), export.skipped, export.bad_scores, export.duplicates)
         loved, _ = favourites(export.rows, self.catalog)
         return ListRecommendations(recs, summary, genre_profile(self.catalog.genre_matrix, loved, self.genres))

@@ -2,16 +2,17 @@
 
 The format, as real exports (and AniList / Kitsu exporters) write it: root <myanimelist>, one <myinfo>,
 then one <anime> per entry with <series_animedb_id>, <series_title> (CDATA), <my_score> (0 = not scored)
-and <my_status> (a word, or MAL's numeric code). Parsed with defusedxml (no DTDs, no entity expansion, no
-external references), entry by entry without building a tree, with the decompressed size and the entry
-count capped, so no upload can make the server hang or run out of memory.
+and <my_status> (a word, or MAL's numeric code). Read in one incremental pass with defusedxml's expat
+parser (no DTDs, no entity expansion, no external references): the gzip is inflated one chunk at a time,
+each chunk is parsed as it arrives, and only the three fields of the open entry are kept, so the
+decompressed size, the entry count and the nesting are refused as soon as they break a rule, before
+anything more is built: no upload can make the server hang or run out of memory.
 """
 from __future__ import annotations
 
-import gzip
-import io
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.parsers.expat import ExpatError
 from xml.parsers.expat import errors as expat_errors
@@ -31,16 +32,16 @@ from anime_recommender.recommend.lists import (
 
 ROOT = "myanimelist"
 ENTRY = "anime"
+FIELDS = {"series_animedb_id": 0, "my_score": 1, "my_status": 2}  # the fields read, in entry order
+MAX_SCORE = 10
+MAX_ID = 2**31 - 1
 GZIP_MAGIC = b"\x1f\x8b"
+CHUNK = 64 * 1024       # bytes inflated and parsed per step
+FIELD_CHARS = 64        # characters kept of one field's text (an id, a score or a status is far shorter)
 _STATUS_WORDS = {"watching": WATCHING, "currentlywatching": WATCHING, "completed": COMPLETED,
                  "onhold": ON_HOLD, "dropped": DROPPED, "plantowatch": PLAN_TO_WATCH}
 _STATUS_CODES = {str(code): code for code in (WATCHING, COMPLETED, ON_HOLD, DROPPED, PLAN_TO_WATCH)}
 _NOT_LETTERS = re.compile(r"[^a-z]+")
-_NOT_TAGS = re.compile(rb"<!--.*?-->|<\?.*?\?>|<!\[CDATA\[(.*?)\]\]>", re.S)
-_ENTRY_START = re.compile(rb"<%s(?:\s[^>]*)?>" % ENTRY.encode())
-_ENTRY_END = re.compile(rb"</%s\s*>" % ENTRY.encode())
-_FIELDS = {name: re.compile(rb"<%s(?:\s[^>]*)?>([^<]*)</%s\s*>" % (name.encode(), name.encode()))
-           for name in ("series_animedb_id", "my_score", "my_status")}
 # expat's messages for input that stops while an element, tag, CDATA section or character is still open
 _CUT_SHORT = {expat_errors.XML_ERROR_NO_ELEMENTS, expat_errors.XML_ERROR_UNCLOSED_TOKEN,
               expat_errors.XML_ERROR_UNCLOSED_CDATA_SECTION, expat_errors.XML_ERROR_PARTIAL_CHAR}
@@ -65,118 +66,158 @@ class ExportLimits:
 
 @dataclass(frozen=True)
 class MalExport:
-    """The entries of one export: one row per distinct anime id, and how many entries were read."""
+    """The entries of one export: one row per distinct anime id, and what was read but not used as sent."""
 
     rows: ListRows
-    entries: int   # <anime> elements read
-    skipped: int   # entries without a usable <series_animedb_id>
+    entries: int         # <anime> elements read
+    skipped: int         # entries without a usable <series_animedb_id>
+    bad_scores: int = 0  # scores that are not a whole number 0-10 (11, -1, 7.5): read as "not scored"
+    duplicates: int = 0  # entries repeating an anime id already listed (the first one is used)
 
 
 def read_export(data: bytes, limits: ExportLimits) -> MalExport:
     """Parse an uploaded export (plain or gzipped XML); ExportError says what is wrong with it."""
     if len(data) > limits.max_bytes:
         raise ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", 413)
-    xml = _decompressed(data, limits.max_xml_bytes) if data.startswith(GZIP_MAGIC) else data
-    if not xml.strip():
+    if not data.strip():
         raise ExportError("the file is empty: export your list from MyAnimeList (Profile → Export) and upload it")
-    if len(xml) > limits.max_xml_bytes:
+    chunks = _inflated(data, limits.max_xml_bytes) if data.startswith(GZIP_MAGIC) else _plain(data, limits)
+    return _read_entries(chunks, limits.max_entries)
+
+
+def _plain(data: bytes, limits: ExportLimits) -> Iterator[bytes]:
+    """An uncompressed upload, in parser-sized chunks."""
+    if len(data) > limits.max_xml_bytes:
         raise ExportError(f"the list is too large: at most {limits.max_xml_bytes // 2**20} MB of XML", 413)
-    return _entries(xml, limits.max_entries)
+    for start in range(0, len(data), CHUNK):
+        yield data[start:start + CHUNK]
 
 
-def _decompressed(data: bytes, cap: int) -> bytes:
-    """The gzip's content, reading at most `cap` + 1 bytes of it (a gzip bomb stops there)."""
+def _inflated(data: bytes, cap: int) -> Iterator[bytes]:
+    """The gzip's content one chunk at a time: ONE member (data after it refused), at most `cap` bytes.
+    The input is fed a chunk at a time too, so what zlib holds back (`unused_data`) stays small."""
+    inflate = zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer, one member
+    total = 0
+    for start in range(0, len(data), CHUNK):
+        if inflate.eof:
+            break
+        for out in _drained(inflate, data[start:start + CHUNK]):
+            total += len(out)
+            if total > cap:
+                raise ExportError(f"the list is too large once decompressed: at most {cap // 2**20} MB of XML", 413)
+            yield out
+    if not inflate.eof:
+        raise ExportError("the .gz file is cut short (truncated download?): export your list again")
+    if inflate.unused_data or start + CHUNK < len(data):
+        raise ExportError("the .gz file has data after its end (a list export is one compressed file): "
+                          "export your list again")
+
+
+def _drained(inflate, piece: bytes) -> Iterator[bytes]:
+    """Everything one piece of input inflates to, at most CHUNK bytes per step."""
+    while not inflate.eof:
+        try:
+            out = inflate.decompress(piece, CHUNK)
+        except zlib.error:
+            raise ExportError("the .gz file is damaged: it does not decompress") from None
+        piece = inflate.unconsumed_tail
+        yield out
+        if not piece and len(out) < CHUNK:
+            return
+
+
+def _read_entries(chunks: Iterator[bytes], max_entries: int) -> MalExport:
+    """Feed the chunks to defusedxml's expat parser, keeping only the open entry's three fields."""
+    expat = DefusedXMLParser(forbid_dtd=True).parser
+    for name in ("EndElementHandler", "CharacterDataHandler", "DefaultHandlerExpand", "CommentHandler",
+                 "ProcessingInstructionHandler", "StartNamespaceDeclHandler", "EndNamespaceDeclHandler"):
+        setattr(expat, name, None)  # ElementTree's tree building: nothing is kept (the DTD guards stay)
+    entries: list[list[str | None]] = []
+    expat.StartElementHandler, expat.EndElementHandler = _handlers(expat, entries, max_entries)
+    head = b""
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            out = stream.read(cap + 1)
-    except EOFError:
-        raise ExportError("the .gz file is cut short (truncated download?): export your list again") from None
-    except (OSError, zlib.error):
-        raise ExportError("the .gz file is damaged: it does not decompress") from None
-    if len(out) > cap:
-        raise ExportError(f"the list is too large once decompressed: at most {cap // 2**20} MB of XML", 413)
-    return out
-
-
-def _validate(xml: bytes) -> None:
-    """Parse the whole document with defusedxml's expat parser, keeping nothing: well-formed XML, no DTD, no
-    entity declaration, no external reference, and a <myanimelist> root, or an exception.
-
-    No per-element Python handler runs (only the root's): a 1,000-entry export has ~23,000 elements, and
-    reading it with ElementTree costs 2.8x the CPU of this validation plus the field patterns
-    (bench/import_parse.py).
-    """
-    expat = DefusedXMLParser(forbid_dtd=True).parser  # keeps defusedxml's DTD / entity / external guards
-
-    def root(name: str, _attributes) -> None:
-        if name != ROOT:
-            raise ExportError(f"this XML is not a MyAnimeList export: its root is <{name[:40]}>, expected <{ROOT}>")
-        expat.StartElementHandler = None
-
-    for handler in ("EndElementHandler", "CharacterDataHandler", "DefaultHandlerExpand", "CommentHandler",
-                    "ProcessingInstructionHandler"):
-        setattr(expat, handler, None)  # ElementTree's tree building: nothing is kept
-    expat.StartElementHandler = root
-    expat.Parse(xml, True)
-
-
-def _tags_only(xml: bytes) -> bytes:
-    """The validated document with comments and processing instructions dropped and CDATA sections escaped:
-    every '<' left opens a real tag, so the entry and field patterns below cannot be fooled by text."""
-    return _NOT_TAGS.sub(lambda m: _escape(m.group(1)) if m.group(1) is not None else b"", xml)
-
-
-def _ascii_compatible(xml: bytes) -> bytes:
-    """A UTF-16 document (valid XML too) as UTF-8, so the byte patterns see its tags; others are unchanged."""
-    return xml.decode("utf-16").encode() if xml.startswith((b"\xff\xfe", b"\xfe\xff")) else xml
-
-
-def _escape(text: bytes) -> bytes:
-    return text.replace(b"&", b"&amp;").replace(b"<", b"&lt;")
-
-
-def _entries(xml: bytes, max_entries: int) -> MalExport:
-    """The <anime> elements under a <myanimelist> root, as ListRows."""
-    try:
-        _validate(xml)
+        for chunk in chunks:
+            head = head or chunk[:64]
+            expat.Parse(chunk, False)
+        expat.Parse(b"", True)
     except DefusedXmlException:
         raise ExportError("the file declares a DTD or entities, which a list export never does: refused") from None
     except ExpatError as exc:
-        raise _parse_error(exc, xml) from None
-    blocks = _entry_blocks(_tags_only(_ascii_compatible(xml)))
-    if not blocks:
+        raise _parse_error(exc, head) from None
+    if not entries:
         raise ExportError("the list is empty: the export has no <anime> entries")
-    if len(blocks) > max_entries:
-        raise ExportError(f"the list has more than {max_entries} entries: at most {max_entries}", 413)
-    ids, scores, statuses = [], [], []
-    for block in blocks:
-        anime_id = _int(_field("series_animedb_id", block), 2**31 - 1)
-        if anime_id is not None:
-            ids.append(anime_id)
-            scores.append(_int(_field("my_score", block), 10) or 0)
-            statuses.append(_status(_field("my_status", block)))
-    return MalExport(_distinct(ids, scores, statuses), len(blocks), len(blocks) - len(ids))
+    return _export(entries)
 
 
-def _entry_blocks(text: bytes) -> list[bytes]:
-    """The content of each <anime> element (found with C-speed searches, not a lazy '.*?' over the file)."""
-    blocks = []
-    for start in _ENTRY_START.finditer(text):
-        end = _ENTRY_END.search(text, start.end())
-        if end is None:
-            break
-        blocks.append(text[start.end():end.start()])
-    return blocks
+def _handlers(expat, entries: list[list[str | None]], max_entries: int):
+    """expat's start and end handlers: depth counted, entries refused when nested or past the cap, and the
+    text of the open entry's FIELDS (at most FIELD_CHARS each) appended to `entries` as each entry closes.
+    Closures over plain locals: they run for every element, ~25 per entry."""
+    depth, field, entry, text = 0, -1, None, []
+
+    def keep_text(data: str) -> None:
+        if len(text) < FIELD_CHARS:
+            text.extend(data[:FIELD_CHARS])
+
+    def start(name: str, _attributes) -> None:
+        nonlocal depth, field, entry
+        depth += 1
+        if depth == 3:
+            if name == ENTRY:
+                raise _nested()
+            field = FIELDS.get(name, -1) if entry is not None else -1
+            if field >= 0:
+                text.clear()
+                expat.CharacterDataHandler = keep_text
+        elif depth == 2:
+            if name == ENTRY and len(entries) >= max_entries:
+                raise ExportError(f"the list has more than {max_entries} entries: at most {max_entries}", 413)
+            entry = [None, None, None] if name == ENTRY else None
+        elif depth == 1:
+            if name != ROOT:
+                raise ExportError(f"this XML is not a MyAnimeList export: its root is <{name[:40]}>, "
+                                  f"expected <{ROOT}>")
+        elif name == ENTRY:
+            raise _nested()
+
+    def end(_name: str) -> None:
+        nonlocal depth, field, entry
+        depth -= 1
+        if field >= 0 and depth == 2:
+            if entry[field] is None:
+                entry[field] = "".join(text[:FIELD_CHARS])
+            field = -1
+            expat.CharacterDataHandler = None
+        elif depth == 1 and entry is not None:
+            entries.append(entry)
+            entry = None
+
+    return start, end
 
 
-def _field(name: str, block: bytes) -> str | None:
-    """The text of one child element of an entry (entities are not expected in ids, scores or statuses)."""
-    found = _FIELDS[name].search(block)
-    return found.group(1).decode("utf-8", "replace") if found else None
+def _nested() -> ExportError:
+    return ExportError("an <anime> entry is inside another element: in an export every <anime> sits directly "
+                       "under <myanimelist>; export your list again")
+
+
+def _export(entries: list[list[str | None]]) -> MalExport:
+    """The read entries as rows: ids checked, scores in 0-10 (others counted), statuses decoded."""
+    ids, scores, statuses, bad_scores = [], [], [], 0
+    for anime_id, score, status in entries:
+        anime_id = _int(anime_id, MAX_ID)
+        if anime_id is None:
+            continue
+        value = _int(score, MAX_SCORE)
+        bad_scores += value is None and bool((score or "").strip())
+        ids.append(anime_id)
+        scores.append(value or 0)
+        statuses.append(_status(status))
+    rows = _distinct(ids, scores, statuses)
+    return MalExport(rows, len(entries), len(entries) - len(ids), bad_scores, len(ids) - len(rows))
 
 
 def _distinct(ids: list[int], scores: list[int], statuses: list[int]) -> ListRows:
-    """One row per anime id (the first entry wins)."""
+    """One row per anime id (the first entry wins; MalExport.duplicates counts the others)."""
     anime = np.asarray(ids, dtype=np.int64)
     _, first = np.unique(anime, return_index=True)
     keep = np.sort(first)
@@ -197,10 +238,10 @@ def _status(text: str | None) -> int:
     return _STATUS_CODES.get(text) or _STATUS_WORDS.get(_NOT_LETTERS.sub("", text.lower()), 0)
 
 
-def _parse_error(exc: ExpatError, xml: bytes) -> ExportError:
+def _parse_error(exc: ExpatError, head: bytes) -> ExportError:
     """A readable message for expat's error: not XML at all, cut short, or broken at a line."""
     line, column = exc.lineno, exc.offset
-    if (line, column) == (1, 0) or not xml.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+    if (line, column) == (1, 0) or not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"<", b"\xff\xfe", b"\xfe\xff")):
         return ExportError("this file is not XML: upload the animelist_….xml.gz file MyAnimeList's export gives")
     if expat_errors.messages[exc.code] in _CUT_SHORT:
         return ExportError(f"the file ends too early (line {line}): it looks cut short; export your list again")

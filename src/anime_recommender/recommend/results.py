@@ -98,11 +98,14 @@ class ImportSummary:
     matched: int
     unknown_ids: list[int]
     by_status: dict[str, int]
-    skipped: int = 0  # entries without a usable anime id
+    skipped: int = 0     # entries without a usable anime id
+    bad_scores: int = 0  # scores outside 0-10 or not whole (read as not scored)
+    duplicates: int = 0  # entries repeating an anime id (the first one is used)
 
     def to_dict(self) -> dict:
         return {"entries": self.entries, "matched": self.matched, "unknown_ids": self.unknown_ids,
-                "by_status": self.by_status, "skipped": self.skipped}
+                "by_status": self.by_status, "skipped": self.skipped, "bad_scores": self.bad_scores,
+                "duplicates": self.duplicates}
 
 
 @dataclass(frozen=True)
