@@ -195,6 +195,9 @@ class ServingConfig:
     import_max_bytes: int
     import_max_xml_bytes: int
     import_max_entries: int
+    upload_slots: int
+    upload_body_timeout_s: float
+    upload_retry_after_s: int
     max_text_length: int
     max_list_values: int
     max_titles: int
@@ -263,6 +266,8 @@ def _validate(cfg: Config) -> None:
         (cfg.evaluation.k >= 1, "evaluation.k must be >= 1"),
         (1 <= cfg.serving.default_n <= cfg.serving.max_n, "serving.default_n must be in [1, max_n]"),
         (cfg.serving.max_text_length >= 1, "serving.max_text_length must be >= 1"),
+        (cfg.serving.upload_slots >= 1, "serving.upload_slots must be >= 1"),
+        (cfg.serving.upload_body_timeout_s > 0, "serving.upload_body_timeout_s must be > 0"),
         (1 <= cfg.serving.max_titles <= cfg.serving.max_list_values,
          "serving.max_titles must be in [1, max_list_values]"),
         (cfg.data.chunk_rows >= 1000, "data.chunk_rows must be >= 1000"),

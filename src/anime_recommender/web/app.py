@@ -11,7 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from anime_recommender.config import Config, load_config
 from anime_recommender.resources import resource_dir
-from anime_recommender.web import api, errors, health, imports, metrics, pages, security, service
+from anime_recommender.web import api, errors, health, imports, metrics, pages, security, service, upload_guard
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ def create_app(config: Config | None = None, test_config: Mapping[str, Any] | No
     configure_app(app, config, test_config)
     configure_logging(app)
     service.init_app(app)
+    upload_guard.init_app(app)
     register_blueprints(app)
     errors.register_errorhandlers(app)
     metrics.init_app(app)

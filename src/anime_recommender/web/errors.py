@@ -14,13 +14,13 @@ from anime_recommender.web.service import ModelUnavailable
 log = logging.getLogger(__name__)
 
 TITLES = {400: "That request did not make sense", 404: "Not found", 405: "Method not allowed",
-          413: "Request too large", 414: "Address too long", 500: "Something went wrong",
-          503: "Model not available yet"}
+          408: "The upload took too long", 413: "Request too large", 414: "Address too long",
+          500: "Something went wrong", 503: "Model not available yet"}
 
 
-def respond(code: int, message: str, suggestions: list[str] | None = None):
+def respond(code: int, message: str, suggestions: list[str] | None = None, title: str | None = None):
     """A JSON error under /api/, otherwise the page `{code}.html` (or error.html)."""
-    title = TITLES.get(code, "Error")
+    title = title or TITLES.get(code, "Error")
     if request.path.startswith("/api/"):
         body = {"code": code, "title": title, "message": message}
         if suggestions:
@@ -43,6 +43,9 @@ def _http(exc: HTTPException):
 
 
 def _unexpected(exc: Exception):
+    if type(exc).__module__.startswith("gunicorn.http"):  # the server's framing errors (InvalidChunkSize, ...)
+        log.warning("malformed request on %s: %s", ascii(request.path[:200]), ascii(str(exc)[:200]))
+        return respond(400, "the request is malformed (its framing is broken): send it again")
     log.exception("unhandled error on %s", ascii(request.path[:200]))
     return respond(500, "an unexpected error happened on our side; it has been logged")
 

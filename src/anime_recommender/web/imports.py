@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, jsonify, render_template, request
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
@@ -17,15 +18,18 @@ from anime_recommender.web import service
 from anime_recommender.web.errors import respond
 from anime_recommender.web.forms import read_options
 from anime_recommender.web.params import TRUE, InputError
+from anime_recommender.web.upload_guard import UploadRefused, upload_slot
 
 bp = Blueprint("imports", __name__)
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the filter fields around the file
 
 
 class InMemoryFormParser(FormDataParser):
-    """Multipart parsing whose uploaded files stay in memory: nothing uploaded ever touches the disk."""
+    """Multipart parsing whose uploaded files stay in memory: nothing uploaded ever touches the disk. Not
+    silent: a form that cannot be read is said so (werkzeug would drop every field and the file)."""
 
     def __init__(self, stream_factory=None, **kwargs):
+        kwargs["silent"] = False
         super().__init__(stream_factory=lambda *_args, **_kwargs: io.BytesIO(), **kwargs)
 
 
@@ -35,19 +39,32 @@ def _limits(rec: Recommender) -> ExportLimits:
 
 
 def _uploaded_export(rec: Recommender) -> MalExport:
-    """The export in the multipart field `file`: ExportError (4xx) for anything that is not a usable one."""
+    """The export in the multipart field `file`, read and parsed holding one of the worker's upload slots:
+    ExportError or UploadRefused (4xx / 503) for anything that is not a usable one."""
     limits = _limits(rec)
-    request.max_content_length = limits.max_bytes + FORM_OVERHEAD  # this route only: the app allows 64 KiB
-    request.form_data_parser_class = InMemoryFormParser
-    try:
-        upload = request.files.get("file")
-    except RequestEntityTooLarge:
-        raise ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", 413) from None
-    if upload is None:
-        raise ExportError("choose your MyAnimeList export file (the multipart form field `file`)")
-    data = upload.stream.read(limits.max_bytes + 1)
-    upload.close()
-    return read_export(data, limits)
+    with upload_slot():
+        request.max_content_length = limits.max_bytes + FORM_OVERHEAD  # this route only: the app allows 64 KiB
+        request.form_data_parser_class = InMemoryFormParser
+        try:
+            upload = request.files.get("file")
+        except RequestEntityTooLarge:
+            raise _too_large(limits) from None
+        except ValueError:  # a part header that is not UTF-8, no boundary, a body cut inside a part
+            raise ExportError("the upload's form could not be read (a part header that is not UTF-8 text, or a "
+                              "broken multipart body): upload the file from the import page") from None
+        if upload is None:
+            raise ExportError("choose your MyAnimeList export file (the multipart form field `file`)")
+        data = upload.stream.read(limits.max_bytes + 1)
+        upload.close()
+        return read_export(data, limits)
+
+
+def _too_large(limits: ExportLimits) -> ExportError:
+    """The whole body over the limit, or (within it) a form that is not the import form's shape."""
+    if request.content_length is not None and request.content_length <= request.max_content_length:
+        return ExportError(f"the form is not the import form: at most {request.max_form_parts} fields, and at "
+                           f"most {request.max_form_memory_size // 1000} KB in a field other than the file", 413)
+    return ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", 413)
 
 
 def _answer(rec: Recommender, export: MalExport, values):
@@ -57,9 +74,11 @@ def _answer(rec: Recommender, export: MalExport, values):
     return rec.recommend_import(export, options.n, options.filters, include_planned)
 
 
-def _page(rec: Recommender | None, status: int = 200, **context):
+def _page(rec: Recommender | None, status: int = 200, form=None, **context):
+    """The import page; `form` (the fields to show again) is the request's form unless the body was not read."""
     return render_template("import.html", genres=rec.genres if rec else [], types=rec.types if rec else [],
-                           args=request.form, max_n=rec.cfg.max_n if rec else 100, **context), status
+                           args=request.form if form is None else form, max_n=rec.cfg.max_n if rec else 100,
+                           **context), status
 
 
 @bp.get("/import")
@@ -75,6 +94,8 @@ def upload():
     try:
         export = _uploaded_export(rec)
         return _page(rec, recs=_answer(rec, export, request.form))
+    except UploadRefused as exc:
+        return *_page(rec, exc.code, form=MultiDict(), error=str(exc)), exc.headers
     except ExportError as exc:
         return _page(rec, exc.code, error=str(exc))
     except InputError as exc:
@@ -87,6 +108,8 @@ def api():
     rec = service.get_recommender()
     try:
         export = _uploaded_export(rec)
+    except UploadRefused as exc:
+        return *respond(exc.code, str(exc), title=exc.title), exc.headers
     except ExportError as exc:
         return respond(exc.code, str(exc))
     return jsonify(_answer(rec, export, request.args).to_dict())
