@@ -198,6 +198,7 @@ class ServingConfig:
     upload_slots: int
     upload_body_timeout_s: float
     upload_retry_after_s: int
+    model_recheck_s: float
     max_text_length: int
     max_list_values: int
     max_titles: int
