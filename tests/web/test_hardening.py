@@ -153,3 +153,21 @@ def test_a_non_utf8_part_name_is_a_clear_400_not_a_silently_dropped_form(client)
     message = response.get_json()["error"]["message"]
     assert response.status_code == 400 and "a part header that is not UTF-8" in message
     assert "choose your" not in message  # werkzeug's silent drop made it look like no file was sent
+
+
+@pytest.mark.parametrize("path", ["/user/3%0A", "/user/%0A3", "/user/3%09", "/api/v1/users/3%0D/recommendations"])
+def test_an_id_with_a_control_character_is_not_that_user(client, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "\\u000a" in response.get_data(as_text=True) or "\\u0009" in response.get_data(as_text=True) \
+        or "\\u000d" in response.get_data(as_text=True)
+
+
+def test_an_id_with_spaces_around_it_is_still_read(client):
+    assert client.get("/user/%2010%20").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/user/1%E2%80%AE0", "/api/v1/users/%E2%80%AE01/recommendations"])
+def test_right_to_left_overrides_are_never_echoed(client, path):
+    body = client.get(path).get_data(as_text=True)
+    assert "\u202e" not in body and "\\u202e" in body

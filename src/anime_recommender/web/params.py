@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from werkzeug.datastructures import MultiDict
 
@@ -23,9 +24,11 @@ class InputError(ValueError):
 
 
 def shown(value: str, limit: int = 60) -> str:
-    """A raw value shortened for an error message (escaping is the template's job)."""
+    """A raw value shortened for an error message (escaping is the template's job), with control and format
+    characters (newlines, right-to-left overrides that would reorder the message around them) as \\u escapes."""
     value = str(value)
-    return value if len(value) <= limit else value[:limit] + "…"
+    value = value if len(value) <= limit else value[:limit] + "…"
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf") else c for c in value)
 
 
 def looks_like_id(text: str) -> bool:
@@ -34,8 +37,9 @@ def looks_like_id(text: str) -> bool:
 
 
 def parse_id(raw: str | None, what: str = "user ID") -> int:
-    """A non-negative int64 id, from a path segment or a form field."""
-    text = (raw or "").strip()
+    """A non-negative int64 id, from a path segment or a form field (spaces around it are forgiven, nothing
+    else: `/user/3%0A` is not user 3)."""
+    text = (raw or "").strip(" ")
     if not text:
         raise InputError(f"please enter a {what}")
     if not _DIGITS.fullmatch(text) or int(text) > INT64_MAX:
