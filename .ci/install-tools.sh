@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: chromium + driver (browser tests), a Java runtime (npm-groovy-lint runs CodeNarc on it).
+# Debian packages: chromium + driver (browser tests), a Java runtime (npm-groovy-lint runs CodeNarc on it),
+# nginx (the proxy tests run config/nginx.conf in front of gunicorn).
 packages=()
 command -v chromium >/dev/null && command -v chromedriver >/dev/null || packages+=(chromium chromium-driver)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 command -v java >/dev/null || packages+=(default-jre-headless)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

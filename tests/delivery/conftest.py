@@ -190,8 +190,13 @@ def deployment(manifests) -> dict:
 @pytest.fixture(scope="session")
 def web_container(deployment) -> dict:
     containers = deployment["spec"]["template"]["spec"]["containers"]
-    assert len(containers) == 1, "one container per web pod expected"
+    assert [c["name"] for c in containers] == ["web", "proxy"], "gunicorn and its nginx sidecar per web pod"
     return containers[0]
+
+
+@pytest.fixture(scope="session")
+def proxy_container(deployment) -> dict:
+    return deployment["spec"]["template"]["spec"]["containers"][1]
 
 
 # --- Jenkinsfile ---------------------------------------------------------------------------------

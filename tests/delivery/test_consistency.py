@@ -81,17 +81,20 @@ def test_graceful_shutdown_fits_the_termination_grace_period(monkeypatch, deploy
 
 # --- ports ------------------------------------------------------------------------------------------
 
-def test_one_port_everywhere(monkeypatch, dockerfile, manifests, deployment, web_container):
+def test_one_port_everywhere(monkeypatch, dockerfile, manifests, deployment, web_container, proxy_container):
+    """gunicorn's port is the image's; the Service, Prometheus and the NetworkPolicy reach the proxy's."""
     port = dockerfile.exposed_port
     assert int(dockerfile.env["PORT"]) == port
     assert gunicorn_settings(monkeypatch)["PORT"] == port
     assert [p["containerPort"] for p in web_container["ports"]] == [port]
     assert env_of(web_container)["PORT"]["value"] == str(port)
-    assert deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port)
+    (proxy_port,) = [p["containerPort"] for p in proxy_container["ports"]]
+    assert deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(proxy_port)
     service = find(manifests, "Service")
     assert service["spec"]["type"] == "LoadBalancer"
     (service_port,) = service["spec"]["ports"]
-    assert service_port["port"] == 80 and port_number(web_container, service_port["targetPort"]) == port
+    assert service_port["port"] == 80 and port_number(proxy_container, service_port["targetPort"]) == proxy_port
+    port, web_container = proxy_port, proxy_container  # what the NetworkPolicy opens
     assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
     for kind in ("HorizontalPodAutoscaler",):
         assert find(manifests, kind)["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
@@ -114,9 +117,10 @@ def app_routes(tmp_path_factory) -> set[str]:
 def test_probe_paths_exist_in_the_app(dockerfile, deployment, web_container, app_routes):
     _, command = dockerfile.healthcheck
     healthcheck_path = re.search(r"127\.0\.0\.1:[^/]*(/[\w/-]*)", " ".join(command)).group(1)
-    probes = {kind: web_container[kind]["httpGet"] for kind in ("startupProbe", "livenessProbe", "readinessProbe")}
-    assert healthcheck_path == probes["livenessProbe"]["path"] == probes["startupProbe"]["path"] == "/healthz"
+    probes = {kind: web_container[kind]["httpGet"] for kind in ("startupProbe", "readinessProbe")}
+    assert healthcheck_path == probes["startupProbe"]["path"] == "/healthz"
     assert probes["readinessProbe"]["path"] == "/readyz"
+    probes["livenessProbe"] = web_container["livenessProbe"]["tcpSocket"]  # issue 17: not behind the queue
     for probe in probes.values():
         assert port_number(web_container, probe["port"]) == dockerfile.exposed_port
     metrics_path = deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/path"]
@@ -162,7 +166,7 @@ def test_env_vars_are_the_ones_the_config_reads(tmp_path, dockerfile, manifests,
 
 def test_configmap_is_the_project_config(manifests, web_container):
     """The mounted config equals config/config.yaml and validates; APP_CONFIG points at the mount."""
-    configmap = find(manifests, "ConfigMap")
+    configmap = find(manifests, "ConfigMap", "anime-recommender-config")
     mounted = yaml.safe_load(configmap["data"]["config.yaml"])
     assert mounted == yaml.safe_load((PROJECT_ROOT / "config" / "config.yaml").read_text(encoding="utf-8")), (
         "deployment.yaml's ConfigMap drifted from config/config.yaml: run `python -m tests.delivery.sync_configmap`"
@@ -191,7 +195,10 @@ def test_same_non_root_user(dockerfile, manifests, deployment):
             assert ctx["allowPrivilegeEscalation"] is False and ctx["capabilities"]["drop"] == ["ALL"]
             assert ctx["seccompProfile"]["type"] == "RuntimeDefault"
             image = "anime-recommender-train" if pod is pods[1] else "anime-recommender"  # the train stage
-            assert container["image"] == f"REGISTRY/{image}:GIT_SHA"
+            if container["name"] == "proxy":  # the nginx sidecar: a pinned release of nginx's unprivileged image
+                assert re.fullmatch(r"docker\.io/nginxinc/nginx-unprivileged:[0-9.]+-bookworm", container["image"])
+            else:
+                assert container["image"] == f"REGISTRY/{image}:GIT_SHA"
             mounts = {m["mountPath"] for m in container["volumeMounts"]}
             assert "/tmp" in mounts, "read-only root: /tmp must be a writable emptyDir"
             assert container["resources"]["limits"]["memory"] and container["resources"]["requests"]["cpu"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import signal
 import socket
 import statistics
-import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.web.browser import start_gunicorn
+from tests.web.proxy import stop
 
 pytestmark = pytest.mark.slow
 
@@ -33,13 +33,7 @@ def gunicorn(artifacts: Path, tmp_path: Path, **env: str):
     try:
         yield proc, int(url.rsplit(":", 1)[1]), tmp_path / "server.log"
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc, DEADLINE)
         log.close()
 
 
