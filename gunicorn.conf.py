@@ -7,6 +7,9 @@ Deployment; everything a deployment may want to change is an environment variabl
     PORT                 port when BIND is not set; default 5000 (the Dockerfile's EXPOSE)
     WEB_CONCURRENCY      worker processes; default: the CPUs this process may use (cgroup quota aware),
                          at most 8
+    GUNICORN_WORKER_CLASS  gevent (default: safe with no proxy in front) or gthread (the pods, behind
+                         nginx: the better tail latency, docs/benchmarks.md "Worker classes behind nginx")
+    GUNICORN_THREADS     threads per gthread worker; default 4
     GUNICORN_WORKER_CONNECTIONS  connections one worker holds at once (slow and idle ones included);
                          default 200
     GUNICORN_TIMEOUT     seconds a worker may spend on one request before it is killed; default 60
@@ -72,14 +75,19 @@ bind = [os.environ.get("BIND") or f"0.0.0.0:{PORT}"]
 MAX_DEFAULT_WORKERS = 8
 workers = _env_int("WEB_CONCURRENCY", min(available_cpus(), MAX_DEFAULT_WORKERS))
 
-# Async workers (gunicorn docs, "Design": a client that sends its request slowly must not hold a
-# worker; without a buffering proxy in front, use an async worker). gthread parks one thread per
-# connection while the request trickles in, so 8 half-sent requests stopped 2 workers x 4 threads
-# (issue 11); a gevent worker waits for each connection in a cheap greenlet and runs a request only
-# once it has arrived. A request still sending its headers after `keepalive` seconds is dropped.
-# The views stay plain blocking code; the numpy work does not yield, so one worker still runs one
-# request at a time, as before.
-worker_class = "gevent"
+# Without a buffering proxy in front (`make run`, `docker run`), async workers (gunicorn docs, "Design": a
+# client that sends its request slowly must not hold a worker). gthread parks one thread per connection
+# while the request trickles in, so 8 half-sent requests stopped 2 workers x 4 threads (issue 11); a gevent
+# worker waits for each connection in a cheap greenlet and runs a request only once it has arrived. A request
+# still sending its headers after `keepalive` seconds is dropped. But a greenlet runs to completion (the
+# numpy work never yields), so every request waits behind the others its worker holds: behind nginx, which
+# hands gunicorn only whole requests, gthread's time-sliced threads gave the better tail (issue 17, bench/serve.py
+# --compare-workers), and the pods set GUNICORN_WORKER_CLASS=gthread.
+WORKER_CLASSES = ("gevent", "gthread")
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "gevent"
+if worker_class not in WORKER_CLASSES:
+    raise SystemExit(f"gunicorn.conf.py: GUNICORN_WORKER_CLASS={worker_class!r} is not one of {WORKER_CLASSES}")
+threads = _env_int("GUNICORN_THREADS", 4)
 # Connections one worker holds at once (slow, idle keep-alive and running ones). It also bounds what a
 # worker must finish after SIGTERM: 200 x the costliest request (about 0.1 s of CPU once the request
 # limits of `serving.*` apply) stays inside graceful_timeout.

@@ -2,7 +2,7 @@
 
     python bench/serve.py                      # 350k users x 17.5k anime (real catalog), d=64
     python bench/serve.py --users 20000 --duration 5   # a quick look
-    python bench/serve.py --compare-workers     # gevent (shipped) vs gthread (before issue 11), side by side
+    python bench/serve.py --compare-workers     # gevent vs gthread vs sync, each behind the shipped nginx
 
 A full-size run is synthesised with RunWriter (random factors, a popularity-skewed seen CSR of
 ~300 anime per user, the real catalog from ../shared/data/anime-2020 when present) into
@@ -14,6 +14,7 @@ same run, measured in the same invocation. Resident memory (RSS and PSS) is read
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import io
 import json
@@ -31,7 +32,10 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 from synth import synth_run
+
+from tests.web.proxy import nginx_in_front
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -222,7 +226,7 @@ def main() -> None:
     parser.add_argument("--franchise-rules-only", action="store_true",
                         help="only the in-process cost of the franchise rules (no gunicorn)")
     parser.add_argument("--compare-workers", action="store_true",
-                        help="only the worker-class comparison (gevent vs gthread, with and without slow clients)")
+                        help="only the worker-class comparison (gevent / gthread / sync behind nginx, side by side)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -285,8 +289,9 @@ def report(results: dict, mem: dict, args) -> None:
             print(f"| {server} | {p['role']} | {p['rss_mib']} | {p['pss_mib']} |")
 
 
-# --- worker classes (issue 11): the shipped gevent workers against the former gthread ones --------------
-WORKER_CLASSES = {"gevent (shipped)": [], "gthread, 4 threads (before)": ["-k", "gthread", "--threads", "4"]}
+# --- worker classes (issue 17): each behind the shipped nginx (config/nginx.conf), as in the pod ---------------
+WORKER_CLASSES = {"gevent": ["-k", "gevent"], "gthread, 4 threads": ["-k", "gthread", "--threads", "4"],
+                  "sync": ["-k", "sync"]}
 SLOW_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: bench\r\n"  # the blank line that ends it never comes
 
 
@@ -338,18 +343,21 @@ def measure_with_cpu(proc: subprocess.Popen, port: int, paths: list[str], concur
 
 
 def compare_workers(args, paths: dict[str, list[str]], rounds: int = 3) -> None:
-    """Both worker classes serve the same run at once; measurements alternate between them, round after round,
-    so a busy machine's load falls on both alike. Then each gets 50 slow clients. One table."""
+    """Every worker class serves the same run at once, each behind its own nginx with the shipped config;
+    measurements go through nginx and alternate between them, round after round, so a busy machine's load
+    falls on all alike. Then each gets 50 slow clients (through nginx). One table."""
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     servers = {}
-    try:
+    with contextlib.ExitStack() as stack:
         for i, (label, flags) in enumerate(WORKER_CLASSES.items()):
             port = free_port()
             env = {"ARTIFACTS_DIR": str(OUT / "serve-run"), "BIND": f"127.0.0.1:{port}",
-                   "WEB_CONCURRENCY": str(args.workers), "LOG_LEVEL": "warning", "GUNICORN_KEEPALIVE": "30",
+                   "WEB_CONCURRENCY": str(args.workers), "LOG_LEVEL": "warning",
                    "PROMETHEUS_MULTIPROC_DIR": str(OUT / f"metrics-{i}")}
-            url = f"http://127.0.0.1:{port}"
-            servers[label] = (start([gunicorn, "-c", "gunicorn.conf.py", *flags, "application:app"], env, url), port)
+            proc = start([gunicorn, "-c", "gunicorn.conf.py", *flags, "application:app"], env,
+                         f"http://127.0.0.1:{port}")
+            stack.callback(stop, proc)
+            servers[label] = (proc, stack.enter_context(nginx_in_front(port)))
         rows: dict[tuple, list[dict]] = {}
         for _ in range(rounds):
             for concurrency in args.concurrency:
@@ -360,9 +368,6 @@ def compare_workers(args, paths: dict[str, list[str]], rounds: int = 3) -> None:
                         log.info("%s @%d %s: %s", name, concurrency, label, result)
         slow = {label: slow_clients_probe(port) for label, (_, port) in servers.items()}
         log.info("slow clients: %s", slow)
-    finally:
-        for proc, _ in servers.values():
-            stop(proc)
     report_workers({key: _median_of(results) for key, results in rows.items()}, slow, args, rounds)
 
 
@@ -372,24 +377,22 @@ def _median_of(results: list[dict]) -> dict:
 
 
 def report_workers(rows: dict, slow: dict, args, rounds: int) -> None:
-    """Markdown: p50/p99 per worker class side by side with the ratio; the slow-client probes."""
+    """Markdown: p50 / p99 and server CPU per request for each worker class, side by side; the slow clients."""
     (OUT / "serve-workers.json").write_text(json.dumps(
         {"args": vars(args), "rounds": rounds, "rows": [[*k, v] for k, v in rows.items()], "slow_clients": slow},
         indent=2))
-    new, old = WORKER_CLASSES
-    print(f"\n{args.users} users, d={args.dim}; {args.workers} workers; medians of {rounds} alternating rounds "
-          f"of {args.duration:g} s\n")
-    print(f"| endpoint | client threads | {new} p50 / p99 ms | {old} p50 / p99 ms | p99 ratio | req/s ratio "
-          "| server CPU ms per request (gevent / gthread) |")
-    print("|---|---|---|---|---|---|---|")
-    for name, concurrency, label in rows:
-        if label != new:
-            continue
-        a, b = rows[(name, concurrency, new)], rows[(name, concurrency, old)]
-        print(f"| {name} | {concurrency} | {a['p50_ms']:.1f} / {a['p99_ms']:.1f} | {b['p50_ms']:.1f} / "
-              f"{b['p99_ms']:.1f} | {a['p99_ms'] / b['p99_ms']:.2f} | {a['rps'] / b['rps']:.2f} "
-              f"| {a['cpu_ms']:.2f} / {b['cpu_ms']:.2f} |")
-    print("\n| worker class | slow clients held | /healthz probes | unanswered (5 s) | p50 ms | max ms |")
+    labels = list(WORKER_CLASSES)
+    print(f"\n{args.users} users, d={args.dim}; {args.workers} workers, each class behind its own nginx (the "
+          f"shipped config); medians of {rounds} alternating rounds of {args.duration:g} s\n")
+    print("| endpoint | client threads | " + " | ".join(f"{label} p50 / p99 ms" for label in labels)
+          + " | server CPU ms per request (" + " / ".join(labels) + ") |")
+    print("|---|---|" + "---|" * len(labels) + "---|")
+    for name, concurrency in dict.fromkeys((n, c) for n, c, _ in rows):
+        cells = [rows[(name, concurrency, label)] for label in labels]
+        print(f"| {name} | {concurrency} | " + " | ".join(f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f}" for r in cells)
+              + " | " + " / ".join(f"{r['cpu_ms']:.2f}" for r in cells) + " |")
+    print("\n| worker class (behind nginx) | slow clients held | /healthz probes | unanswered (5 s) | p50 ms "
+          "| max ms |")
     print("|---|---|---|---|---|---|")
     for label, r in slow.items():
         print(f"| {label} | {r['slow_clients']} | {r['probes']} | {r['unanswered']} | {r['p50_ms']:.1f} "

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.delivery
 
 def gunicorn_settings(monkeypatch, **env: str) -> dict:
     """gunicorn.conf.py evaluated under exactly these gunicorn-related env vars."""
-    for name in ("BIND", "PORT", "WEB_CONCURRENCY", "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_TIMEOUT",
+    for name in ("BIND", "PORT", "WEB_CONCURRENCY", "GUNICORN_WORKER_CLASS", "GUNICORN_THREADS",
+                 "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_TIMEOUT",
                  "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_KEEPALIVE", "GUNICORN_MAX_REQUESTS",
                  "GUNICORN_CONTROL_SOCKET", "PROMETHEUS_MULTIPROC_DIR", "LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
@@ -62,6 +63,10 @@ def test_gunicorn_env_overrides(monkeypatch):
     assert gunicorn_settings(monkeypatch, PORT="8123")["bind"] == ["0.0.0.0:8123"]
     with pytest.raises(SystemExit, match="WEB_CONCURRENCY"):
         gunicorn_settings(monkeypatch, WEB_CONCURRENCY="many")
+    threaded = gunicorn_settings(monkeypatch, GUNICORN_WORKER_CLASS="gthread", GUNICORN_THREADS="2")
+    assert (threaded["worker_class"], threaded["threads"]) == ("gthread", 2)
+    with pytest.raises(SystemExit, match="GUNICORN_WORKER_CLASS"):
+        gunicorn_settings(monkeypatch, GUNICORN_WORKER_CLASS="eventlet")
 
 
 def test_makefile_serves_with_the_same_config():
@@ -148,7 +153,7 @@ def test_env_vars_are_the_ones_the_config_reads(tmp_path, dockerfile, manifests,
 
     known = {"APP_CONFIG", "DATA_DIR", "ARTIFACTS_DIR", "COMET_API_KEY", "PORT", "BIND", "WEB_CONCURRENCY",
              "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_KEEPALIVE",
-             "PROMETHEUS_MULTIPROC_DIR", "LOG_LEVEL"}
+             "GUNICORN_WORKER_CLASS", "GUNICORN_THREADS", "PROMETHEUS_MULTIPROC_DIR", "LOG_LEVEL"}
     conf_text = (PROJECT_ROOT / "gunicorn.conf.py").read_text(encoding="utf-8")
     for name in known - {"APP_CONFIG", "DATA_DIR", "ARTIFACTS_DIR", "COMET_API_KEY"}:
         assert name in conf_text, f"{name} is not read by gunicorn.conf.py"

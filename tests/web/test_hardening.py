@@ -6,8 +6,10 @@ import gzip
 import io
 import logging
 import time
+import tracemalloc
 
 import pytest
+from gunicorn.http.errors import InvalidChunkSize
 from werkzeug.test import encode_multipart
 
 from anime_recommender.config import load_config
@@ -111,13 +113,13 @@ def _multipart(content: bytes, **fields: str) -> tuple[bytes, str]:
 
 
 class BrokenFraming(io.RawIOBase):
-    """What gunicorn's chunked reader raises for a chunk size `zz` (an IOError subclass)."""
+    """What gunicorn's chunked reader raises for a chunk size `zz`."""
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        raise OSError("Invalid chunk size: 'zz'")
+        raise InvalidChunkSize(b"zz")
 
 
 def test_a_framing_error_is_a_400_with_one_log_line(client, caplog):
@@ -171,3 +173,44 @@ def test_an_id_with_spaces_around_it_is_still_read(client):
 def test_right_to_left_overrides_are_never_echoed(client, path):
     body = client.get(path).get_data(as_text=True)
     assert "\u202e" not in body and "\\u202e" in body
+
+
+def max_size_upload() -> bytes:
+    """A plain-XML export just under the 10 MB upload limit: 5,000 entries with long comments."""
+    comment = b"x" * 1990
+    entries = b"".join(b"<anime><series_animedb_id>%d</series_animedb_id><my_score>8</my_score><my_comments>%s"
+                       b"</my_comments></anime>" % (100 + i, comment) for i in range(5000))
+    return b"<myanimelist><myinfo/>" + entries + b"</myanimelist>"
+
+
+def test_one_upload_holds_at_most_three_times_the_upload_limit(app):
+    """The per-upload term of docs/deploy.md's memory sum: the request body, the file read from it, and the
+    parse (bounded chunks), traced while one max-size upload is answered."""
+    limit = app.config["APP_CONFIG"].serving.import_max_bytes
+    body, content_type = _multipart(max_size_upload())
+    assert limit * 0.9 < len(body) < limit
+    client = app.test_client()
+    tracemalloc.start()
+    try:
+        response = client.post(API, data=body, content_type=content_type)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    print(f"peak traced memory of one {len(body) / 2**20:.1f} MiB upload: {peak / 2**20:.1f} MiB")
+    assert peak <= 3 * limit, f"{peak / 2**20:.1f} MiB"
+
+
+class TimesOut(io.RawIOBase):
+    """What a worker's socket timeout raises in the middle of a body."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        raise TimeoutError("timed out")
+
+
+def test_a_socket_timeout_while_reading_the_body_is_a_408_not_a_framing_error(client):
+    response = send(client, API, TimesOut(), 100)
+    assert response.status_code == 408 and "did not arrive within 20 seconds" in response.get_json()["error"]["message"]

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from anime_recommender.recommend.errors import RecommenderError, UnknownAnimeError, UnknownUserError
 from anime_recommender.web.params import InputError
 from anime_recommender.web.service import ModelUnavailable
+from anime_recommender.web.upload_guard import framing_error
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def _http(exc: HTTPException):
 
 
 def _unexpected(exc: Exception):
-    if type(exc).__module__.startswith("gunicorn.http"):  # the server's framing errors (InvalidChunkSize, ...)
+    if framing_error(exc):  # a body the server cannot frame, read outside the upload routes' guard
         log.warning("malformed request on %s: %s", ascii(request.path[:200]), ascii(str(exc)[:200]))
         return respond(400, "the request is malformed (its framing is broken): send it again")
     log.exception("unhandled error on %s", ascii(request.path[:200]))

@@ -58,6 +58,11 @@ def _body_deadline(seconds: float) -> Iterator[None]:
         guarded.cancel()
 
 
+def framing_error(exc: Exception) -> bool:
+    """gunicorn's errors for a body it cannot frame (InvalidChunkSize for a chunk size `zz`, ...)."""
+    return type(exc).__module__.startswith("gunicorn.http")
+
+
 class DeadlineInput:
     """wsgi.input that ends at a deadline: under gunicorn a timer shuts the socket's read side, so even a read
     blocked on a client sending one byte a second returns; the read then raises UploadRefused(408). A framing
@@ -94,8 +99,10 @@ class DeadlineInput:
     def _guarded(self, read, *args) -> bytes:
         try:
             data = read(*args)
-        except OSError as exc:  # gunicorn's InvalidChunkSize, NoMoreData, ChunkMissingTerminator are IOErrors
-            if self.expired:
+        except Exception as exc:
+            if not isinstance(exc, OSError) and not framing_error(exc):
+                raise
+            if self.expired or isinstance(exc, TimeoutError):  # a worker's own socket timeout: too slow as well
                 raise self._too_slow() from None
             log.warning("malformed request body on %s: %s", ascii(request.path[:200]), ascii(str(exc)[:200]))
             raise UploadRefused("the request body is malformed (its framing is broken): send the file again",
