@@ -7,6 +7,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from anime_recommender.recommend import mal_export
 from anime_recommender.recommend.lists import COMPLETED, DROPPED, ON_HOLD, PLAN_TO_WATCH, WATCHING
 from anime_recommender.recommend.mal_export import ExportError, read_export
 from tests.recommend.exports import (
@@ -148,3 +149,13 @@ def test_an_anime_element_deeper_inside_an_entry_is_refused():
     xml = _export(b"<anime><series_animedb_id>1</series_animedb_id><tags><anime/></tags></anime>")
     with pytest.raises(ExportError, match="inside another element"):
         read_export(xml, limits())
+
+
+def test_bytes_after_a_member_that_ends_exactly_at_a_chunk_boundary_are_refused(monkeypatch):
+    member = gzip.compress(entries_xml(3))
+    monkeypatch.setattr(mal_export, "CHUNK", len(member))
+    assert read_export(member, limits()).entries == 3
+    with pytest.raises(ExportError, match="data after its end"):
+        read_export(member + b"x", limits())
+    with pytest.raises(ExportError, match="data after its end"):
+        read_export(member + gzip.compress(b""), limits())

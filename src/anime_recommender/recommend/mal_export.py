@@ -97,18 +97,17 @@ def _inflated(data: bytes, cap: int) -> Iterator[bytes]:
     """The gzip's content one chunk at a time: ONE member (data after it refused), at most `cap` bytes.
     The input is fed a chunk at a time too, so what zlib holds back (`unused_data`) stays small."""
     inflate = zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer, one member
-    total = 0
-    for start in range(0, len(data), CHUNK):
-        if inflate.eof:
-            break
-        for out in _drained(inflate, data[start:start + CHUNK]):
+    total = fed = 0
+    while fed < len(data) and not inflate.eof:
+        piece, fed = data[fed:fed + CHUNK], fed + CHUNK
+        for out in _drained(inflate, piece):
             total += len(out)
             if total > cap:
                 raise ExportError(f"the list is too large once decompressed: at most {cap // 2**20} MB of XML", 413)
             yield out
     if not inflate.eof:
         raise ExportError("the .gz file is cut short (truncated download?): export your list again")
-    if inflate.unused_data or start + CHUNK < len(data):
+    if inflate.unused_data or fed < len(data):
         raise ExportError("the .gz file has data after its end (a list export is one compressed file): "
                           "export your list again")
 
