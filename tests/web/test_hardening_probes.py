@@ -17,7 +17,7 @@ import pytest
 from werkzeug.test import encode_multipart
 
 from tests.recommend.exports import entries_xml
-from tests.web.test_hardening_proxy import container
+from tests.web.test_hardening_proxy import container, pod_gunicorn_env
 from tests.web.test_import import _file
 from tests.web.test_server import DEADLINE, connect, gunicorn, read_response
 
@@ -71,8 +71,7 @@ def test_64_concurrent_imports_leave_every_probe_answered_in_time(tiny_artifacts
     ready_timeout, live_timeout = web["readinessProbe"]["timeoutSeconds"], web["livenessProbe"]["timeoutSeconds"]
     assert "tcpSocket" in web["livenessProbe"]
     request = import_request()
-    pod_env = {e["name"]: e["value"] for e in web["env"] if e["name"].startswith("GUNICORN_")}
-    with gunicorn(tiny_artifacts, tmp_path, **pod_env) as (_, port, log_path):
+    with gunicorn(tiny_artifacts, tmp_path, **pod_gunicorn_env()) as (_, port, log_path):
         done = threading.Event()
         probes: list[tuple[bool, bool]] = []
 

@@ -42,6 +42,11 @@ def container(name: str) -> dict:
     return next(c for c in web_pod()["containers"] if c["name"] == name)
 
 
+def pod_gunicorn_env() -> dict[str, str]:
+    """The GUNICORN_* settings the pods run with (the worker class behind nginx)."""
+    return {e["name"]: e["value"] for e in container("web")["env"] if e["name"].startswith("GUNICORN_")}
+
+
 def directive(name: str, text: str | None = None) -> list[str]:
     return re.findall(rf"^[ \t]*{name}[ \t]+([^;{{\n]+);", text or NGINX_CONF.read_text(), flags=re.M)
 
@@ -79,9 +84,10 @@ def test_the_pod_ships_this_file_and_the_service_points_at_nginx():
 
 @pytest.fixture(scope="module")
 def stack(tiny_artifacts, tmp_path_factory):
-    """gunicorn (the image's command, 2 workers) and nginx with the shipped config in front of it."""
+    """gunicorn (the image's command with the pod's GUNICORN_* settings) and nginx with the shipped config."""
     logs = tmp_path_factory.mktemp("stack")
-    with gunicorn(tiny_artifacts, logs) as (_, app_port, log_path), nginx_in_front(app_port) as proxy_port:
+    with gunicorn(tiny_artifacts, logs, **pod_gunicorn_env()) as (_, app_port, log_path), \
+            nginx_in_front(app_port) as proxy_port:
         yield app_port, proxy_port, log_path
 
 

@@ -35,20 +35,25 @@ def quick_deadline_config(tmp_path):
     return path
 
 
-def test_a_malformed_chunked_body_is_a_400_with_one_log_line(tiny_artifacts, tmp_path):
+@pytest.mark.parametrize("worker_class", ["gevent", "gthread"])
+def test_a_malformed_chunked_body_is_a_400_with_one_log_line(tiny_artifacts, tmp_path, worker_class):
     request = (f"POST {API} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"
                "Content-Type: multipart/form-data; boundary=b\r\n\r\nzz\r\nhello\r\n0\r\n\r\n").encode()
-    with gunicorn(tiny_artifacts, tmp_path) as (_, port, log_path), connect(port, request) as sock:
+    with gunicorn(tiny_artifacts, tmp_path, GUNICORN_WORKER_CLASS=worker_class) as (_, port, log_path), \
+            connect(port, request) as sock:
         status, body = read_response(sock)
         log = log_path.read_text()
     assert status == 400 and b"malformed" in body
     assert "Traceback" not in log and log.count("malformed request body") == 1, log[-3000:]
 
 
-def test_an_upload_body_still_arriving_at_the_deadline_is_a_408(tiny_artifacts, tmp_path, quick_deadline_config):
+@pytest.mark.parametrize("worker_class", ["gevent", "gthread"])  # the default, and the pods' (behind nginx)
+def test_an_upload_body_still_arriving_at_the_deadline_is_a_408(tiny_artifacts, tmp_path, quick_deadline_config,
+                                                                worker_class):
     head = (f"POST {API} HTTP/1.1\r\nHost: t\r\nContent-Length: {2**20}\r\n"
             "Content-Type: multipart/form-data; boundary=b\r\n\r\n").encode()
-    with gunicorn(tiny_artifacts, tmp_path, APP_CONFIG=str(quick_deadline_config)) as (_, port, log_path), \
+    with gunicorn(tiny_artifacts, tmp_path, APP_CONFIG=str(quick_deadline_config),
+                  GUNICORN_WORKER_CLASS=worker_class) as (_, port, log_path), \
             connect(port, head + b"--b\r\n") as sock:
         sock.settimeout(DEADLINE)  # the answer must come by itself: the client sends nothing more
         status, body = read_response(sock)
