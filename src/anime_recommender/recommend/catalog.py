@@ -47,6 +47,11 @@ class Catalog:
         """Catalog row of a MAL id, None when absent."""
         return self.row_of.get(int(anime_id))
 
+    def rows_of(self, anime_ids) -> np.ndarray:
+        """Catalog rows of the MAL ids the catalog has (others, not in it, cannot be shown anyway)."""
+        found = (self.row_of.get(int(a), -1) for a in anime_ids)
+        return np.array([r for r in found if r >= 0], dtype=np.int64)
+
     def require(self, anime_id: int) -> int:
         """Catalog row of a MAL id; UnknownAnimeError when absent (or not even an int64)."""
         row = self.row(anime_id) if -(2**63) <= int(anime_id) < 2**63 else None

@@ -139,7 +139,7 @@ class Recommender:
         mask = model_mask(self.catalog, filters)
         seen = self.m.history.items(row)[0]
         mask[seen] = False
-        seen_cat = self.catalog.cat_row[seen]
+        seen_cat = self.catalog.rows_of(self.m.listed_ids(int(user_id)))  # the whole catalog, not only the model's
         note = ""
         if mode != Source.POPULAR and len(seen) < self.cfg.min_history_for_model:
             mode, note = Source.POPULAR.value, ex.short_history(user_id, len(seen))
