@@ -48,3 +48,14 @@ def test_similar_by_unknown_title_suggests(rec):
     with pytest.raises(UnknownAnimeError) as info:
         rec.similar_by_title("qqqqzzzzxx")
     assert info.value.suggestions
+
+
+def test_nothing_matching_says_where_the_catalogue_ends(rec):
+    last = int(max(y for y in rec.catalog.year if y == y))
+    assert f"The catalogue ends in {last}" in rec.search("qqqqzzzzxx").note
+    assert f"ends in {last}" in rec.read_title("qqqqzzzzxx").note
+    assert rec.search("toradora").note == ""
+
+
+def test_more_like_a_title_uses_the_forms_reading(rec):
+    assert rec.similar_by_title("aot").anime.anime_id == 106

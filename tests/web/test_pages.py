@@ -52,8 +52,19 @@ def test_unknown_anime_is_404(client):
 
 
 def test_similar_by_title_redirects_to_the_anime(client):
-    response = client.get("/similar?title=Atack+on+Titn")
+    response = client.get("/similar?title=aot")
     assert response.status_code == 302 and response.headers["Location"] == "/anime/106#similar"
+
+
+def test_similar_by_a_misspelt_title_offers_links_not_a_guess(client):
+    response = client.get("/similar?title=Atack+on+Titn")
+    assert response.status_code == 200 and 'href="/anime/106#similar"' in response.get_data(as_text=True)
+
+
+def test_search_reads_short_forms_and_says_where_the_catalogue_ends(client):
+    page = _text(client.get("/search?q=aot"))
+    assert page.split('class="title"')[1].split("</a>")[0].endswith("Attack on Titan")
+    assert "The catalogue ends in" in _text(client.get("/search?q=qqqqzzzzxx"))
 
 
 def test_search_results_and_typos(client):

@@ -7,7 +7,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from anime_recommender.web import service
 from anime_recommender.web.forms import read_options, read_picks
-from anime_recommender.web.params import parse_id, parse_int, parse_text
+from anime_recommender.web.params import parse_flag, parse_id, parse_int, parse_text
 
 bp = Blueprint("pages", __name__)
 
@@ -62,19 +62,25 @@ def anime(anime_id: str):
 
 @bp.get("/similar")
 def similar_by_title():
-    """'More like <title>': the best title match's page (shareable; typos forgiven)."""
+    """'More like <title>': the surely read title's page; otherwise the likeliest titles, each a link to
+    its "more like this" (the one title reader: typos are offered, never guessed)."""
     rec = service.get_recommender()
-    anime_id = rec.resolve_title(parse_text(request.args, "title", rec.cfg))
-    return redirect(url_for("pages.anime", anime_id=anime_id) + "#similar")
+    title = parse_text(request.args, "title", rec.cfg)
+    adult = parse_flag(request.args, "adult", rec.cfg.show_adult)
+    reading = rec.read_title(title, adult)
+    if reading.anime is not None:
+        return redirect(url_for("pages.anime", anime_id=reading.anime.anime_id) + "#similar")
+    return _page("search.html", rec, results=rec.search(title, 10, adult), similar=True)
 
 
 @bp.get("/search")
 def search():
-    """Title search results (names, English and Japanese names; typos forgiven)."""
+    """Title search results (names, English and Japanese names, fans' short forms; typos forgiven)."""
     rec = service.get_recommender()
     query = parse_text(request.args, "q", rec.cfg)
     limit = parse_int(request.args, "n", 20, 1, rec.cfg.max_n)
-    return _page("search.html", rec, results=rec.search(query, limit))
+    return _page("search.html", rec, results=rec.search(query, limit, parse_flag(request.args, "adult",
+                                                                                  rec.cfg.show_adult)))
 
 
 @bp.get("/new")
