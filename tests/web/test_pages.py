@@ -1,6 +1,8 @@
 """Every page on the tiny run: status codes, content, shareable GET URLs."""
 from __future__ import annotations
 
+import pytest
+
 
 def _text(response) -> str:
     return response.get_data(as_text=True)
@@ -116,3 +118,27 @@ def test_text_inputs_stop_where_the_server_does(app, client):
     limit = app.config["APP_CONFIG"].serving.max_text_length
     lengths = re.findall(r'<input[^>]*name="(?:liked|disliked|q)"[^>]*maxlength="(\d+)"', _text(client.get("/")))
     assert len(lengths) >= 4 and set(lengths) == {str(limit)}
+
+
+def _result_ids(page: str) -> list[int]:
+    return [int(x.split('"')[0]) for x in page.split('class="title" href="/anime/')[1:]]
+
+
+@pytest.mark.parametrize("path", ["/user/10?n=3", "/new?liked=106&n=3", "/anime/106?n=3"])
+def test_not_interested_hides_a_result_and_the_list_refills(client, path):
+    first = _result_ids(_text(client.get(path)))
+    page = _text(client.get(f"{path}&hide={first[0]}"))
+    again = _result_ids(page)
+    assert first[0] not in again and len(again) == len(first) and again[:2] == first[1:3]
+    assert f"hide={first[0]}" in page and "1 title hidden" in page  # a shareable address, and an undo
+
+
+def test_seen_it_links_keep_every_parameter(client):
+    page = _text(client.get("/user/10?n=3&genre=Action&hide=104"))
+    assert "/user/10?n=3&amp;genre=Action&amp;hide=104&amp;seen=" in page
+
+
+def test_hides_are_bounded_by_the_request_limits(client, app):
+    limit = app.config["APP_CONFIG"].serving.max_list_values
+    query = "&".join(f"hide={i}" for i in range(limit + 1))
+    assert client.get(f"/user/10?{query}").status_code == 400

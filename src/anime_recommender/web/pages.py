@@ -12,6 +12,23 @@ from anime_recommender.web.params import parse_flag, parse_id, parse_int, parse_
 bp = Blueprint("pages", __name__)
 
 
+@bp.app_template_global()
+def with_param(name: str, value) -> str:
+    """This page's address with one more `name=value` (a "Seen it" / "Not interested" link): the list,
+    its filters and what was hidden stay one shareable URL; past serving.max_list_values the oldest goes."""
+    args = request.args.copy()
+    limit = service.get_recommender().cfg.max_list_values
+    args.setlist(name, [v for v in args.getlist(name) if v != str(value)][-(limit - 1):] + [str(value)])
+    return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
+
+
+@bp.app_template_global()
+def without_params(*names: str) -> str:
+    """This page's address without some parameters (show the hidden titles again)."""
+    rest = [(k, v) for k, v in request.args.items(multi=True) if k not in names]
+    return request.path + (f"?{urlencode(rest)}" if rest else "")
+
+
 def _page(template: str, rec, **context):
     """Render with the filter-form choices every page needs."""
     return render_template(template, genres=rec.genres, types=rec.types, args=request.args,
