@@ -271,10 +271,11 @@ class Recommender:
                         self._filters(filters))
 
     def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None,
-                         include_planned: bool = False) -> ListRecommendations:
+                         include_planned: bool = False, dropped_dislikes: bool = True) -> ListRecommendations:
         """Recommendations for an imported list, through the new-user path: nothing on the list comes back
-        (Plan to Watch titles may, with `include_planned`)."""
-        taste, unknown = read_list(export.rows, self.catalog, include_planned)
+        (Plan to Watch titles may, with `include_planned`); Dropped titles push away unless
+        `dropped_dislikes` is off (then they only stay out)."""
+        taste, unknown = read_list(export.rows, self.catalog, include_planned, dropped_dislikes)
         found = recommend_taste(self.space, self.cfg.hybrid_weights, taste, self._n(n), self._filters(filters))
         shown = src.MAX_FAVOURITES  # the strongest likes (and first dislikes) are echoed, not a whole list
         recs = NewUserRecommendations([ex.anime_info(self.catalog, r) for r in taste.liked[:shown]],
