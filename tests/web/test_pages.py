@@ -36,7 +36,8 @@ def test_short_history_user_sees_the_fallback_note(client):
 
 def test_unknown_user_is_a_friendly_404(client):
     response = client.get("/user/424242")
-    assert response.status_code == 404 and "not known to the model" in _text(response)
+    assert response.status_code == 404 and "User 424242 is not in our data." in _text(response)
+    assert "Import your MyAnimeList list" in _text(response) and "Search for its title" not in _text(response)
 
 
 def test_anime_page_shows_details_and_method(client):
@@ -88,12 +89,12 @@ def test_new_user_from_titles_and_genres(client):
 
 def test_empty_new_user_form_is_a_400(client):
     response = client.get("/new?liked=&liked=")
-    assert response.status_code == 400 and "name at least one anime" in _text(response)
+    assert response.status_code == 400 and "Name at least one anime" in _text(response)
 
 
 def test_empty_user_form_is_a_400(client):
     response = client.get("/user?user_id=")
-    assert response.status_code == 400 and "please enter a user ID" in _text(response)
+    assert response.status_code == 400 and "Please enter a user ID." in _text(response)
 
 
 def test_unknown_page_is_a_friendly_404(client):
@@ -142,3 +143,28 @@ def test_hides_are_bounded_by_the_request_limits(client, app):
     limit = app.config["APP_CONFIG"].serving.max_list_values
     query = "&".join(f"hide={i}" for i in range(limit + 1))
     assert client.get(f"/user/10?{query}").status_code == 400
+
+
+def test_unknown_anime_gets_its_own_404_with_a_search_box(client):
+    page = _text(client.get("/anime/999999"))
+    assert "There is no anime with ID 999999 in the catalogue." in page and 'id="q404"' in page
+    assert "Import your MyAnimeList list" not in page
+
+
+def test_a_title_not_surely_read_keeps_the_page_the_form_and_clickable_alternatives(client):
+    response = client.get("/new?liked=atack+on+titn")
+    page = _text(response)
+    assert response.status_code == 200 and "Which anime did you mean?" in page
+    assert 'name="liked" value="atack on titn"' in page and 'href="/new?liked=106"' in page
+
+
+def test_picks_are_editable_on_the_results_page(client):
+    page = _text(client.get("/new?liked=106&disliked=toradora"))
+    assert 'name="liked" value="106"' in page and 'name="disliked" value="toradora"' in page
+    assert 'id="add-liked"' in page and 'id="add-disliked"' in page
+    assert _text(client.get("/new?liked=106&liked=&disliked=")).count('class="result"') > 0  # emptied boxes drop
+
+
+def test_error_pages_speak_in_sentences(client):
+    assert "Please enter a user ID." in _text(client.get("/user?user_id="))
+    assert "n must be a whole number" in _text(client.get("/user/10?n=abc"))  # a parameter name stays as typed

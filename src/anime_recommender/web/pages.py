@@ -104,10 +104,13 @@ def search():
 def new_user():
     """Recommendations for someone who named anime they like (and maybe genres and dislikes)."""
     rec = service.get_recommender()
-    picks = read_picks(rec, request.args)
+    picks = read_picks(rec, request.args, strict=False)
     options = read_options(rec, request.args)
-    recs = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, options.n, options.filters)
-    return _page("new_user.html", rec, recs=recs, picks=picks, swap=_swap_url)
+    recs = None  # nothing surely read: the page offers what the titles could mean, with the form kept
+    if picks.usable:
+        recs = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, options.n, options.filters)
+    named = {str(a.anime_id): a.title for a in (recs.liked + recs.disliked if recs else [])}
+    return _page("new_user.html", rec, recs=recs, picks=picks, swap=_swap_url, named=named)
 
 
 def _swap_url(typed: str, anime_id: int) -> str:
