@@ -70,3 +70,11 @@ def test_json_keys_keep_the_order_they_are_built_in(client):
     response = client.get("/api/v1/users/424242/recommendations")
     assert response.status_code == 404
     assert list(json.loads(response.get_data(as_text=True))["error"]) == ["code", "title", "message"]
+
+
+def test_search_leaves_adult_titles_out_unless_asked(client):
+    """Series 38 is the tiny run's adult title (tests/recommend/tiny_run.py ADULT_ROW)."""
+    hidden = client.get("/api/v1/search?q=Series+38+English").get_json()
+    shown = client.get("/api/v1/search?q=Series+38+English&adult=1").get_json()
+    assert 138 not in [r["anime_id"] for r in hidden["results"]] and "Series 38 English" not in hidden["suggestions"]
+    assert shown["results"][0]["anime_id"] == 138 and shown["note"] == ""
