@@ -109,3 +109,8 @@ def test_adult_titles_stay_out_of_search_and_suggestions_unless_asked(real_reade
 def test_adult_titles_are_found_when_asked_for(real_reader):
     catalog, reader = real_reader
     assert catalog.is_adult[[h.row for h in reader.search("bible black", include_adult=True)]].any()
+
+
+def test_the_real_catalogue_ends_in_2020(real_reader):
+    catalog, _ = real_reader
+    assert catalog.last_year() == 2020 and int(max(y for y in catalog.year if y == y)) > 2020

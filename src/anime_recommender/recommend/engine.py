@@ -6,8 +6,6 @@ import functools
 import logging
 from pathlib import Path
 
-import numpy as np
-
 from anime_recommender.artifacts import load_run
 from anime_recommender.config import ServingConfig
 from anime_recommender.recommend import explain as ex
@@ -203,18 +201,22 @@ class Recommender:
         limit, adult = check_n(limit, self.cfg.max_n), self._adult(include_adult)
         hits = self.reader.search(query, limit=limit, include_adult=adult)
         found = [(ex.anime_info(self.catalog, h.row), h.matched, h.how) for h in hits]
-        if found:
-            return SearchResults(query, found)
+        if found:  # only close spellings: the title may be newer than the catalogue
+            return SearchResults(query, found, note=self.nothing_matches(query, close=True)
+                                 if all(h.how == "fuzzy" for h in hits) else "")
         return SearchResults(query, [], self.titles.suggest(query, include_adult=adult), self.nothing_matches(query))
 
     def _adult(self, include_adult: bool | None) -> bool:
         return self.cfg.show_adult if include_adult is None else bool(include_adult)
 
-    def nothing_matches(self, text: str) -> str:
-        """The plain sentence for a title nothing matches: the catalogue may simply be too old for it."""
-        last = int(np.nanmax(self.catalog.year)) if np.isfinite(self.catalog.year).any() else None
+    def nothing_matches(self, text: str, close: bool = False) -> str:
+        """The plain sentence for a title nothing matches (or only close spellings do, with `close`): the
+        catalogue may simply be too old for it."""
+        last = self.catalog.last_year()
         ends = f" The catalogue ends in {last}, so anime that started after that are not in it." if last else ""
-        return f"No title matches “{text.strip()[:60]}”.{ends}"
+        said = "is named" if close else "matches"
+        more = " These are close spellings." if close else ""
+        return f"No title {said} “{text.strip()[:60]}”.{more}{ends}"
 
     def resolve_title(self, title: str, include_adult: bool | None = None) -> int:
         """MAL id of the sure reading of a title (the one title reader); UnknownAnimeError with the
