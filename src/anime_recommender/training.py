@@ -233,6 +233,8 @@ def _write_files(writer: artifacts.RunWriter, cfg: Config, data, outcome, factor
     csr = seen_csr(data.seen, data.n_users)
     arrays.update(zip(("seen_indptr", "seen_indices", "seen_ratings"), csr, strict=True))
     arrays.update(listed_csr(data.left_out))  # users training left out: served by fold-in from their lists
+    if data.outside is not None:  # kept users' list rows on anime the model lacks: never recommended back
+        arrays.update(listed_csr(data.outside, "outside"))
     for name, array in arrays.items():
         writer.save_array(name, array)
     writer.save_frame("catalog", data.catalog)

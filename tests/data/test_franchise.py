@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from anime_recommender.data import franchise
-from anime_recommender.data.franchise import EXTRA, MAIN, SIDE, build_franchises
+from anime_recommender.data.franchise import EXTRA, MAIN, REEDIT, ROLE_NAMES, SIDE, build_franchises
 from anime_recommender.data.schema import CATALOG_COLUMNS
 
 
@@ -66,7 +66,24 @@ def test_roles_main_side_and_extra():
             (5, "Clannad Recap", "OVA", 300), (6, "Clannad Music", "Music", 10)]
     frame = catalog(*({"anime_id": a, "name": name, "type": kind, "members": members, "studios": "Kyoto Animation"}
                       for a, name, kind, members in rows))
-    assert build_franchises(frame)["franchise_role"].tolist() == [MAIN, SIDE, EXTRA, MAIN, EXTRA, EXTRA]
+    assert build_franchises(frame)["franchise_role"].tolist() == [MAIN, SIDE, EXTRA, MAIN, REEDIT, EXTRA]
+
+
+@pytest.mark.parametrize(("kai_year", "role"), [(2009, "re-edit"), (1990, "main")])
+def test_a_kai_long_after_its_series_is_a_reedit_and_soon_after_a_sequel(kai_year, role):
+    rows = [(813, "Dragon Ball Z", 1989), (6033, "Dragon Ball Z Kai", kai_year)]
+    frame = catalog(*({"anime_id": a, "name": name, "type": "TV", "members": 1000, "year": year,
+                       "aired_from": str(year), "studios": "Toei Animation"} for a, name, year in rows))
+    assert ROLE_NAMES[build_franchises(frame)["franchise_role"].tolist()[1]] == role
+
+
+def test_a_later_film_whose_synopsis_says_compilation_is_a_reedit_but_a_first_one_is_not():
+    rows = [(1, "Abyss", "TV", "2017", "A girl descends."), (2, "Abyss Movie 1", "Movie", "2019",
+                                                             "A compilation film of the first season."),
+            (3, "Anthology", "Movie", "1995", "A compilation of three short films.")]
+    frame = catalog(*({"anime_id": a, "name": name, "type": kind, "members": 1000, "aired_from": aired,
+                       "synopsis": text, "studios": "Kinema Citrus"} for a, name, kind, aired, text in rows))
+    assert build_franchises(frame)["franchise_role"].tolist() == [MAIN, REEDIT, MAIN]
 
 
 def test_a_remake_most_viewers_watch_is_the_main_line():

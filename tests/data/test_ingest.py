@@ -1,3 +1,5 @@
+import re
+
 import pandas as pd
 import pytest
 
@@ -46,7 +48,7 @@ def test_synopses_are_merged_and_adult_titles_have_none(real_catalog):
 
 def test_display_name_prefers_english_then_romaji(real_catalog):
     catalog = real_catalog[0].set_index("anime_id")
-    assert catalog.loc[5, "display_name"] == "Cowboy Bebop:The Movie"
+    assert catalog.loc[5, "display_name"] == "Cowboy Bebop: The Movie"  # the space after the colon put back
     no_english = catalog[catalog["english_name"].isna()]
     assert (no_english["display_name"] == no_english["name"]).all()
 
@@ -120,3 +122,14 @@ def test_auto_source_prefers_rating_complete(real_anime_dir):
     assert interaction_source(real_anime_dir, DataConfig(), REAL_FILES) == "rating_complete"
     only_list = {"rating_complete.csv": "absent.csv", "animelist.csv": "animelist_prefix.csv"}
     assert interaction_source(real_anime_dir, DataConfig(), only_list) == "animelist"
+
+
+def test_display_titles_are_tidy_on_the_real_catalog(real_catalog):
+    catalog, _ = real_catalog
+    titles = catalog.set_index("anime_id")["display_name"]
+    assert titles[5114] == "Fullmetal Alchemist: Brotherhood" and titles[1575] == "Code Geass: Lelouch of the Rebellion"
+    tight = catalog[catalog["display_name"].str.contains(r"\S:[^\s\d]")]
+    styled = [any(t in name.casefold() for t in re.findall(r"\S+:\S+", title.casefold())) or not english
+              for title, name, english in zip(tight["display_name"], tight["name"], tight["english_name"].notna(),
+                                              strict=True)]
+    assert len(tight) and all(styled)  # 'Code:Breaker', 'Re:Zero': a colon left tight only where the title is

@@ -7,7 +7,7 @@ import pandas as pd
 from anime_recommender.config import Config
 from anime_recommender.data import schema
 from anime_recommender.data.prepare import load_dataset
-from anime_recommender.data.seen import left_out, listed_csr, union_lists
+from anime_recommender.data.seen import left_out, listed_csr, outside_model, union_lists
 
 
 def _frame(rows: list[tuple[int, int, int, int]]) -> pd.DataFrame:
@@ -87,3 +87,11 @@ def test_union_equals_pandas_drop_duplicates_on_random_sources():
     expected = pd.concat(frames, ignore_index=True).drop_duplicates(["user_id", "anime_id"], keep="first")
     got = union_lists(frames)
     assert got.values.tolist() == expected.values.tolist()
+
+
+def test_outside_model_keeps_the_kept_users_rows_on_anime_the_model_lacks():
+    seen = _frame([(1, 10, 9, 2), (1, 99, 0, 1), (2, 98, 0, 6), (3, 99, 0, 1)])
+    rows = outside_model(seen, user_ids=np.array([1, 2]), anime_ids=np.array([10]))
+    assert list(zip(rows["user_id"], rows["anime_id"], strict=True)) == [(1, 99), (2, 98)]
+    csr = listed_csr(rows, "outside")
+    assert csr["outside_user_ids"].tolist() == [1, 2] and csr["outside_statuses"].tolist() == [1, 6]

@@ -1,6 +1,7 @@
 import pytest
 
 from anime_recommender.data import titles
+from anime_recommender.data.titles import tidy_english
 
 
 @pytest.mark.parametrize(("title", "stem"), [
@@ -36,3 +37,19 @@ def test_japanese_stem_ignores_movie_prefixes_and_latin_names():
     assert titles.japanese_stem("コードギアス 反逆のルルーシュ R2") == "コードギアス"
     assert titles.japanese_stem("劇場版 鋼の錬金術師 シャンバラを征く者") == "鋼の錬金術師"
     assert titles.japanese_stem("GHOST IN THE SHELL") == ""  # repeats the romaji title: no evidence
+
+
+@pytest.mark.parametrize(("english", "name", "tidy"), [
+    ("Fullmetal Alchemist:Brotherhood", "Fullmetal Alchemist: Brotherhood", "Fullmetal Alchemist: Brotherhood"),
+    ("Code Geass:Lelouch of the Rebellion", "Code Geass: Hangyaku no Lelouch", "Code Geass: Lelouch of the Rebellion"),
+    ("Mobile Suit Gundam 0080:War in the Pocket", "Kidou Senshi Gundam 0080",
+     "Mobile Suit Gundam 0080: War in the Pocket"),
+    ("Evangelion:1.0 You Are (Not) Alone", "Evangelion Shin Gekijouban: Jo", "Evangelion: 1.0 You Are (Not) Alone"),
+    ("Code:Breaker", "Code:Breaker", "Code:Breaker"), ("Tokyo Ghoul:re", "Tokyo Ghoul:re", "Tokyo Ghoul:re"),
+    ("Re:ZERO -Starting Life in Another World-", "Re:Zero kara Hajimeru Isekai Seikatsu",
+     "Re:ZERO -Starting Life in Another World-"),
+    ("Yowamushi Pedal: Re:RIDE", "Yowamushi Pedal: Re:RIDE", "Yowamushi Pedal: Re:RIDE"),
+    ("Time 10:30", "Time", "Time 10:30"), (None, "Name", None),
+])
+def test_english_names_get_the_space_after_a_colon_unless_the_title_is_styled_so(english, name, tidy):
+    assert tidy_english(english, name) == tidy

@@ -32,6 +32,8 @@ RUN_FILES = {
     "seen_ratings.npy", "anime_popularity.npy", "catalog.parquet", "metrics.json", "history.json",
     "data_report.json", "training_curves.png", "franchises.parquet", "franchise_report.json",
     "extra_user_ids.npy", "extra_indptr.npy", "extra_anime_ids.npy", "extra_ratings.npy", "extra_statuses.npy",
+    "outside_user_ids.npy", "outside_indptr.npy", "outside_anime_ids.npy", "outside_ratings.npy",
+    "outside_statuses.npy",
 }
 
 

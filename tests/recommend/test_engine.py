@@ -40,7 +40,7 @@ def test_seen_anime_are_excluded(rec):
 
 
 def test_unknown_user_raises_a_helpful_error(rec):
-    with pytest.raises(UnknownUserError, match="not known to the model"):
+    with pytest.raises(UnknownUserError, match="is not in our data"):
         rec.recommend_for_user(999_999)
     with pytest.raises(UnknownUserError):
         rec.recommend(2**70)

@@ -62,3 +62,14 @@ def test_top_k_matches_a_full_sort(k):
     mask = rng.random(300) > 0.3
     expected = [i for i in np.argsort(-scores, kind="stable") if mask[i]][:k]
     assert list(top_k(scores, mask, k)) == expected
+
+
+def test_dropped_reads_as_a_dislike_unless_the_viewer_switches_it_off():
+    import numpy as np
+
+    from anime_recommender.recommend.lists import COMPLETED, DROPPED, like_weights
+
+    scores, statuses = np.array([0, 8, 2, 9], np.int8), np.array([DROPPED, DROPPED, DROPPED, COMPLETED], np.int8)
+    assert like_weights(scores, statuses).tolist()[:3] == [-1.0, -1.0, -1.0]
+    off = like_weights(scores, statuses, dropped_dislikes=False).tolist()
+    assert off[0] == 0.0 and off[1] == pytest.approx(4 / 6) and off[2] == -1.0 and off[3] == pytest.approx(5 / 6)

@@ -48,3 +48,17 @@ def test_similar_by_unknown_title_suggests(rec):
     with pytest.raises(UnknownAnimeError) as info:
         rec.similar_by_title("qqqqzzzzxx")
     assert info.value.suggestions
+
+
+def test_nothing_matching_says_where_the_catalogue_ends(rec):
+    last = rec.catalog.last_year()
+    assert last == int(max(y for y in rec.catalog.year if y == y))  # every tiny anime is scored
+    assert f"The catalogue ends in {last}" in rec.search("qqqqzzzzxx").note
+    assert f"ends in {last}" in rec.read_title("qqqqzzzzxx").note
+    assert rec.search("toradora").note == ""
+    close = rec.search("Atack on Titn")
+    assert close.hits and "These are close spellings. The catalogue ends in" in close.note
+
+
+def test_more_like_a_title_uses_the_forms_reading(rec):
+    assert rec.similar_by_title("aot").anime.anime_id == 106

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from anime_recommender.data.titles import search_key
 from anime_recommender.recommend.titles import ALIASES, short_forms
 
 
@@ -75,3 +76,41 @@ def test_weak_matches_on_the_real_catalog_are_offered_not_used(real_reader, type
     _, reader = real_reader
     reading = reader.read(typed)
     assert not reading.sure and reading.alternatives
+
+
+# --- one reader for every box (issue #16): the header search reads as the form does ----------------------
+@pytest.mark.parametrize("typed,anime_id", [
+    ("aot", 16498), ("fmab", 5114), ("jjk", 40748), ("snk", 16498), ("opm", 30276), ("ttgl", 2001),
+    ("mha", 31964), ("one peice", 21), ("Shingeki no Kyojin", 16498), ("ドラゴンボール", 223),
+])
+def test_search_ranks_the_forms_reading_first(real_reader, typed, anime_id):
+    catalog, reader = real_reader
+    first = reader.search(typed, limit=10)[0].row
+    reading = reader.read(typed)
+    assert catalog.anime_id[first] == anime_id
+    assert first == (reading.row if reading.sure else reading.alternatives[0])
+
+
+def test_kana_voicing_is_kept(real_reader):
+    catalog, reader = real_reader
+    assert search_key("ドラゴンボール") != search_key("トラコンホール")
+    assert all(catalog.anime_id[h.row] != 223 for h in reader.search("トラコンホール"))
+
+
+@pytest.mark.parametrize("typed", ["frieren", "sex", "bible black", "sexfriend"])
+def test_adult_titles_stay_out_of_search_and_suggestions_unless_asked(real_reader, typed):
+    catalog, reader = real_reader
+    rows = [h.row for h in reader.search(typed, limit=20)] + reader.read(typed).alternatives
+    names = reader.titles.suggest(typed)
+    assert not catalog.is_adult[rows].any()
+    assert not set(names) & {str(n) for n in catalog.name[catalog.is_adult]}
+
+
+def test_adult_titles_are_found_when_asked_for(real_reader):
+    catalog, reader = real_reader
+    assert catalog.is_adult[[h.row for h in reader.search("bible black", include_adult=True)]].any()
+
+
+def test_the_real_catalogue_ends_in_2020(real_reader):
+    catalog, _ = real_reader
+    assert catalog.last_year() == 2020 and int(max(y for y in catalog.year if y == y)) > 2020

@@ -136,6 +136,10 @@ def _listed_arrays() -> dict[str, np.ndarray]:
         "extra_anime_ids": np.array([a for a, _, _ in rows], dtype=np.int64),
         "extra_ratings": np.array([r for _, r, _ in rows], dtype=np.int8),
         "extra_statuses": np.array([s for _, _, s in rows], dtype=np.int8),
+        # trained users' list rows beyond the model: none here (tests/recommend/test_never_listed.py has real ones)
+        "outside_user_ids": np.zeros(0, np.int64), "outside_indptr": np.zeros(1, np.int64),
+        "outside_anime_ids": np.zeros(0, np.int64), "outside_ratings": np.zeros(0, np.int8),
+        "outside_statuses": np.zeros(0, np.int8),
     }
 
 

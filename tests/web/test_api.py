@@ -50,11 +50,11 @@ def test_new_user_by_ids_and_titles(client):
 
 @pytest.mark.parametrize("url,code,needle", [
     ("/api/v1/users/abc/recommendations", 400, "whole number"),
-    ("/api/v1/users/424242/recommendations", 404, "not known"),
+    ("/api/v1/users/424242/recommendations", 404, "is not in our data"),
     ("/api/v1/users/10/recommendations?n=0", 400, "n must be"),
     ("/api/v1/users/10/recommendations?mode=x", 400, "mode must be"),
     ("/api/v1/users/10/recommendations?genre=Cooking", 400, "unknown genre"),
-    ("/api/v1/anime/5/similar", 404, "not in the catalog"),
+    ("/api/v1/anime/5/similar", 404, "no anime with ID 5 in the catalogue"),
     ("/api/v1/search?q=", 400, "empty"),
     ("/api/v1/recommendations/new-user", 400, "at least one"),
     ("/api/v1/nothing/here", 404, "no API endpoint"),
@@ -70,3 +70,11 @@ def test_json_keys_keep_the_order_they_are_built_in(client):
     response = client.get("/api/v1/users/424242/recommendations")
     assert response.status_code == 404
     assert list(json.loads(response.get_data(as_text=True))["error"]) == ["code", "title", "message"]
+
+
+def test_search_leaves_adult_titles_out_unless_asked(client):
+    """Series 38 is the tiny run's adult title (tests/recommend/tiny_run.py ADULT_ROW)."""
+    hidden = client.get("/api/v1/search?q=Series+38+English").get_json()
+    shown = client.get("/api/v1/search?q=Series+38+English&adult=1").get_json()
+    assert 138 not in [r["anime_id"] for r in hidden["results"]] and "Series 38 English" not in hidden["suggestions"]
+    assert shown["results"][0]["anime_id"] == 138 and shown["note"] == ""

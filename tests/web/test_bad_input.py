@@ -40,7 +40,7 @@ def test_oversized_query_string_is_refused(client):
 
 def test_many_repeated_values_are_capped(client):
     response = client.get("/new?" + "&".join(f"liked={i}" for i in range(30)))
-    assert response.status_code == 400 and "too many" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "Too many" in response.get_data(as_text=True)
 
 
 OTHER_DIGITS = ["%D9%A3", "%EF%BC%91%EF%BC%90", "%E0%A5%A7%E0%A5%A6", "1%D9%A0"]  # ٣, １０ (fullwidth), १०, 1٠

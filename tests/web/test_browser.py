@@ -9,7 +9,7 @@ import os
 import pytest
 
 from tests.recommend.franchise_run import FAN_NEW
-from tests.web.browser import by, click_and_wait, open_page, shot
+from tests.web.browser import by, click_and_wait, open_page, shot, waiter
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -105,3 +105,65 @@ def test_pages_break_no_rule_of_the_content_security_policy(server, browser):
     assert _computed(browser, "svg.chart .bar", "fill") == "rgb(91, 75, 219)"  # the user page's chart
     violations = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
     assert not violations, violations
+
+
+# --- issue #16: saying no, editing picks, re-filtering an import, recovering a typo, all without dead ends ---
+def _titles(browser) -> list[str]:
+    return [e.text for e in browser.find_elements(by("CSS_SELECTOR"), ".result .title")]
+
+
+def test_not_interested_hides_a_result_and_the_list_refills(server, browser):
+    open_page(browser, f"{server}/user/{_user_id()}?n=5", ".result")
+    before = _titles(browser)
+    first = browser.find_elements(by("CSS_SELECTOR"), ".result")[0]
+    click_and_wait(browser, first.find_element(by("CSS_SELECTOR"), ".hide-it"), "hide=", "#hidden-note")
+    after = _titles(browser)
+    assert before[0] not in after and len(after) == len(before) and after[:4] == before[1:]
+    shot(browser, "not-interested")
+
+
+def test_picks_are_edited_on_the_results_page(server, browser):
+    open_page(browser, f"{server}/new?liked=106", ".result")
+    browser.find_element(by("ID"), "add-liked").send_keys("Toradora")
+    click_and_wait(browser, browser.find_element(by("ID"), "picks-submit"), "Toradora", ".result")
+    liked = [e.get_attribute("value") for e in browser.find_elements(by("CSS_SELECTOR"), "input[name=liked]")]
+    assert "106" in liked and "Toradora" in liked
+    assert "Toradora" in browser.find_element(by("CSS_SELECTOR"), "main .sub").text
+
+
+def test_an_import_is_re_filtered_without_uploading_again(server, browser, tmp_path):
+    import gzip
+
+    from selenium.webdriver.support.ui import Select
+
+    from tests.recommend.exports import FIXTURE
+
+    export = tmp_path / "animelist_1700000000_-_test_fan.xml.gz"
+    export.write_bytes(gzip.compress(FIXTURE.read_bytes()))
+    open_page(browser, server + "/import", "#import-submit")
+    browser.find_element(by("ID"), "file").send_keys(str(export))
+    click_and_wait(browser, browser.find_element(by("ID"), "import-submit"), "/import", ".result")
+    rerun = browser.find_element(by("ID"), "rerun")
+    kind = rerun.find_element(by("NAME"), "type")
+    if not rerun.find_element(by("CSS_SELECTOR"), "details.filters").get_attribute("open"):
+        rerun.find_element(by("CSS_SELECTOR"), "details.filters > summary").click()
+    waiter(browser).until(lambda _driver: kind.is_displayed())
+    Select(kind).select_by_value("Movie")
+    click_and_wait(browser, browser.find_element(by("ID"), "rerun-submit"), "/import/again", ".result")
+    types = [e.text.split(" ")[0] for e in browser.find_elements(by("CSS_SELECTOR"), ".result .meta")]
+    assert types and set(types) == {"Movie"} and "entries read" in browser.find_element(by("ID"), "import-summary").text
+    before = _titles(browser)
+    first = browser.find_elements(by("CSS_SELECTOR"), ".result")[0]
+    click_and_wait(browser, first.find_element(by("CSS_SELECTOR"), ".hide-it"), "/import/again", "#hidden-note")
+    assert before[0] not in _titles(browser) and len(_titles(browser)) == len(before)
+    shot(browser, "import-refiltered")
+
+
+def test_a_misspelt_title_is_recovered_by_a_click(server, browser):
+    open_page(browser, server + "/", "#new-submit")
+    browser.find_element(by("ID"), "liked0").send_keys("atack on titn")
+    click_and_wait(browser, browser.find_element(by("ID"), "new-submit"), "/new?", ".notice.unsure a")
+    assert "Which anime did you mean?" in browser.find_element(by("TAG_NAME"), "h1").text
+    shot(browser, "typo-offered")
+    click_and_wait(browser, browser.find_element(by("CSS_SELECTOR"), ".notice.unsure a"), "liked=", ".result")
+    assert "Attack on Titan" in browser.find_element(by("CSS_SELECTOR"), "main .sub").text

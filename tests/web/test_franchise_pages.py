@@ -62,3 +62,20 @@ def test_the_new_user_api_continues_a_liked_series(client):
 def test_a_bad_group_franchises_value_is_a_400(client, path):
     response = client.get(path)
     assert response.status_code == 400 and "group_franchises must be 1 or 0" in response.get_data(as_text=True)
+
+
+def test_seen_it_counts_as_watched_for_the_series_order(client):
+    """FAN_STARTED is offered Dragon Ball Z next; saying "Seen it" to it makes the next entry the one after."""
+    url = f"/api/v1/users/{FAN_STARTED}/recommendations?n=5"
+    first = [r for r in client.get(url).get_json()["results"] if "Dragon Ball" in r["title"]][0]
+    after = [r for r in client.get(f"{url}&seen={first['anime_id']}").get_json()["results"]
+             if "Dragon Ball" in r["title"]]
+    assert first["title"] == "Dragon Ball Z" and after and after[0]["title"] not in ("Dragon Ball", "Dragon Ball Z")
+    assert after[0]["series_note"] == "next in a series you have started"
+
+
+def test_not_interested_in_the_api(client):
+    url = f"/api/v1/users/{FAN_STARTED}/recommendations?n=5"
+    first = client.get(url).get_json()["results"]
+    hidden = client.get(f"{url}&hide={first[0]['anime_id']}").get_json()["results"]
+    assert first[0]["anime_id"] not in [r["anime_id"] for r in hidden] and len(hidden) == len(first)

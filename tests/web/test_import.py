@@ -137,7 +137,7 @@ def test_new_user_page_shows_how_each_title_was_read(client):
 
 def test_a_weak_match_is_offered_never_used(client):
     page = _text(client.get("/new?liked=Toradora&liked=atack+on+titn"))
-    assert "could mean several anime, so it was not used" in page
+    assert "did not surely match one anime, so it was not used" in page
     assert 'href="/new?liked=Toradora&amp;liked=106"' in page
     assert "Attack on Titan</a> (" not in page.split("could mean")[0]
 
@@ -185,3 +185,47 @@ def test_left_out_user_page_is_served_by_fold_in(client):
 
 def test_search_results_link_to_myanimelist(client):
     assert 'href="https://myanimelist.net/anime/106"' in _text(client.get("/search?q=attack"))
+
+
+# --- the list travels with its results page, signed: filters and hides re-run without the file (#16) ------
+def _signed(page: str) -> str:
+    return re.search(r'name="list" value="([^"]+)"', page).group(1)
+
+
+def _ids(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'class="title" href="/anime/(\d+)"', _results(page))]
+
+
+def test_filters_re_run_from_the_signed_list_without_the_file(client):
+    page = _text(post(client, "/import", {**_file(fixture_bytes()), "n": "5"}))
+    again = client.post("/import/again", data={"list": _signed(page), "type": "Movie", "n": "30"})
+    types = re.findall(r"<span class=\"meta\">(\w+)", _results(_text(again)))
+    assert again.status_code == 200 and len(types) >= 10 and set(types) == {"Movie"}
+    assert "15 entries read, 11 matched" in _text(again)
+
+
+def test_not_interested_on_an_import_refills_the_list_and_keeps_the_list(client):
+    page = _text(post(client, "/import", {**_file(fixture_bytes()), "n": "5"}))
+    first = _ids(page)
+    again = _text(client.post("/import/again", data={"list": _signed(page), "n": "5", "hide": str(first[0])}))
+    assert first[0] not in _ids(again) and len(_ids(again)) == 5 and _ids(again)[:4] == first[1:]
+    assert f'name="hide" value="{first[0]}"' in again and _signed(again) == _signed(page)
+    assert 'form="rerun" name="hide"' in again and 'form="rerun" name="seen"' in again
+
+
+@pytest.mark.parametrize("token", ["", "x", "a" * 100])
+def test_an_altered_or_missing_list_asks_for_the_file_again(client, token):
+    page = _text(post(client, "/import", {**_file(fixture_bytes()), "n": "5"}))
+    altered = token or _signed(page)[:-3] + "AAA"
+    response = client.post("/import/again", data={"list": altered})
+    assert response.status_code == 400 and "upload your export again" in _text(response)
+    assert 'name="file"' in _text(response)
+
+
+def test_the_switches_travel_with_the_list(client):
+    page = _text(post(client, "/import", {**_file(fixture_bytes()), "n": "40", "include_planned": "1",
+                                           "dropped_dislikes": "0"}))
+    assert '<option value="1" selected>my Plan to Watch titles may be recommended' in page
+    assert '<option value="0" selected>Dropped titles are just on my list' in page
+    again = _text(client.post("/import/again", data={"list": _signed(page), "n": "40", "include_planned": "1"}))
+    assert set(_ids(again)) & set(PLANNED)

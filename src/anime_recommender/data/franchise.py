@@ -5,7 +5,19 @@
 first air date, and its role: MAIN entries (the TV series, films, ONAs or OVAs most of the franchise's
 audience watches) are where a series is started or continued, SIDE entries (spin-offs, retellings, a
 less-watched original) are recommendable but never an entry point, EXTRA entries (specials, recaps,
-picture dramas, music videos) are only shown when the type filter asks for them.
+picture dramas, music videos) are only shown when the type filter asks for them, and REEDIT entries
+(the same story told again: re-edits, recap and compilation films) are never shown in a grouped list,
+so never a franchise's first or next entry.
+
+Re-edits, recaps and compilations are read from the catalogue's own cues (issue #16; measured against
+tests/data/fixtures/reedits.json by tests/data/test_reedits_labelled.py):
+- a name saying so (Recap, Compilation, Soushuuhen, Digest, Special Edition, Director's Cut, 総集編, ...);
+- "<an earlier entry's name> Kai" (改, "revised") aired REEDIT_GAP_YEARS or more after that entry, as
+  Dragon Ball Kai after Dragon Ball Z (Higurashi no Naku Koro ni Kai, a year after the first season, is
+  its second season);
+- a film, OVA, ONA or special that is not its franchise's first entry and whose synopsis calls it a recap
+  or compilation film, a summary, a re-edit or a condensed version (Haikyuu!! Movie 1, Made in Abyss
+  Movie 1, Attack on Titan: Chronicle).
 Pure functions on the canonical catalog frame (data/schema.py).
 """
 from __future__ import annotations
@@ -15,25 +27,63 @@ import pandas as pd
 
 from anime_recommender.data.franchise_groups import group_rows, text_column
 
-MAIN, SIDE, EXTRA = 0, 1, 2
-ROLE_NAMES = {MAIN: "main", SIDE: "side", EXTRA: "extra"}
+MAIN, SIDE, EXTRA, REEDIT = 0, 1, 2, 3
+ROLE_NAMES = {MAIN: "main", SIDE: "side", EXTRA: "extra", REEDIT: "re-edit"}
 MAIN_SHARE = 0.25  # of the most-watched entry's members: below it an entry is a side story (see franchise_roles)
 EXTRA_TYPES = ("Special", "Music")
-EXTRA_NAME = r"(?i)\b(?:recaps?|picture dramas?|specials|omake|music video|pv|cm|digest|special edition)\b"
+EXTRA_NAME = r"(?i)\b(?:picture dramas?|specials|omake|music video|pv|cm)\b"
+RETOLD_NAME = (r"(?i)\b(?:recaps?|digest|special edition|compilations?|soushuuhen|director'?s cut|remix|"
+               r"reproduction)\b")
+RETOLD_JAPANESE = "総集編|ダイジェスト"  # 'compilation', 'digest'
+REEDIT_GAP_YEARS = 5  # "<title> Kai" this long after <title>: the same story re-edited, not a sequel
+KAI_NAME = r"^(?P<stem>.+?)\s*(?:\bKai\b|改)(?:\s*\(\d{4}\))?\s*(?::.*)?$"
+RETELLING_TYPES = ("Movie", "OVA", "ONA", "Special")
+RETELLING_SYNOPSIS = (r"(?i)\b(?:recap|compilation) (?:film|movie)\b|\bcompilation of\b|\bsummary of the\b|"
+                      r"\bre-?edit(?:ed|s)?\b|\bremastered\b|\b(?:condensed|edited) version\b|\bretells the\b")
 FRANCHISE_COLUMNS = {"anime_id": "int32", "franchise_id": "int32", "franchise_order": "int32",
                      "franchise_role": "int8"}
 
 
 def is_extra(catalog: pd.DataFrame) -> np.ndarray:
-    """Specials, music, recaps and picture dramas: by type, by a name such as 'Recap', or 総集編
-    ('compilation') in the Japanese name."""
+    """Specials, music videos, picture dramas, omake: by type or by name."""
     kind = catalog["type"].astype("string").fillna("")
-    extra = (kind.isin(EXTRA_TYPES) | text_column(catalog, "name").str.contains(EXTRA_NAME)
-             | text_column(catalog, "japanese_name").str.contains("総集編"))
+    extra = kind.isin(EXTRA_TYPES) | text_column(catalog, "name").str.contains(EXTRA_NAME)
     return extra.to_numpy(bool)
 
 
-def franchise_roles(franchise_id: np.ndarray, extra: np.ndarray, members: np.ndarray) -> np.ndarray:
+def is_reedit(catalog: pd.DataFrame, franchise_id: np.ndarray) -> np.ndarray:
+    """Re-edits of an earlier entry and retelling films (the module docstring's cues), given the groups."""
+    first = pd.Series(airing_key(catalog).to_numpy()).groupby(np.asarray(franchise_id)).transform("min")
+    later = (airing_key(catalog).to_numpy() > first.to_numpy())
+    retelling = (catalog["type"].astype("string").fillna("").isin(RETELLING_TYPES)
+                 & text_column(catalog, "synopsis").str.contains(RETELLING_SYNOPSIS)).to_numpy(bool)
+    named = (text_column(catalog, "name").str.contains(RETOLD_NAME)
+             | text_column(catalog, "english_name").str.contains(RETOLD_NAME)
+             | text_column(catalog, "japanese_name").str.contains(RETOLD_JAPANESE)).to_numpy(bool)
+    return named | (retelling & later) | _kai_reedits(catalog, np.asarray(franchise_id))
+
+
+def _kai_reedits(catalog: pd.DataFrame, franchise_id: np.ndarray) -> np.ndarray:
+    """'<name> Kai' where <name> is an entry of the same franchise aired REEDIT_GAP_YEARS or more before."""
+    year = catalog["year"].astype("Float64").fillna(np.nan).to_numpy(np.float64) if "year" in catalog \
+        else np.full(len(catalog), np.nan)
+    columns = [text_column(catalog, c) for c in ("name", "english_name", "japanese_name")]
+    first_year: dict[tuple[int, str], float] = {}
+    for names in columns:
+        for f, name, y in zip(franchise_id.tolist(), names.str.casefold().tolist(), year.tolist(), strict=True):
+            if name and not np.isnan(y):
+                first_year[(f, name)] = min(y, first_year.get((f, name), y))
+    out = np.zeros(len(catalog), dtype=bool)
+    for names in columns:
+        stems = names.str.extract(KAI_NAME)["stem"].str.strip().str.casefold()
+        for i in np.flatnonzero(stems.notna().to_numpy()):
+            earlier = first_year.get((int(franchise_id[i]), stems.iloc[i]), np.nan)
+            out[i] |= bool(year[i] - earlier >= REEDIT_GAP_YEARS)
+    return out
+
+
+def franchise_roles(franchise_id: np.ndarray, extra: np.ndarray, members: np.ndarray,
+                    reedit: np.ndarray | None = None) -> np.ndarray:
     """MAIN for the entries most of a franchise's audience watches (at least MAIN_SHARE of the members
     of its most-watched entry, whatever the type), SIDE for its other entries, EXTRA for extras.
 
@@ -45,13 +95,16 @@ def franchise_roles(franchise_id: np.ndarray, extra: np.ndarray, members: np.nda
     audience = np.where(extra, 0, np.asarray(members, dtype=np.float64))
     top = pd.Series(audience).groupby(np.asarray(franchise_id)).transform("max").to_numpy()
     main = ~extra & (audience >= MAIN_SHARE * top)
-    return np.select([extra, main], [EXTRA, MAIN], SIDE).astype(np.int8)
+    reedit = np.zeros(len(extra), dtype=bool) if reedit is None else reedit
+    return np.select([reedit, extra, main], [REEDIT, EXTRA, MAIN], SIDE).astype(np.int8)
 
 
 def entry_roles(catalog: pd.DataFrame) -> np.ndarray:
-    """Roles when every anime of `catalog` is a franchise of its own (an extra stays an extra)."""
+    """Roles when every anime of `catalog` is a franchise of its own (an extra stays an extra, a recap a
+    re-edit)."""
     ids = catalog["anime_id"].to_numpy(np.int64)
-    return franchise_roles(ids, is_extra(catalog), np.ones(len(ids)))
+    reedit = is_reedit(catalog, ids)
+    return franchise_roles(ids, is_extra(catalog) | reedit, np.ones(len(ids)), reedit)
 
 
 def airing_key(catalog: pd.DataFrame) -> pd.Series:
@@ -67,7 +120,8 @@ def build_franchises(catalog: pd.DataFrame) -> pd.DataFrame:
     roots = group_rows(catalog)
     franchise_id = pd.Series(ids).groupby(roots).transform("min").to_numpy(np.int64)
     members = catalog["members"].fillna(0).to_numpy(np.float64) if "members" in catalog else np.ones(len(ids))
-    role = franchise_roles(franchise_id, is_extra(catalog), members)
+    extra, reedit = is_extra(catalog), is_reedit(catalog, franchise_id)
+    role = franchise_roles(franchise_id, extra | reedit, members, reedit)
     frame = pd.DataFrame({"anime_id": ids, "franchise_id": franchise_id, "role": role,
                           "aired": airing_key(catalog).to_numpy()})
     ordered = frame.sort_values(["franchise_id", "aired", "role", "anime_id"], kind="stable")

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from anime_recommender.config import DataConfig
 from anime_recommender.data import schema
 from anime_recommender.data.report import DataError, DataReport
+from anime_recommender.data.titles import tidy_english
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,8 @@ def _to_catalog(raw: pd.DataFrame) -> pd.DataFrame:
         "members": pd.to_numeric(raw["Members"], errors="coerce").fillna(0).astype("int32"),
         "popularity": pd.to_numeric(raw["Popularity"], errors="coerce").fillna(0).astype("int32"),
     })
+    frame["english_name"] = pd.array([tidy_english(e, n) for e, n in zip(
+        frame["english_name"].tolist(), frame["name"].tolist(), strict=True)], dtype="string")
     frame["display_name"] = frame["english_name"].fillna(_known(frame["name"])).fillna(frame["japanese_name"])
     frame["display_name"] = frame["display_name"].fillna("Anime " + frame["anime_id"].astype("string"))
     is_hentai = genres.str.contains(rf"(?:^|, ){schema.ADULT_GENRE}(?:,|$)").fillna(False).astype(bool)

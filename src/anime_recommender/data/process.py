@@ -20,13 +20,14 @@ import pandas as pd
 
 from anime_recommender.config import ProcessingConfig
 from anime_recommender.data.report import DataError, DataReport
-from anime_recommender.data.seen import left_out, lookup
+from anime_recommender.data.seen import left_out, lookup, outside_model
 
 log = logging.getLogger(__name__)
 
 TRAIN, VALID, TEST = 0, 1, 2
 ENCODED_COLUMNS = {"user_idx": "int32", "anime_idx": "int32", "rating": "int8"}
-_FRAMES = ("train", "valid", "test", "seen", "left_out")
+_FRAMES = ("train", "valid", "test", "seen", "left_out", "outside")
+_OPTIONAL = ("left_out", "outside")  # processed data saved before they existed has none
 
 
 @dataclass
@@ -42,6 +43,7 @@ class ProcessedData:
     report: DataReport
     seen: pd.DataFrame     # every list row of the kept users on known anime (exclusion at serving)
     left_out: pd.DataFrame = None  # INTERACTION_COLUMNS: every list row of users training left out (fold-in)
+    outside: pd.DataFrame = None   # INTERACTION_COLUMNS: kept users' list rows on anime the model lacks
 
     @property
     def n_users(self) -> int:
@@ -73,6 +75,7 @@ def process(interactions: pd.DataFrame, catalog: pd.DataFrame, proc_cfg: Process
         catalog=catalog, report=report,
         seen=encode(interactions if seen is None else seen, user_ids, anime_ids),
         left_out=left_out(interactions if seen is None else seen, user_ids),
+        outside=outside_model(interactions if seen is None else seen, user_ids, anime_ids),
     )
     _note_sizes(data)
     return data
@@ -158,7 +161,8 @@ def save_processed(data: ProcessedData, directory: str | Path) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     for name in _FRAMES:
-        getattr(data, name).to_parquet(directory / f"{name}.parquet", index=False)
+        if getattr(data, name) is not None:
+            getattr(data, name).to_parquet(directory / f"{name}.parquet", index=False)
     data.catalog.to_parquet(directory / "catalog.parquet", index=False)
     np.save(directory / "user_ids.npy", data.user_ids, allow_pickle=False)
     np.save(directory / "anime_ids.npy", data.anime_ids, allow_pickle=False)
@@ -172,7 +176,7 @@ def load_processed(directory: str | Path) -> ProcessedData:
     if not (directory / "train.parquet").is_file():
         raise DataError(f"{directory}: no processed data (train.parquet missing)")
     frames = {name: pd.read_parquet(directory / f"{name}.parquet") for name in _FRAMES
-              if (directory / f"{name}.parquet").is_file() or name != "left_out"}
+              if (directory / f"{name}.parquet").is_file() or name not in _OPTIONAL}
     report = DataReport.from_dict(json.loads((directory / "data_report.json").read_text(encoding="utf-8")))
     return ProcessedData(
         user_ids=np.load(directory / "user_ids.npy", allow_pickle=False),

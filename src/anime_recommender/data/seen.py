@@ -55,14 +55,25 @@ def left_out(seen: pd.DataFrame, user_ids: np.ndarray) -> pd.DataFrame:
     return rows.sort_values(["user_id", "anime_id"], kind="stable").reset_index(drop=True)
 
 
-def listed_csr(rows: pd.DataFrame) -> dict[str, np.ndarray]:
-    """left_out rows as the CSR arrays a published run stores (extra_* in docs/architecture.md)."""
+def outside_model(seen: pd.DataFrame, user_ids: np.ndarray, anime_ids: np.ndarray) -> pd.DataFrame:
+    """The list rows of kept users on anime the model does not have (an airing show nobody completed, a
+    title too rare to train on), sorted by user then anime: the encoded seen set cannot hold them, yet
+    serving must never recommend them back (issue #16)."""
+    kept = lookup(user_ids, seen["user_id"].to_numpy(np.int64))[1]
+    known = lookup(anime_ids, seen["anime_id"].to_numpy(np.int64))[1]
+    rows = seen[kept & ~known]
+    return rows.sort_values(["user_id", "anime_id"], kind="stable").reset_index(drop=True)
+
+
+def listed_csr(rows: pd.DataFrame, prefix: str = "extra") -> dict[str, np.ndarray]:
+    """List rows sorted by user as the CSR arrays a published run stores: extra_* (left_out) and
+    outside_* (outside_model) in docs/architecture.md."""
     users = rows["user_id"].to_numpy(np.int64)
     starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]]) if len(users) else np.zeros(0, np.int64)
     return {
-        "extra_user_ids": users[starts],
-        "extra_indptr": np.r_[starts, len(users)].astype(np.int64),
-        "extra_anime_ids": rows["anime_id"].to_numpy(np.int64),
-        "extra_ratings": rows["rating"].to_numpy(np.int8),
-        "extra_statuses": rows["status"].to_numpy(np.int8),
+        f"{prefix}_user_ids": users[starts],
+        f"{prefix}_indptr": np.r_[starts, len(users)].astype(np.int64),
+        f"{prefix}_anime_ids": rows["anime_id"].to_numpy(np.int64),
+        f"{prefix}_ratings": rows["rating"].to_numpy(np.int8),
+        f"{prefix}_statuses": rows["status"].to_numpy(np.int8),
     }

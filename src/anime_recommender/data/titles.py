@@ -1,4 +1,7 @@
-"""Title stems: an anime's name with season, movie, OVA, recap and subtitle markers taken off.
+"""Title folding for every title box (search_key) and title stems for the franchise grouping.
+
+search_key is the one folding every reader of typed titles uses (recommend/search.py, recommend/titles.py).
+Stems: an anime's name with season, movie, OVA, recap and subtitle markers taken off.
 
 "Shingeki no Kyojin Season 3 Part 2", "Shingeki no Kyojin Movie 1: Guren no Yumiya" and
 "Shingeki no Kyojin: The Final Season" all stem to "shingeki no kyojin"; franchise.py groups anime by
@@ -33,6 +36,34 @@ _LATIN_PLAIN = {c: "".join(d for d in unicodedata.normalize("NFKD", chr(c)) if n
 def fold(text: str) -> str:
     """NFKC, accents off Latin letters, lower case: 'Pokémon' and 'ＰＯＫＥＭＯＮ' read the same."""
     return unicodedata.normalize("NFKC", text).translate(_LATIN_PLAIN).lower()
+
+
+_TIGHT_COLON = re.compile(r"(?<=[^\s:]):(?=[^\s/:])")
+
+
+def tidy_english(english: str | None, name: str | None) -> str | None:
+    """anime.csv's English names lack the space after a colon ('Fullmetal Alchemist:Brotherhood'): put it
+    back, unless the romaji name writes the colon tight too (a stylised title: 'Code:Breaker', 'Re:Zero')."""
+    if not isinstance(english, str) or ":" not in english:
+        return english
+    tight = set(re.findall(r"\S+:\S+", fold(name if isinstance(name, str) else "")))
+    def spaced(m: re.Match) -> str:
+        clock = english[m.start() - 1].isdigit() and english[m.end()].isdigit()  # '10:30', '3:2'
+        return ":" if clock or _token_at(english, m.start()) in tight else ": "
+    return _TIGHT_COLON.sub(spaced, english)
+
+
+def _token_at(text: str, colon: int) -> str:
+    """The whitespace-free token around the colon at `colon`, folded."""
+    start = text.rfind(" ", 0, colon) + 1
+    end = text.find(" ", colon)
+    return fold(text[start:end if end >= 0 else len(text)])
+
+
+def search_key(text: str | None) -> str:
+    """The one folding of typed and catalogue titles (search, the forms, the readers): fold(), then letters
+    and digits only, single spaces. Kana voicing stays (ドラゴンボール is not トラコンホール)."""
+    return _words(fold(str(text))) if text else ""
 
 
 def _words(text: str) -> str:

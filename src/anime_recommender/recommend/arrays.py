@@ -18,7 +18,8 @@ from anime_recommender.recommend.users import History, loved_thresholds
 log = logging.getLogger(__name__)
 
 
-EXTRA_ARRAYS = ("extra_user_ids", "extra_indptr", "extra_anime_ids", "extra_ratings", "extra_statuses")
+LISTED_PARTS = ("user_ids", "indptr", "anime_ids", "ratings", "statuses")
+EXTRA_ARRAYS = tuple(f"extra_{part}" for part in LISTED_PARTS)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,18 @@ class ModelArrays:
     sorted_user_ids: np.ndarray
     anime_embeddings_t: np.ndarray = None  # (d, n_anime) contiguous copy for max-over-favourites
     listed: ListedUsers = field(default_factory=ListedUsers.empty)
+    outside: ListedUsers = field(default_factory=ListedUsers.empty)  # trained users' rows beyond the model
+
+    def listed_ids(self, user_id: int) -> np.ndarray:
+        """MAL ids of everything on a user's lists across the whole catalog (model anime or not), any
+        status: what must never come back to them (issue #16)."""
+        row = self.user_row(user_id)
+        if row is None:
+            rows = self.listed.rows(user_id)
+            return np.zeros(0, np.int64) if rows is None else rows.anime_ids
+        beyond = self.outside.rows(user_id)
+        inside = self.anime_ids[self.history.items(row)[0]]
+        return inside if beyond is None else np.concatenate([inside, beyond.anime_ids])
 
     def user_row(self, user_id: int) -> int | None:
         """Model row of a MAL user id, None when unknown."""
@@ -119,18 +132,23 @@ def load_arrays(run: RunArtifacts) -> ModelArrays:
         history=History(seen, loved_thresholds(seen)), user_order=order,
         sorted_user_ids=a["user_ids"][order].astype(np.int64),
         anime_embeddings_t=np.ascontiguousarray(a["anime_embeddings"].astype(np.float32).T),
-        listed=load_listed(run),
+        listed=load_listed(run), outside=load_listed(run, "outside"),
     )
 
 
-def load_listed(run: RunArtifacts) -> ListedUsers:
-    """The run's left-out users (runs published before they were stored have none)."""
-    if not all(run.has(f"{name}.npy") for name in EXTRA_ARRAYS):
+def load_listed(run: RunArtifacts, prefix: str = "extra") -> ListedUsers:
+    """The run's left-out users (extra_*) or its trained users' rows beyond the model (outside_*); runs
+    published before they were stored have none."""
+    names = [f"{prefix}_{part}" for part in LISTED_PARTS]
+    if not all(run.has(f"{name}.npy") for name in names):
+        if prefix == "outside":
+            log.warning("run %s predates outside_*.npy: list titles the model lacks cannot be kept out; "
+                        "retrain to store them", run.run_id)
         return ListedUsers.empty()
-    a = [run.array(name) for name in EXTRA_ARRAYS]
+    a = [run.array(name) for name in names]
     listed = ListedUsers(a[0].astype(np.int64), a[1].astype(np.int64), a[2].astype(np.int64),
                          a[3].astype(np.int8), a[4].astype(np.int8))
     _check(len(listed.indptr) == len(listed.user_ids) + 1 and listed.indptr[-1] == len(listed.anime_ids)
-           == len(listed.ratings) == len(listed.statuses), "left-out users' CSR does not match")
-    _check(bool(np.all(np.diff(listed.user_ids) > 0)), "left-out user ids are not sorted")
+           == len(listed.ratings) == len(listed.statuses), f"{prefix}_* CSR does not match")
+    _check(bool(np.all(np.diff(listed.user_ids) > 0)), f"{prefix}_user_ids are not sorted")
     return listed

@@ -1,6 +1,7 @@
 """The catalog as plain arrays, aligned with the model's anime rows, built once at load."""
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ import pandas as pd
 from anime_recommender.recommend.errors import UnknownAnimeError
 
 log = logging.getLogger(__name__)
+SCORED_SHARE = 0.5  # a year whose anime are mostly scored had aired when the catalogue was taken
 
 
 def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -46,6 +48,34 @@ class Catalog:
     def row(self, anime_id: int) -> int | None:
         """Catalog row of a MAL id, None when absent."""
         return self.row_of.get(int(anime_id))
+
+    def last_year(self) -> int | None:
+        """The year the catalogue's data ends: the last year most of whose anime already have a MAL score
+        (the dump also lists titles announced for later years, mostly unscored: the 2020 dump has 2021-22)."""
+        known = np.isfinite(self.year)
+        years = self.year[known].astype(np.int64)
+        if not len(years):
+            return None
+        scored = np.bincount(years, weights=np.isfinite(self.score[known]), minlength=years.max() + 1)
+        counts = np.bincount(years, minlength=years.max() + 1)
+        mostly = np.flatnonzero((counts > 0) & (scored >= SCORED_SHARE * np.maximum(counts, 1)))
+        return int(mostly[-1]) if len(mostly) else int(years.max())
+
+    @functools.cached_property
+    def _by_id(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted MAL ids, their catalog rows), for vectorised look-ups."""
+        order = np.argsort(self.anime_id, kind="stable")
+        return self.anime_id[order].astype(np.int64), order.astype(np.int64)
+
+    def rows_of(self, anime_ids) -> np.ndarray:
+        """Catalog rows of the MAL ids the catalog has (others, not in it, cannot be shown anyway): one
+        binary search for the whole list, not a dict look-up each (lists of thousands of titles)."""
+        ids = np.asarray(anime_ids, dtype=np.int64).ravel()
+        sorted_ids, rows = self._by_id
+        if not len(ids) or not len(sorted_ids):
+            return np.zeros(0, np.int64)
+        at = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+        return rows[at[sorted_ids[at] == ids]]
 
     def require(self, anime_id: int) -> int:
         """Catalog row of a MAL id; UnknownAnimeError when absent (or not even an int64)."""

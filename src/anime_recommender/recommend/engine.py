@@ -139,7 +139,7 @@ class Recommender:
         mask = model_mask(self.catalog, filters)
         seen = self.m.history.items(row)[0]
         mask[seen] = False
-        seen_cat = self.catalog.cat_row[seen]
+        seen_cat = self.catalog.rows_of(self.m.listed_ids(int(user_id)))  # the whole catalog, not only the model's
         note = ""
         if mode != Source.POPULAR and len(seen) < self.cfg.min_history_for_model:
             mode, note = Source.POPULAR.value, ex.short_history(user_id, len(seen))
@@ -195,27 +195,48 @@ class Recommender:
         )
 
     # --- content ----------------------------------------------------------------------------------
-    def search(self, query: str, limit: int = 10) -> SearchResults:
-        """Title search over all names; suggestions when nothing matches."""
-        limit = check_n(limit, self.cfg.max_n)
-        hits = self.titles.search(query, limit=limit)
+    def search(self, query: str, limit: int = 10, include_adult: bool | None = None) -> SearchResults:
+        """Title search over all names through the one title reader (short forms first); suggestions and a
+        note when nothing matches. Adult titles only when asked for (serving.show_adult by default)."""
+        limit, adult = check_n(limit, self.cfg.max_n), self._adult(include_adult)
+        hits = self.reader.search(query, limit=limit, include_adult=adult)
         found = [(ex.anime_info(self.catalog, h.row), h.matched, h.how) for h in hits]
-        return SearchResults(query, found, [] if found else self.titles.suggest(query))
+        if found:  # only close spellings: the title may be newer than the catalogue
+            return SearchResults(query, found, note=self.nothing_matches(query, close=True)
+                                 if all(h.how == "fuzzy" for h in hits) else "")
+        return SearchResults(query, [], self.titles.suggest(query, include_adult=adult), self.nothing_matches(query))
 
-    def resolve_title(self, title: str) -> int:
-        """MAL id of the best match for a title; UnknownAnimeError with suggestions otherwise."""
-        hits = self.titles.search(title, limit=1)
-        if not hits:
-            raise UnknownAnimeError(title, self.titles.suggest(title))
-        return int(self.catalog.anime_id[hits[0].row])
+    def _adult(self, include_adult: bool | None) -> bool:
+        return self.cfg.show_adult if include_adult is None else bool(include_adult)
 
-    def read_title(self, text: str) -> TitleReading:
+    def nothing_matches(self, text: str, close: bool = False) -> str:
+        """The plain sentence for a title nothing matches (or only close spellings do, with `close`): the
+        catalogue may simply be too old for it."""
+        last = self.catalog.last_year()
+        ends = f" The catalogue ends in {last}, so anime that started after that are not in it." if last else ""
+        said = "is named" if close else "matches"
+        more = " These are close spellings." if close else ""
+        return f"No title {said} “{text.strip()[:60]}”.{more}{ends}"
+
+    def resolve_title(self, title: str, include_adult: bool | None = None) -> int:
+        """MAL id of the sure reading of a title (the one title reader); UnknownAnimeError with the
+        alternatives, else the closest names, otherwise."""
+        reading = self.reader.read(title, self._adult(include_adult))
+        if not reading.sure:
+            offered = [str(self.catalog.display_name[r]) for r in reading.alternatives]
+            raise UnknownAnimeError(title, offered or self.titles.suggest(title, include_adult=self._adult(
+                include_adult)))
+        return int(self.catalog.anime_id[reading.row])
+
+    def read_title(self, text: str, include_adult: bool | None = None) -> TitleReading:
         """How a fan's typed title reads (fmab, aot, a full name); unsure readings use nothing."""
-        reading = self.reader.read(text)
+        adult = self._adult(include_adult)
+        reading = self.reader.read(text, adult)
         info = [ex.anime_info(self.catalog, r) for r in reading.alternatives]
         anime = ex.anime_info(self.catalog, reading.row) if reading.sure else None
-        suggestions = self.titles.suggest(text) if reading.how == "none" else []
-        return TitleReading(text, anime, reading.how, info, suggestions)
+        nothing = reading.how == "none"
+        suggestions = self.titles.suggest(text, include_adult=adult) if nothing else []
+        return TitleReading(text, anime, reading.how, info, suggestions, self.nothing_matches(text) if nothing else "")
 
     def similar_anime(self, anime_id: int, n: int | None = None, filters: Filters | None = None) -> SimilarAnime:
         """Anime like this one: embeddings when the model knows it, else synopsis + genres TF-IDF."""
@@ -241,8 +262,8 @@ class Recommender:
         return [ex.anime_info(self.catalog, r) for r in rows if filters.include_adult or not self.catalog.is_adult[r]]
 
     def similar_by_title(self, title: str, n: int | None = None, filters: Filters | None = None) -> SimilarAnime:
-        """Similar anime for the best title match."""
-        return self.similar_anime(self.resolve_title(title), n, filters)
+        """Similar anime for the sure reading of a title."""
+        return self.similar_anime(self.resolve_title(title, self._filters(filters).include_adult), n, filters)
 
     # --- new users --------------------------------------------------------------------------------
     def recommend_new_user(self, liked: list[int] = (), disliked: list[int] = (), genres: list[str] = (),
@@ -252,10 +273,11 @@ class Recommender:
                         self._filters(filters))
 
     def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None,
-                         include_planned: bool = False) -> ListRecommendations:
+                         include_planned: bool = False, dropped_dislikes: bool = True) -> ListRecommendations:
         """Recommendations for an imported list, through the new-user path: nothing on the list comes back
-        (Plan to Watch titles may, with `include_planned`)."""
-        taste, unknown = read_list(export.rows, self.catalog, include_planned)
+        (Plan to Watch titles may, with `include_planned`); Dropped titles push away unless
+        `dropped_dislikes` is off (then they only stay out)."""
+        taste, unknown = read_list(export.rows, self.catalog, include_planned, dropped_dislikes)
         found = recommend_taste(self.space, self.cfg.hybrid_weights, taste, self._n(n), self._filters(filters))
         shown = src.MAX_FAVOURITES  # the strongest likes (and first dislikes) are echoed, not a whole list
         recs = NewUserRecommendations([ex.anime_info(self.catalog, r) for r in taste.liked[:shown]],

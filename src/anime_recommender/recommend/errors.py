@@ -12,8 +12,8 @@ class UnknownUserError(RecommenderError, LookupError):
     def __init__(self, user_id: int):
         self.user_id = user_id
         super().__init__(
-            f"user {user_id} is not known to the model: the dataset stops in 2020, so most people are not in it; "
-            "import your MyAnimeList list or name a few anime you like instead"
+            f"User {user_id} is not in our data. It stops in 2020, so most people are not in it: import your "
+            "MyAnimeList list or name a few anime you like instead."
         )
 
 
@@ -23,6 +23,7 @@ class UnknownAnimeError(RecommenderError, LookupError):
     def __init__(self, anime: int | str, suggestions: list[str] | None = None):
         self.anime = anime
         self.suggestions = suggestions or []
-        what = f"anime {anime}" if isinstance(anime, int) else f"no anime matches {anime!r}"
-        hint = f"; did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"{what} is not in the catalog{hint}" if isinstance(anime, int) else what + hint)
+        what = (f"There is no anime with ID {anime} in the catalogue." if isinstance(anime, int)
+                else f"No anime surely matches “{anime}”.")
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(what + hint)

@@ -21,6 +21,8 @@ class Filters:
     include_adult: bool = False
     exclude: tuple[int, ...] = field(default=())  # MAL ids to leave out (e.g. a new user's own picks)
     group_franchises: bool = True  # one entry per franchise, entry points first (recommend/franchise.py)
+    seen: tuple[int, ...] = field(default=())  # MAL ids the viewer marked "Seen it": left out, and watched
+                                               # for the franchise order (a next entry goes on from them)
 
     def __post_init__(self):
         if self.min_score is not None and (math.isnan(self.min_score) or not 0 <= self.min_score <= 10):
@@ -48,9 +50,7 @@ def catalog_mask(catalog: Catalog, filters: Filters) -> np.ndarray:
         mask &= catalog.year <= filters.year_max
     if filters.min_score is not None:
         mask &= catalog.score >= filters.min_score
-    if filters.exclude:
-        rows = [catalog.row_of[a] for a in filters.exclude if a in catalog.row_of]
-        mask[rows] = False
+    mask[catalog.rows_of(filters.exclude + filters.seen)] = False
     return mask
 
 

@@ -6,8 +6,9 @@ the franchise is shown by the entry the viewer should watch next: its first MAIN
 see data/franchise.py) in airing order that is not on their list. That is the entry point of a
 franchise they have not started and the next unseen main entry of one they have, so a sequel never
 comes before its prequel. When that entry fails the filters the franchise is left out rather than
-skipped ahead. Extras (specials, recaps, picture dramas, music videos) are shown only when the type
-filter asks for them; a type filter also makes "main" mean "of the asked types".
+skipped ahead. Extras (specials, recaps, picture dramas, music videos) are shown only when the type filter
+asks for them, re-edits (data/franchise.py REEDIT) never; a type filter makes "main" mean
+"the main entries of the asked types" (their side entries when it has none of them).
 Rows are whatever the caller indexes by: catalog rows when serving, model rows in evaluation.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from anime_recommender.data.franchise import EXTRA, MAIN, SIDE
+from anime_recommender.data.franchise import EXTRA, MAIN, REEDIT, SIDE
 from anime_recommender.recommend.catalog import Catalog
 from anime_recommender.recommend.filters import Filters, catalog_mask
 
@@ -29,7 +30,7 @@ class Franchises:
     """Per row its franchise (dense index), role and type; each franchise's rows in airing order (CSR)."""
 
     group: np.ndarray    # int64 (n_rows,)
-    role: np.ndarray     # int8 (n_rows,): MAIN / SIDE / EXTRA
+    role: np.ndarray     # int8 (n_rows,): MAIN / SIDE / EXTRA / REEDIT
     kind: np.ndarray     # object (n_rows,): anime type ('' unknown)
     indptr: np.ndarray   # int64 (n_groups + 1,)
     members: np.ndarray  # int64: rows sorted by franchise, then airing order
@@ -68,9 +69,9 @@ class ListState:
     types: tuple[str, ...] = ()
 
     def recommendable(self, fr: Franchises, rows: np.ndarray) -> np.ndarray:
-        """Allowed, and not an extra unless the type filter asks for its type."""
+        """Allowed, not a re-edit, and not an extra unless the type filter asks for its type."""
         asked = np.isin(fr.kind[rows], self.types) if self.types else np.zeros(len(rows), dtype=bool)
-        return self.allowed[rows] & ((fr.role[rows] != EXTRA) | asked)
+        return self.allowed[rows] & ((fr.role[rows] != EXTRA) | asked) & (fr.role[rows] != REEDIT)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,10 @@ class Grouped:
 def representative(fr: Franchises, state: ListState, candidate: int) -> int | None:
     """The row that shows `candidate`'s franchise (first unseen main entry), None when it may not be shown."""
     series = fr.series(candidate)
-    main = np.isin(fr.kind[series], state.types) if state.types else fr.role[series] == MAIN
+    main = fr.role[series] == MAIN
+    if state.types:  # the asked types' main entries, else their side stories: never an extra or a re-edit
+        asked = np.isin(fr.kind[series], state.types) & (fr.role[series] < EXTRA)
+        main = asked & main if (asked & main).any() else asked
     unseen = series[main & ~state.seen[series]]
     if len(unseen):
         return int(unseen[0]) if state.allowed[unseen[0]] else None
@@ -117,13 +121,16 @@ def pick(fr: Franchises | None, catalog: Catalog, ranked: np.ndarray, n: int, fi
     """The n entries to show from ranked catalog rows: one per franchise, or simply the first n with
     group_franchises off. The one step every list of the engine goes through.
 
-    `seen_cat`: catalog rows on the viewer's list (a new user's picks), so a started series goes on.
+    `seen_cat`: catalog rows on the viewer's list (a new user's picks), so a started series goes on; with
+    the titles the viewer marked seen (`filters.seen`) they are also the last filter of every list: nothing
+    seen is ever shown, whichever source or substitution proposed it.
     """
     ranked = np.asarray(ranked, dtype=np.int64)
-    if fr is None or not filters.group_franchises:
-        return [Grouped(int(r), int(r), 0, False) for r in ranked[:n]]
     seen = np.zeros(len(catalog.anime_id), dtype=bool)
     seen[np.asarray(seen_cat, dtype=np.int64)] = True
+    seen[catalog.rows_of(filters.seen)] = True
+    if fr is None or not filters.group_franchises:
+        return [Grouped(int(r), int(r), 0, False) for r in ranked[~seen[ranked]][:n]]
     return group_ranked(ranked, fr, ListState(seen, catalog_mask(catalog, filters) & ~seen, filters.types), n)
 
 

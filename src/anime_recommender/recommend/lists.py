@@ -42,8 +42,12 @@ class ListRows:
         return {**out, STATUS_NAMES[0]: unknown} if unknown else out
 
 
-def like_weights(scores: np.ndarray, statuses: np.ndarray) -> np.ndarray:
-    """Per entry: > 0 a like of that weight (≤ 1), -1 a dislike, 0 neither (see the module docstring)."""
+def like_weights(scores: np.ndarray, statuses: np.ndarray, dropped_dislikes: bool = True) -> np.ndarray:
+    """Per entry: > 0 a like of that weight (≤ 1), -1 a dislike, 0 neither (see the module docstring);
+    with `dropped_dislikes` off a Dropped entry reads as On-Hold: only its score speaks (a viewer's switch,
+    measured in docs/benchmarks.md)."""
+    if not dropped_dislikes:
+        statuses = np.where(statuses == DROPPED, ON_HOLD, statuses)
     scores = np.asarray(scores, dtype=np.float32)
     weights = np.where(scores > SCORE_FLOOR, (scores - SCORE_FLOOR) / (10 - SCORE_FLOOR), 0.0)
     unscored_seen = (scores == 0) & np.isin(statuses, (WATCHING, COMPLETED))
@@ -65,16 +69,18 @@ class Taste:
     genres: tuple[str, ...] = ()
 
 
-def read_list(rows: ListRows, catalog: Catalog, include_planned: bool = False) -> tuple[Taste, list[int]]:
+def read_list(rows: ListRows, catalog: Catalog, include_planned: bool = False,
+              dropped_dislikes: bool = True) -> tuple[Taste, list[int]]:
     """The list's meaning over catalog rows, and the MAL ids the catalog does not have.
 
-    With `include_planned`, Plan to Watch titles may come back as recommendations.
+    With `include_planned`, Plan to Watch titles may come back as recommendations; `dropped_dislikes` off
+    reads Dropped entries as On-Hold ones (their score alone, if any, says like or dislike).
     """
     found = [catalog.row_of.get(a) for a in rows.anime_ids.tolist()]
     known = np.array([r is not None for r in found], dtype=bool)
     cat_rows = np.array([r for r in found if r is not None], dtype=np.int64)
     scores, statuses = rows.scores[known], rows.statuses[known]
-    weights = like_weights(scores, statuses)
+    weights = like_weights(scores, statuses, dropped_dislikes)
     liked_at = np.flatnonzero(weights > 0)
     liked_at = liked_at[np.argsort(-weights[liked_at], kind="stable")]
     excluded = cat_rows[statuses != PLAN_TO_WATCH] if include_planned else cat_rows

@@ -65,9 +65,10 @@ class SearchResults:
     query: str
     hits: list[tuple[AnimeInfo, str, str]]  # (anime, matched name, how)
     suggestions: list[str] = field(default_factory=list)
+    note: str = ""  # a plain sentence when nothing matched (the catalogue's last year)
 
     def to_dict(self) -> dict:
-        return {"query": self.query, "suggestions": self.suggestions,
+        return {"query": self.query, "suggestions": self.suggestions, "note": self.note,
                 "results": [{"anime_id": a.anime_id, "title": a.title, "matched": m, "match": how,
                              "type": a.type, "year": a.year, "genres": a.genres} for a, m, how in self.hits]}
 
@@ -130,6 +131,7 @@ class TitleReading:
     how: str  # alias | exact | initials | prefix (used) | unsure | none (not used)
     alternatives: list[AnimeInfo] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)  # closest names, when nothing matched at all
+    note: str = ""  # a plain sentence when nothing matched (the catalogue's last year)
 
     def to_dict(self) -> dict:
         def short(a: AnimeInfo) -> dict:

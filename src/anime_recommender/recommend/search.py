@@ -1,28 +1,22 @@
-"""Title search: case- and accent-insensitive over Name, English and Japanese names, typo-tolerant."""
+"""Title search: case- and accent-insensitive over Name, English and Japanese names, typo-tolerant; adult
+titles only when asked for."""
 from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from anime_recommender.data.titles import search_key
 from anime_recommender.recommend.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
 MAX_QUERY = 200
 MAX_WORD_HITS = 300
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def normalize(text: str) -> str:
-    """Fold case, accents (NFKD) and punctuation so 'Pokémon!' matches 'pokemon'."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _NON_WORD.sub(" ", stripped.casefold()).strip()
+normalize = search_key  # the one folding (data/titles.py), under the name the readers know
 
 
 @dataclass(frozen=True)
@@ -51,6 +45,7 @@ class TitleIndex:
         self.rows = np.asarray(rows, dtype=np.int64)
         self.raw = raw
         self.popularity = catalog.members
+        self.adult = np.asarray(catalog.is_adult, dtype=bool)[self.rows] if len(rows) else np.zeros(0, bool)
         self.haystack = "\n" + "\n".join(names) + "\n"
         self.lengths = np.array([len(k) for k in names], dtype=np.int64)
         self.starts = np.cumsum(np.concatenate([[0], self.lengths[:-1] + 1])) + 1
@@ -63,13 +58,17 @@ class TitleIndex:
         prefix = self.starts[entries] == offsets
         return entries, prefix
 
-    def search(self, query: str, limit: int = 10, cutoff: float = 75.0) -> list[SearchHit]:
-        """Best matching anime (one hit per anime), exact and substring matches before fuzzy ones."""
+    def search(self, query: str, limit: int = 10, cutoff: float = 75.0,
+               include_adult: bool = False) -> list[SearchHit]:
+        """Best matching anime (one hit per anime), exact and substring matches before fuzzy ones; adult
+        titles only with `include_adult`."""
         key = normalize(query[:MAX_QUERY])
         if not key or not self.keys:
             return []
         hits: dict[int, SearchHit] = {}
         entries, prefix = self._substring(key)
+        if not include_adult:
+            entries, prefix = entries[~self.adult[entries]], prefix[~self.adult[entries]]
         exact = prefix & (self.lengths[entries] == len(key))
         base = np.where(exact, 100.0, np.where(prefix, 95.0, 90.0))
         order = np.lexsort((-self.popularity[self.rows[entries]], -base))
@@ -78,7 +77,7 @@ class TitleIndex:
                 break
             self._add(hits, entries[i], base[i], "exact" if exact[i] else "prefix" if prefix[i] else "contains")
         if len(hits) < limit:
-            self._fuzzy(hits, key, limit, cutoff)
+            self._fuzzy(hits, key, limit, cutoff, include_adult)
         return sorted(hits.values(), key=lambda h: -h.score)[:limit]
 
     def _add(self, hits: dict[int, SearchHit], entry: int, score: float, how: str) -> None:
@@ -86,7 +85,8 @@ class TitleIndex:
         if row not in hits or hits[row].score < score:
             hits[row] = SearchHit(row, self.raw[entry], float(score), how)
 
-    def _fuzzy(self, hits: dict[int, SearchHit], key: str, limit: int, cutoff: float) -> None:
+    def _fuzzy(self, hits: dict[int, SearchHit], key: str, limit: int, cutoff: float,
+               include_adult: bool) -> None:
         """Typo-tolerant matches above `cutoff` (0-100): cheap candidates first, WRatio on those only.
 
         WRatio over every name costs ~30 ms; candidates are the 100 closest by plain edit ratio plus
@@ -96,6 +96,7 @@ class TitleIndex:
         for word in {w for w in key.split() if len(w) >= 4}:
             candidates.update(self._substring(word)[0][:MAX_WORD_HITS].tolist())
         entries = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
+        entries = entries if include_adult else entries[~self.adult[entries]]
         scores = process.cdist([key], [self.keys[e] for e in entries], scorer=fuzz.WRatio)[0]
         keep = scores >= cutoff
         entries, scores = entries[keep], scores[keep]
@@ -103,14 +104,15 @@ class TitleIndex:
         for i in order:
             self._add(hits, entries[i], min(float(scores[i]), 89.0), "fuzzy")
 
-    def suggest(self, query: str, limit: int = 5) -> list[str]:
-        """Closest names whatever their score, for 'did you mean' when nothing matched."""
+    def suggest(self, query: str, limit: int = 5, include_adult: bool = False) -> list[str]:
+        """Closest names whatever their score, for 'did you mean' when nothing matched (adult ones only
+        with `include_adult`)."""
         key = normalize(query[:MAX_QUERY])
         if not key or not self.keys:
             return []
-        found = process.extract(key, self.keys, scorer=fuzz.ratio, limit=limit * 3)
+        found = process.extract(key, self.keys, scorer=fuzz.ratio, limit=limit * 6)
         names: list[str] = []
         for _, _, entry in found:
-            if self.raw[entry] not in names:
+            if self.raw[entry] not in names and (include_adult or not self.adult[entry]):
                 names.append(self.raw[entry])
         return names[:limit]

@@ -4,14 +4,18 @@ never a weak guess used silently.
 A reading is *sure* (used, and shown as "fmab → Fullmetal Alchemist: Brotherhood") when the text is an
 exact name, a famous short form from ALIASES, or initials / a name prefix that one popular anime clearly
 owns; otherwise it is *unsure*: nothing is used and the likeliest anime are offered instead.
+The one reader of every title box (issue #16): the header search ranks its sure reading and the
+alternatives first (`TitleReader.search`), the new-user form and "more like a title" use `read`, so
+"aot", "fmab" or "one peice" mean the same thing wherever they are typed. Adult titles only when asked.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from anime_recommender.data.titles import search_key
 from anime_recommender.recommend.catalog import Catalog
-from anime_recommender.recommend.search import TitleIndex, normalize
+from anime_recommender.recommend.search import SearchHit, TitleIndex
 
 # Famous short forms that initials and the konosuba rule cannot produce (tested on the real catalog).
 ALIASES = {
@@ -47,7 +51,7 @@ class Reading:
 
 def short_forms(name: str) -> set[str]:
     """Initials of a Latin-script name (with and without articles) and its konosuba-style contraction."""
-    words = normalize(name).split()
+    words = search_key(name).split()
     if len(words) < 2 or not all(w.isascii() for w in words):
         return set()
     forms = {"".join(w if w.isdigit() else w[0] for w in words)}
@@ -74,17 +78,30 @@ class TitleReader:
     def _by_members(self, rows) -> list[int]:
         return sorted(set(rows), key=lambda r: (-int(self.catalog.members[r]), r))
 
-    def read(self, typed: str) -> Reading:
+    def read(self, typed: str, include_adult: bool = False) -> Reading:
         """The sure reading of `typed`, or an unsure one with the likeliest alternatives."""
-        key = normalize(typed)
+        return self._read(typed, include_adult, self.titles.search(typed, limit=MAX_ALTERNATIVES * 2,
+                                                                   include_adult=include_adult))
+
+    def search(self, query: str, limit: int = 10, include_adult: bool = False) -> list[SearchHit]:
+        """Search hits with the reading first: an exact name, a short form ("aot") or the likeliest
+        alternative leads, then the rest of the title search."""
+        hits = self.titles.search(query, limit=max(limit, MAX_ALTERNATIVES * 2), include_adult=include_adult)
+        reading = self._read(query, include_adult, hits)
+        lead = ([reading.row] if reading.sure else []) + (reading.alternatives if reading.how != "exact" else [])
+        by_row = {h.row: h for h in hits}
+        first = [by_row.get(r) or SearchHit(r, self.catalog.display_name[r], 100.0, reading.how) for r in lead]
+        return list({h.row: h for h in first + hits}.values())[:limit]
+
+    def _read(self, typed: str, include_adult: bool, hits: list[SearchHit]) -> Reading:
+        key = search_key(typed)
         compact = key.replace(" ", "")
         if compact in self.aliases:
             return Reading(typed, self.aliases[compact], "alias")
-        hits = self.titles.search(typed, limit=MAX_ALTERNATIVES * 2)
         exact = self._by_members(h.row for h in hits if h.how == "exact")
         if exact:
             return Reading(typed, exact[0], "exact", exact[1:MAX_ALTERNATIVES + 1])
-        initials = self.forms.get(compact, [])
+        initials = [r for r in self.forms.get(compact, []) if include_adult or not self.catalog.is_adult[r]]
         pool = self._by_members(initials + [h.row for h in hits if h.how == "prefix"])
         if pool and self._owns(pool):
             how = "initials" if pool[0] in initials else "prefix"
@@ -95,10 +112,10 @@ class TitleReader:
     def _owns(self, pool: list[int]) -> bool:
         """Whether the most popular candidate clearly owns the text: DOMINANCE over every rival that is not
         one of its own sequels or spin-offs (whose names start with its name: "Attack on Titan Season 2")."""
-        names = [n for n in (normalize(self.catalog.name[pool[0]]), normalize(self.catalog.english_name[pool[0]]))
+        names = [n for n in (search_key(self.catalog.name[pool[0]]), search_key(self.catalog.english_name[pool[0]]))
                  if n]
-        rivals = [r for r in pool[1:] if not any(normalize(self.catalog.name[r]).startswith(n)
-                                                  or normalize(self.catalog.english_name[r]).startswith(n)
+        rivals = [r for r in pool[1:] if not any(search_key(self.catalog.name[r]).startswith(n)
+                                                  or search_key(self.catalog.english_name[r]).startswith(n)
                                                   for n in names)]
         members = self.catalog.members
         return not rivals or members[pool[0]] >= DOMINANCE * max(int(members[rivals[0]]), 1)

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from anime_recommender.web import openapi, service
 from anime_recommender.web.errors import respond
 from anime_recommender.web.forms import read_options, read_picks
-from anime_recommender.web.params import parse_id, parse_int, parse_text
+from anime_recommender.web.params import parse_flag, parse_id, parse_int, parse_text
 
 bp = Blueprint("api", __name__)
 
@@ -49,7 +49,8 @@ def similar_by_title():
 def search():
     rec = service.get_recommender()
     query = parse_text(request.args, "q", rec.cfg)
-    return jsonify(rec.search(query, parse_int(request.args, "n", 10, 1, rec.cfg.max_n)).to_dict())
+    return jsonify(rec.search(query, parse_int(request.args, "n", 10, 1, rec.cfg.max_n),
+                              parse_flag(request.args, "adult", rec.cfg.show_adult)).to_dict())
 
 
 @bp.get("/recommendations/new-user")

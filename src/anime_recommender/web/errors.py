@@ -19,15 +19,28 @@ TITLES = {400: "That request did not make sense", 404: "Not found", 405: "Method
           500: "Something went wrong", 503: "Model not available yet"}
 
 
-def respond(code: int, message: str, suggestions: list[str] | None = None, title: str | None = None):
-    """A JSON error under /api/, otherwise the page `{code}.html` (or error.html)."""
+def sentence(message: str) -> str:
+    """A message as a plain sentence for a page: a capital first letter and a full stop."""
+    message = message.strip()
+    if not message:
+        return message
+    first = message.split(" ", 1)[0]
+    capital = first.isalpha() and len(first) > 1  # not a parameter name such as 'n' or 'year_min'
+    return (message[0].upper() if capital else message[0]) + message[1:] + ("" if message[-1] in ".?!" else ".")
+
+
+def respond(code: int, message: str, suggestions: list[str] | None = None, kind: str = "",
+            title: str | None = None):
+    """A JSON error under /api/, otherwise the page `{code}.html` (or error.html); `kind` (user, anime)
+    picks the page's help."""
     title = title or TITLES.get(code, "Error")
     if request.path.startswith("/api/"):
         body = {"code": code, "title": title, "message": message}
         if suggestions:
             body["suggestions"] = suggestions
         return jsonify(error=body), code
-    context = {"code": code, "title": title, "message": message, "suggestions": suggestions or []}
+    context = {"code": code, "title": title, "message": sentence(message), "suggestions": suggestions or [],
+               "kind": kind}
     try:
         return render_template(f"{code}.html", **context), code
     except TemplateNotFound:
@@ -55,8 +68,8 @@ def register_errorhandlers(app: Flask) -> None:
     """Map HTTP errors, input errors, unknown ids, a missing model and anything else to responses."""
     app.register_error_handler(HTTPException, _http)
     app.register_error_handler(InputError, lambda e: respond(400, str(e)))
-    app.register_error_handler(UnknownUserError, lambda e: respond(404, str(e)))
-    app.register_error_handler(UnknownAnimeError, lambda e: respond(404, str(e), e.suggestions))
+    app.register_error_handler(UnknownUserError, lambda e: respond(404, str(e), kind="user"))
+    app.register_error_handler(UnknownAnimeError, lambda e: respond(404, str(e), e.suggestions, kind="anime"))
     app.register_error_handler(RecommenderError, lambda e: respond(400, str(e)))
     app.register_error_handler(ModelUnavailable, lambda e: respond(503, str(e)))
     app.register_error_handler(Exception, _unexpected)

@@ -42,6 +42,11 @@ class Picks:
     readings: list[TitleReading]            # every typed title: sure ones used, unsure ones not
 
     @property
+    def usable(self) -> bool:
+        """Something to recommend from: a liked anime or a genre."""
+        return bool(self.liked or self.genres)
+
+    @property
     def read(self) -> list[TitleReading]:
         """The typed titles that were used, to show as "fmab → Fullmetal Alchemist: Brotherhood"."""
         return [r for r in self.readings if r.anime is not None]
@@ -71,15 +76,17 @@ def _resolve(rec: Recommender, values: list[str], picks: Picks) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def read_picks(rec: Recommender, args: MultiDict) -> Picks:
-    """liked / disliked (ids or titles) and genre values of the new-user form."""
+def read_picks(rec: Recommender, args: MultiDict, strict: bool = True) -> Picks:
+    """liked / disliked (ids or titles) and genre values of the new-user form; with `strict` off, typed
+    titles that matched nothing surely are returned (for the page to offer what they could mean) instead
+    of an InputError."""
     cfg = rec.cfg
     picks = Picks([], [], parse_list(args, "genre", cfg, rec.genres), [], [])
     liked, disliked = parse_list(args, "liked", cfg), parse_list(args, "disliked", cfg)
     _limit_titles(liked + disliked, cfg.max_titles)
     picks.liked.extend(_resolve(rec, liked, picks))
     picks.disliked.extend(a for a in _resolve(rec, disliked, picks) if a not in picks.liked)
-    if not picks.liked and not picks.genres:
+    if not picks.usable and (strict or not picks.unmatched):
         raise InputError("name at least one anime you like (title or ID) or pick a genre"
                          + _unmatched_hint(picks))
     return picks

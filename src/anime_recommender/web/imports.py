@@ -17,7 +17,8 @@ from anime_recommender.recommend.mal_export import ExportError, ExportLimits, Ma
 from anime_recommender.web import service
 from anime_recommender.web.errors import respond
 from anime_recommender.web.forms import read_options
-from anime_recommender.web.params import TRUE, InputError
+from anime_recommender.web.params import TRUE, InputError, parse_flag
+from anime_recommender.web.signed_list import MAX_TOKEN_BYTES, read_signed, sign_export
 from anime_recommender.web.upload_guard import UploadRefused, upload_slot
 
 bp = Blueprint("imports", __name__)
@@ -68,10 +69,12 @@ def _too_large(limits: ExportLimits) -> ExportError:
 
 
 def _answer(rec: Recommender, export: MalExport, values):
-    """Recommendations for the export with the filters in `values` (form fields or query parameters)."""
+    """Recommendations for the export with the filters in `values` (form fields or query parameters), and
+    the switches: include_planned (Plan to Watch may come back) and dropped_dislikes (Dropped pushes away)."""
     options = read_options(rec, values)
     include_planned = (values.get("include_planned") or "").strip().lower() in TRUE
-    return rec.recommend_import(export, options.n, options.filters, include_planned)
+    return rec.recommend_import(export, options.n, options.filters, include_planned,
+                                parse_flag(values, "dropped_dislikes", True))
 
 
 def _page(rec: Recommender | None, status: int = 200, form=None, **context):
@@ -93,13 +96,33 @@ def upload():
     rec = service.get_recommender()
     try:
         export = _uploaded_export(rec)
-        return _page(rec, recs=_answer(rec, export, request.form))
+        return _page(rec, recs=_answer(rec, export, request.form), signed=sign_export(export))
     except UploadRefused as exc:
         return *_page(rec, exc.code, form=MultiDict(), error=str(exc)), exc.headers
     except ExportError as exc:
         return _page(rec, exc.code, error=str(exc))
     except InputError as exc:
         return _page(rec, 400, error=str(exc))
+
+
+@bp.post("/import/again")
+def again():
+    """The same list with other filters, hides or switches: read from the signed list the results page
+    carries (web/signed_list.py), no upload, nothing stored."""
+    rec = service.get_recommender()
+    request.max_content_length = MAX_TOKEN_BYTES + FORM_OVERHEAD
+    try:
+        with upload_slot():  # a body of up to 1 MiB: read under the same slot and deadline as an upload
+            signed = request.form.get("list", "")
+        export = read_signed(signed, rec.cfg.import_max_entries)
+    except UploadRefused as exc:
+        return *_page(rec, exc.code, form=MultiDict(), error=str(exc)), exc.headers
+    except ExportError as exc:
+        return _page(rec, exc.code, error=str(exc))
+    try:
+        return _page(rec, recs=_answer(rec, export, request.form), signed=signed)
+    except InputError as exc:
+        return _page(rec, 400, error=str(exc), signed=signed)
 
 
 @bp.post("/api/v1/recommendations/import")

@@ -72,6 +72,7 @@ def schemas() -> dict[str, dict]:
                                                            "current": {"type": "boolean"}}))},
                                 optional=("series",)),
         "SearchResults": _object({"query": {"type": "string"}, "suggestions": _array({"type": "string"}),
+                                  "note": {"type": "string"},
                                   "results": _array(_object({**brief, "matched": {"type": "string"},
                                                              "match": {"type": "string"}, "type": _nullable("string"),
                                                              "year": _nullable("integer"),
@@ -119,6 +120,11 @@ def filter_parameters(cfg: ServingConfig, genres: list[str], types: list[str]) -
                "include adult titles (default: serving.show_adult)"),
         _query("group_franchises", {"type": "string", "enum": sorted(TRUE | FALSE)},
                "one entry per franchise (default: on)"),
+        *(_query(name, {**_array({"type": "integer", "format": "int64", "minimum": 0, "maximum": INT64_MAX}),
+                        "maxItems": cfg.max_list_values}, what)
+          for name, what in (("hide", "repeatable MAL ids the viewer is not interested in: left out"),
+                             ("seen", "repeatable MAL ids the viewer has seen: left out, and watched for the "
+                                      "series order"))),
     ]
 
 
@@ -142,8 +148,10 @@ def _operation(summary: str, body: str, parameters: list[dict], codes: tuple[int
 def _import_operation(cfg: ServingConfig, filters: list[dict]) -> dict:
     """POST of a MyAnimeList export (web/imports.py): multipart field `file`, filters in the query string."""
     planned = _query("include_planned", {"type": "string", "enum": ["1", "0"]}, "let Plan to Watch titles back")
+    dropped = _query("dropped_dislikes", {"type": "string", "enum": sorted(TRUE | FALSE)},
+                     "Dropped titles count as dislikes (default: on; off, only their score speaks)")
     operation = _operation("Recommendations for an uploaded MyAnimeList export (.xml or .xml.gz)",
-                           "ListRecommendations", [planned, *filters], (400, 413, 503))["get"]
+                           "ListRecommendations", [planned, dropped, *filters], (400, 413, 503))["get"]
     body = {"type": "object", "required": ["file"],
             "properties": {"file": {"type": "string", "format": "binary", "maxLength": cfg.import_max_bytes}}}
     operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": body}}}
@@ -163,11 +171,14 @@ def document(cfg: ServingConfig, genres: list[str], types: list[str]) -> dict[st
         "/anime/{anime_id}": _operation("One anime", "Anime", [_id_path("anime_id")], errors),
         "/anime/{anime_id}/similar": _operation("Anime similar to one anime", "SimilarAnime",
                                                 [_id_path("anime_id"), *filters], errors),
-        "/similar": _operation("Anime similar to the best title match", "SimilarAnime",
-                               [_text("title", cfg, "a title (typos forgiven)"), *filters], errors),
+        "/similar": _operation("Anime similar to the surely read title (404 with the alternatives otherwise)",
+                               "SimilarAnime", [_text("title", cfg, "a title or a fan's short form"), *filters],
+                               errors),
         "/search": _operation("Title search", "SearchResults",
-                              [_text("q", cfg, "romaji, English or Japanese name"),
-                               _query("n", {"type": "integer", "minimum": 1, "maximum": cfg.max_n}, "how many")],
+                              [_text("q", cfg, "romaji, English or Japanese name, or a fan's short form"),
+                               _query("n", {"type": "integer", "minimum": 1, "maximum": cfg.max_n}, "how many"),
+                               _query("adult", {"type": "string", "enum": sorted(TRUE | FALSE)},
+                                      "include adult titles (default: serving.show_adult)")],
                               (400, 503)),
         "/recommendations/new-user": _operation(
             "Recommendations from liked anime and/or genres, no account", "NewUserRecommendations",

@@ -7,9 +7,26 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from anime_recommender.web import service
 from anime_recommender.web.forms import read_options, read_picks
-from anime_recommender.web.params import parse_id, parse_int, parse_text
+from anime_recommender.web.params import parse_flag, parse_id, parse_int, parse_text
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.app_template_global()
+def with_param(name: str, value) -> str:
+    """This page's address with one more `name=value` (a "Seen it" / "Not interested" link): the list,
+    its filters and what was hidden stay one shareable URL; past serving.max_list_values the oldest goes."""
+    args = request.args.copy()
+    limit = service.get_recommender().cfg.max_list_values
+    args.setlist(name, [v for v in args.getlist(name) if v != str(value)][-(limit - 1):] + [str(value)])
+    return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
+
+
+@bp.app_template_global()
+def without_params(*names: str) -> str:
+    """This page's address without some parameters (show the hidden titles again)."""
+    rest = [(k, v) for k, v in request.args.items(multi=True) if k not in names]
+    return request.path + (f"?{urlencode(rest)}" if rest else "")
 
 
 def _page(template: str, rec, **context):
@@ -62,29 +79,38 @@ def anime(anime_id: str):
 
 @bp.get("/similar")
 def similar_by_title():
-    """'More like <title>': the best title match's page (shareable; typos forgiven)."""
+    """'More like <title>': the surely read title's page; otherwise the likeliest titles, each a link to
+    its "more like this" (the one title reader: typos are offered, never guessed)."""
     rec = service.get_recommender()
-    anime_id = rec.resolve_title(parse_text(request.args, "title", rec.cfg))
-    return redirect(url_for("pages.anime", anime_id=anime_id) + "#similar")
+    title = parse_text(request.args, "title", rec.cfg)
+    adult = parse_flag(request.args, "adult", rec.cfg.show_adult)
+    reading = rec.read_title(title, adult)
+    if reading.anime is not None:
+        return redirect(url_for("pages.anime", anime_id=reading.anime.anime_id) + "#similar")
+    return _page("search.html", rec, results=rec.search(title, 10, adult), similar=True)
 
 
 @bp.get("/search")
 def search():
-    """Title search results (names, English and Japanese names; typos forgiven)."""
+    """Title search results (names, English and Japanese names, fans' short forms; typos forgiven)."""
     rec = service.get_recommender()
     query = parse_text(request.args, "q", rec.cfg)
     limit = parse_int(request.args, "n", 20, 1, rec.cfg.max_n)
-    return _page("search.html", rec, results=rec.search(query, limit))
+    return _page("search.html", rec, results=rec.search(query, limit, parse_flag(request.args, "adult",
+                                                                                  rec.cfg.show_adult)))
 
 
 @bp.get("/new")
 def new_user():
     """Recommendations for someone who named anime they like (and maybe genres and dislikes)."""
     rec = service.get_recommender()
-    picks = read_picks(rec, request.args)
+    picks = read_picks(rec, request.args, strict=False)
     options = read_options(rec, request.args)
-    recs = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, options.n, options.filters)
-    return _page("new_user.html", rec, recs=recs, picks=picks, swap=_swap_url)
+    recs = None  # nothing surely read: the page offers what the titles could mean, with the form kept
+    if picks.usable:
+        recs = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, options.n, options.filters)
+    named = {str(a.anime_id): a.title for a in (recs.liked + recs.disliked if recs else [])}
+    return _page("new_user.html", rec, recs=recs, picks=picks, swap=_swap_url, named=named)
 
 
 def _swap_url(typed: str, anime_id: int) -> str:

@@ -101,8 +101,15 @@ def parse_flag(args: MultiDict, name: str, default: bool) -> bool:
     return text in TRUE
 
 
+def parse_ids(args: MultiDict, name: str, limits: ServingConfig) -> tuple[int, ...]:
+    """Repeated anime ids (hide=1&hide=2), at most serving.max_list_values, each a MAL id (unknown ones
+    simply match nothing)."""
+    return tuple(dict.fromkeys(parse_id(v, f"{name} value (an anime ID)") for v in parse_list(args, name, limits)))
+
+
 def parse_filters(args: MultiDict, genres: list[str], types: list[str], limits: ServingConfig) -> Filters:
-    """Genre, type, year range, minimum score, the adult switch (default: serving.show_adult) and franchise grouping."""
+    """Genre, type, year range, minimum score, the adult switch (default: serving.show_adult), franchise
+    grouping, and the titles the viewer hid ("Not interested": hide=<id>) or marked "Seen it" (seen=<id>)."""
     year_min = parse_int(args, "year_min", None, 1900, 2100)
     year_max = parse_int(args, "year_max", None, 1900, 2100)
     if year_min is not None and year_max is not None and year_min > year_max:
@@ -112,7 +119,8 @@ def parse_filters(args: MultiDict, genres: list[str], types: list[str], limits: 
                    types=tuple(parse_list(args, "type", limits, types)),
                    year_min=year_min, year_max=year_max, min_score=parse_float(args, "min_score", 0, 10),
                    include_adult=adult in TRUE if adult else limits.show_adult,
-                   group_franchises=parse_flag(args, "group_franchises", True))
+                   group_franchises=parse_flag(args, "group_franchises", True),
+                   exclude=parse_ids(args, "hide", limits), seen=parse_ids(args, "seen", limits))
 
 
 def parse_n(args: MultiDict, default: int, max_n: int) -> int:
