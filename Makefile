@@ -33,8 +33,8 @@ dev-install: $(VENV)/.dev-installed  ## test tools too: pytest, chromium + drive
 data: install  ## write the embedded sample dataset if the data dir has none
 	$(PY) -m anime_recommender.cli prepare-data
 
-train: install  ## run the training pipeline on the configured data
-	$(PY) pipeline/training_pipeline.py
+train: install  ## train on the configured data (DATA_DIR=<folder>; flags: ARGS="--allow-shrink --epochs 5")
+	$(PY) pipeline/training_pipeline.py $(ARGS)
 
 run: install  ## train on the embedded sample if no model exists, then serve on http://$(HOST):$(PORT)
 	$(PY) -m anime_recommender.cli ensure-model

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, g, jsonify, render_template, request
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
@@ -17,6 +17,7 @@ from anime_recommender.web import service
 from anime_recommender.web.errors import respond
 from anime_recommender.web.forms import read_options
 from anime_recommender.web.params import TRUE, InputError
+from anime_recommender.web.title_check import naming_other_anime
 
 bp = Blueprint("imports", __name__)
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the filter fields around the file
@@ -47,7 +48,9 @@ def _uploaded_export(rec: Recommender) -> MalExport:
         raise ExportError("choose your MyAnimeList export file (the multipart form field `file`)")
     data = upload.stream.read(limits.max_bytes + 1)
     upload.close()
-    return read_export(data, limits)
+    export = read_export(data, limits)
+    g.titles_naming_other_anime = naming_other_anime(data, limits, rec.catalog)  # shown by _demo_notice.html
+    return export
 
 
 def _answer(rec: Recommender, export: MalExport, values):
