@@ -18,7 +18,8 @@ $(VENV)/.installed: requirements.txt requirements-serve.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip setuptools wheel
 	$(PIP) install -q -r requirements.txt
-	$(PIP) install -q --no-deps -e .
+	@# setuptools' editable build prints an information-only banner ("Editable installation..."): nothing to act on
+	PYTHONWARNINGS="ignore:Editable installation" $(PIP) install -q --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed  ## create .venv and install the pinned dependencies

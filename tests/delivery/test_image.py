@@ -4,12 +4,14 @@ Built from a stand-in base image (debootstrap, see tests/delivery/podman.py: no 
 non-root with a read-only root filesystem and the trained run mounted read-only at /app/artifacts; probed
 on /healthz, /readyz, a user page, the API and the list import; the image's own HEALTHCHECK command run
 with `podman exec`; stopped with SIGTERM while a request is still arriving (it is answered, exit 0).
-The `train` target is built once too. Timings and the image size are printed and written to
-test-output/delivery/image.json (docs/deploy.md records them with the command).
+The `train` target too with IMAGE_TEST_TRAIN_TARGET=1 (off in CI: too slow,
+see below). Timings and the image size are printed and written to test-output/delivery/image.json
+(docs/deploy.md records them with the command).
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import time
@@ -30,6 +32,9 @@ BUILD_TIMEOUT = 900      # a cold build downloads the pinned wheels; a warm one 
 START_DEADLINE = 120     # the Deployment's startupProbe allows 180 s
 STAND_IN, STAND_IN_TAG = "localhost/stand-in/python", f"3.11-bookworm-{pm.base_key()}"
 IMAGE, TRAIN_IMAGE = "localhost/anime-recommender:image-test", "localhost/anime-recommender-train:image-test"
+# Why `--target train` is built only with IMAGE_TEST_TRAIN_TARGET=1: its stage reinstalls TensorFlow
+# (requirements.txt) after copying the builder's venv, so every code change rebuilds it: 183 s on top of
+# the serving image's 66 s (measured here, docs/deploy.md), past the 3-minute budget of this test in CI.
 
 
 @pytest.fixture(scope="module")
@@ -105,10 +110,13 @@ def test_image_builds_and_serves_as_production_does(podman, dockerfile, trained_
     tarball, cached = timed("stand_in_base", timings, lambda: pm.base_tarball(podman.root.parent, timeout=600))
     timed("import_base", timings, lambda: podman.import_base(tarball, f"{STAND_IN}:{STAND_IN_TAG}", timeout=300))
     timed("build", timings, lambda: build(podman, "-t", IMAGE))
-    timed("build_train_target", timings, lambda: build(podman, "--target", "train", "-t", TRAIN_IMAGE))
+    report: dict[str, object] = {}
+    if os.environ.get("IMAGE_TEST_TRAIN_TARGET") == "1":  # off in CI: see the note at the top
+        timed("build_train_target", timings, lambda: build(podman, "--target", "train", "-t", TRAIN_IMAGE))
+        train = json.loads(podman.run("image", "inspect", TRAIN_IMAGE, timeout=60).stdout)[0]
+        report["train_image_size_mb"] = round(train["Size"] / 1e6)
     inspect = json.loads(podman.run("image", "inspect", IMAGE, timeout=60).stdout)[0]
-    size_mb = round(inspect["Size"] / 1e6)
-    train_size_mb = round(json.loads(podman.run("image", "inspect", TRAIN_IMAGE, timeout=60).stdout)[0]["Size"] / 1e6)
+    report["image_size_mb"] = round(inspect["Size"] / 1e6)
     assert inspect["Config"]["User"] == "10001:10001"
     options, command = dockerfile.healthcheck
     assert inspect["Healthcheck"]["Test"] == ["CMD", *command], "--format docker keeps the HEALTHCHECK"
@@ -157,8 +165,7 @@ def test_image_builds_and_serves_as_production_does(podman, dockerfile, trained_
         (tmp_path / "container.log").write_text(logs.stdout + logs.stderr)
         podman.run("rm", "--force", "--ignore", name, timeout=60, check=False)
     timings["total"] = round(time.monotonic() - started, 1)
-    report = {"image_size_mb": size_mb, "train_image_size_mb": train_size_mb, "stand_in_base_cached": cached,
-              "seconds": timings, "base_image": f"{STAND_IN}:{STAND_IN_TAG}"}
+    report.update(stand_in_base_cached=cached, seconds=timings, base_image=f"{STAND_IN}:{STAND_IN_TAG}")
     out = PROJECT_ROOT / "test-output" / "delivery"
     out.mkdir(parents=True, exist_ok=True)
     (out / "image.json").write_text(json.dumps(report, indent=2))
