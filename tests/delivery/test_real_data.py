@@ -7,6 +7,7 @@ real slice, and the switch must publish (the log says why the counts were not co
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -16,13 +17,44 @@ import numpy as np
 import pytest
 import yaml
 
+from anime_recommender.artifacts import RunWriter
 from anime_recommender.config import load_config
+from anime_recommender.data.report import DataReport
+from anime_recommender.training import DataShrunk, check_shrink
 from anime_recommender.web import create_app
 from tests.conftest import PROJECT_ROOT
 
-pytestmark = [pytest.mark.delivery, pytest.mark.slow, pytest.mark.realdata]
+
+def published(artifacts_dir: Path, data_dir: Path, rows: int) -> None:
+    """A current run that read `rows` rows of rating_complete.csv from `data_dir`."""
+    with RunWriter(artifacts_dir) as writer:
+        writer.save_json("data_report", {"rows_kept": {"rating_complete.csv": rows, "anime.csv": 50}})
+        writer.publish({"config": {"paths": {"data_dir": str(data_dir)}}})
 
 
+@pytest.mark.parametrize("same_folder", [True, False])
+def test_the_shrink_guard_compares_runs_of_the_same_dataset_only(tmp_path, caplog, same_folder):
+    """The issue's case: the sample's run read 160,057 rows, the Kaggle slice feeds 99,584 (-38 %)."""
+    sample, kaggle = tmp_path / "sample", tmp_path / "kaggle"
+    published(tmp_path / "artifacts", sample, 160_057)
+    cfg = load_config(env={}).replace("paths", data_dir=sample if same_folder else kaggle,
+                                      artifacts_dir=tmp_path / "artifacts")
+    report = DataReport(rows_kept={"rating_complete.csv": 99_584, "anime.csv": 50})
+    with caplog.at_level(logging.INFO, logger="anime_recommender.training"):
+        if same_folder:
+            with pytest.raises(DataShrunk, match="99584 rows kept vs 160057 .*make train ARGS=--allow-shrink"):
+                check_shrink(cfg, report)
+        else:
+            check_shrink(cfg, report)
+    skipped = [r.getMessage() for r in caplog.records if "not compared" in r.getMessage()]
+    assert bool(skipped) is not same_folder, skipped
+    if skipped:
+        assert str(kaggle) in skipped[0] and str(sample) in skipped[0]
+
+
+@pytest.mark.delivery
+@pytest.mark.slow
+@pytest.mark.realdata
 def current(artifacts_dir: Path) -> dict:
     return json.loads((artifacts_dir / "current" / "manifest.json").read_text())
 
