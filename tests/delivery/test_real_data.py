@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,6 +21,7 @@ import yaml
 from anime_recommender.artifacts import RunWriter
 from anime_recommender.config import load_config
 from anime_recommender.data.report import DataReport
+from anime_recommender.train_command import NATIVE_LOG_PREFIX
 from anime_recommender.training import DataShrunk, check_shrink
 from anime_recommender.web import create_app
 from tests.conftest import PROJECT_ROOT
@@ -79,6 +81,12 @@ def test_make_train_switches_a_sample_run_to_the_kaggle_files_and_serves_them(tr
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-4000:]
     assert "not compared with the current run's row counts (another dataset" in log, log[-4000:]
+    # quiet, honest logs: TensorFlow's native start-up lines at most once, counts in the table as integers
+    startup = [NATIVE_LOG_PREFIX.sub("", line) for line in log.splitlines()
+               if "absl::InitializeLog" in line or "port.cc" in line]
+    assert len(startup) == len(set(startup)), startup
+    table = [line for line in log.splitlines() if line.startswith("| ")]
+    assert table and not re.search(r"\| ([2-9]|\d{2,})\.0000 ", "\n".join(table)), table  # a count above 1
 
     real_run = current(artifacts_dir)
     assert real_run["run_id"] != sample_run["run_id"]

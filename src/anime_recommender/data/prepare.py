@@ -28,7 +28,7 @@ def ensure_data(cfg: Config) -> Path:
     if not cfg.data.generate_if_missing:
         raise DataError(f"{data_dir}: no data ({schema.ANIME_FILE} or MovieLens ratings) and "
                         "data.generate_if_missing is false")
-    log.warning("no data in %s: generating the embedded sample (%d users x %d anime, seed %d)",
+    log.info("no data in %s: generating the embedded sample (%d users x %d anime, seed %d; made-up titles)",
                 data_dir, cfg.sample.users, cfg.sample.anime, cfg.sample.seed)
     generate_sample(data_dir, users=cfg.sample.users, anime=cfg.sample.anime, seed=cfg.sample.seed)
     return data_dir
