@@ -1,5 +1,5 @@
 """The README's real-data command: a trained sample run switched to the Kaggle files with
-`make train DATA_DIR=../shared/data/anime-2020/kaggle-layout`, then served.
+`make train serve DATA_DIR=../shared/data/anime-2020/kaggle-layout`, served by gunicorn on loopback.
 
 The shrink guard compares runs of the same dataset only: the sample's run has ten times the rows of the
 real slice, and the switch must publish (the log says why the counts were not compared).
@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -23,8 +24,10 @@ from anime_recommender.config import load_config
 from anime_recommender.data.report import DataReport
 from anime_recommender.train_command import NATIVE_LOG_PREFIX
 from anime_recommender.training import DataShrunk, check_shrink
-from anime_recommender.web import create_app
 from tests.conftest import PROJECT_ROOT
+from tests.delivery.test_runtime import get
+from tests.web.browser import free_port
+from tests.web.test_server import until
 
 
 def published(artifacts_dir: Path, data_dir: Path, rows: int) -> None:
@@ -54,13 +57,23 @@ def test_the_shrink_guard_compares_runs_of_the_same_dataset_only(tmp_path, caplo
         assert str(kaggle) in skipped[0] and str(sample) in skipped[0]
 
 
-@pytest.mark.delivery
-@pytest.mark.slow
-@pytest.mark.realdata
 def current(artifacts_dir: Path) -> dict:
     return json.loads((artifacts_dir / "current" / "manifest.json").read_text())
 
 
+def serving(url: str, proc: subprocess.Popen) -> bool:
+    """/readyz answers 200; fails the test at once if make (training or gunicorn) has exited."""
+    if proc.poll() is not None:
+        pytest.fail(f"make exited {proc.returncode} before serving")
+    try:
+        return get(url + "/readyz", timeout=2)[0] == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.delivery
+@pytest.mark.slow
+@pytest.mark.realdata
 def test_make_train_switches_a_sample_run_to_the_kaggle_files_and_serves_them(trained_artifacts, real_anime_dir,
                                                                                 tmp_path):
     artifacts_dir = tmp_path / "artifacts"
@@ -75,11 +88,26 @@ def test_make_train_switches_a_sample_run_to_the_kaggle_files_and_serves_them(tr
     env = {**os.environ, "ARTIFACTS_DIR": str(artifacts_dir), "APP_CONFIG": str(tmp_path / "config.yaml")}
     env.pop("COMET_API_KEY", None)
     data_dir = real_anime_dir / "kaggle-layout"
-    # -o: the running interpreter's venv is installed already; make must not reinstall it
-    done = subprocess.run(["make", "-o", ".venv/.installed", "train", f"DATA_DIR={data_dir}", "ARGS=--epochs 2"],
-                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
-    log = done.stdout + done.stderr
-    assert done.returncode == 0, log[-4000:]
+    # the README's command; -o: the running interpreter's venv is installed already, make must not reinstall it
+    port, log_path = free_port(), tmp_path / "make.log"
+    with open(log_path, "w") as out:
+        proc = subprocess.Popen(["make", "-o", ".venv/.installed", "train", "serve", f"DATA_DIR={data_dir}",
+                                 f"PORT={port}", "ARGS=--epochs 2"], cwd=PROJECT_ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        until(lambda: serving(url, proc), "make train serve to serve the new run", 900)
+        status, home = get(url + "/")
+        assert status == 200 and 'id="demo-notice"' not in home
+        user = int(np.load(artifacts_dir / "current" / "user_ids.npy")[0])
+        assert get(f"{url}/user/{user}")[0] == 200
+        status, body = get(f"{url}/api/v1/users/{user}/recommendations?n=5")
+        assert status == 200 and len(json.loads(body)["results"]) == 5
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # this test's own session: make and the gunicorn it started
+        proc.wait(timeout=60)
+    log = log_path.read_text()
     assert "not compared with the current run's row counts (another dataset" in log, log[-4000:]
     # quiet, honest logs: TensorFlow's native start-up lines at most once, counts in the table as integers
     startup = [NATIVE_LOG_PREFIX.sub("", line) for line in log.splitlines()
@@ -92,11 +120,3 @@ def test_make_train_switches_a_sample_run_to_the_kaggle_files_and_serves_them(tr
     assert real_run["run_id"] != sample_run["run_id"]
     assert os.path.realpath(real_run["config"]["paths"]["data_dir"]) == os.path.realpath(data_dir)
     assert real_run["row_counts"]["catalog"] > 10_000, "the real catalogue (17,562 anime) is served"
-
-    client = create_app(load_config(env={}), {"ARTIFACTS_DIR": str(artifacts_dir), "TESTING": True}).test_client()
-    home = client.get("/").get_data(as_text=True)
-    assert 'id="demo-notice"' not in home
-    user = int(np.load(artifacts_dir / "current" / "user_ids.npy")[0])
-    assert client.get(f"/user/{user}").status_code == 200
-    answer = client.get(f"/api/v1/users/{user}/recommendations?n=5")
-    assert answer.status_code == 200 and len(answer.get_json()["results"]) == 5
