@@ -7,8 +7,14 @@
 #   docker run -p 5000:5000 -v "$PWD/artifacts:/app/artifacts:ro" REGISTRY/anime-recommender:<sha>
 #   docker build --target train ... -t REGISTRY/anime-recommender-train:<sha> .   (the training CronJob's image)
 
+# The base of every stage, BASE_IMAGE:BASE_TAG. A build without a registry names a local stand-in with the
+# same Python (tests/delivery/test_image.py makes one with debootstrap):
+#   --build-arg BASE_IMAGE=localhost/stand-in/python --build-arg BASE_TAG=<its tag>
+ARG BASE_IMAGE=python
+ARG BASE_TAG=3.11.14-slim-bookworm
+
 # ---- builder: a venv with the pinned requirements and the package --------------------------------
-FROM python:3.11.14-slim-bookworm AS builder
+FROM ${BASE_IMAGE}:${BASE_TAG} AS builder
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -36,7 +42,7 @@ RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 # ---- train: the training CronJob's image, `docker build --target train` (a plain build skips it) -----
 # The serving venv plus the training set (requirements.txt: TensorFlow, Keras, comet-ml, ...) and
 # pipeline/. Training still never runs during a build; the serving image below carries none of this.
-FROM python:3.11.14-slim-bookworm AS train
+FROM ${BASE_IMAGE}:${BASE_TAG} AS train
 
 RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
@@ -70,7 +76,7 @@ USER 10001:10001
 CMD ["python", "pipeline/training_pipeline.py"]
 
 # ---- runtime: the venv and the code, nothing else ------------------------------------------------
-FROM python:3.11.14-slim-bookworm AS runtime
+FROM ${BASE_IMAGE}:${BASE_TAG} AS runtime
 
 # Fixed, unprivileged ids (>= 10000, outside the host's ranges); deployment.yaml runs as the same.
 RUN groupadd --system --gid 10001 app \

@@ -18,7 +18,8 @@ $(VENV)/.installed: requirements.txt requirements-serve.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip setuptools wheel
 	$(PIP) install -q -r requirements.txt
-	$(PIP) install -q --no-deps -e .
+	@# setuptools' editable build prints an information-only banner ("Editable installation..."): nothing to act on
+	PYTHONWARNINGS="ignore:Editable installation" $(PIP) install -q --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed  ## create .venv and install the pinned dependencies
@@ -33,8 +34,8 @@ dev-install: $(VENV)/.dev-installed  ## test tools too: pytest, chromium + drive
 data: install  ## write the embedded sample dataset if the data dir has none
 	$(PY) -m anime_recommender.cli prepare-data
 
-train: install  ## run the training pipeline on the configured data
-	$(PY) pipeline/training_pipeline.py
+train: install  ## train on the configured data (DATA_DIR=<folder>; flags: ARGS="--allow-shrink --epochs 5")
+	$(PY) pipeline/training_pipeline.py $(ARGS)
 
 run: install  ## train on the embedded sample if no model exists, then serve on http://$(HOST):$(PORT)
 	$(PY) -m anime_recommender.cli ensure-model

@@ -5,11 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: chromium + driver (browser tests), a Java runtime (npm-groovy-lint runs CodeNarc on it),
-# nginx (the proxy tests run config/nginx.conf in front of gunicorn).
+# nginx (the proxy tests run config/nginx.conf in front of gunicorn), podman and what the image test needs
+# with it.
 packages=()
 command -v chromium >/dev/null && command -v chromedriver >/dev/null || packages+=(chromium chromium-driver)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 command -v java >/dev/null || packages+=(default-jre-headless)
+# podman, runc (crun refuses hybrid cgroups) and debootstrap: tests/delivery/test_image.py builds and runs the image
+for tool in podman runc debootstrap; do command -v "$tool" >/dev/null || packages+=("$tool"); done
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null

@@ -8,12 +8,16 @@ full disk or an unwritable artifacts dir (one line on stderr, the traceback in t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import re
 import sys
+import tempfile
 from pathlib import Path
 
 PUBLISHED, GATE_FAILED, DATA_ERROR, RUNTIME_ERROR, LOCKED = 0, 1, 2, 3, 4
+NATIVE_LOG_PREFIX = re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ ")  # absl's "I0000 00:00:1796.. 31205 " (time, thread)
 log = logging.getLogger(__name__)
 
 
@@ -66,7 +70,8 @@ def summary(result) -> str:
     if table:
         columns = [c for c in next(iter(table.values())) if c != "users"]
         lines += ["", "| model | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-        lines += [f"| {name} | " + " | ".join(f"{row[c]:.4f}" for c in columns) + " |"
+        formats = {c: cell_format(c, [row[c] for row in table.values()]) for c in columns}
+        lines += [f"| {name} | " + " | ".join(format(row[c], formats[c]) for c in columns) + " |"
                   for name, row in table.items()]
         lines += [f"| {name} | {why} |" + " |" * (len(columns) - 1) for name, why in skipped(result.metrics).items()]
     gate = result.metrics["gate"]
@@ -77,6 +82,15 @@ def summary(result) -> str:
     lines += franchise_lines(result.franchises)
     lines.append(f"run: {result.run_dir}" + (" (current)" if result.made_current else " (NOT current)"))
     return "\n".join(lines)
+
+
+def cell_format(column: str, values: list[float]) -> str:
+    """Seconds to 0.1 s, counts (whole numbers above 1) as integers, rates to 4 decimals."""
+    if column.endswith("seconds"):
+        return ".1f"
+    if all(float(v).is_integer() for v in values) and any(v > 1 for v in values):
+        return ".0f"
+    return ".4f"
 
 
 def franchise_lines(report: dict, shown: int = 5) -> list[str]:
@@ -94,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     from anime_recommender.config import ConfigError
     from anime_recommender.data.report import DataError
 
+    with native_stderr_deduplicated():  # TensorFlow's two native libraries each print the same start-up lines
+        import tensorflow  # noqa: F401
     try:
         cfg = configure(args)
         from anime_recommender.training import run_training
@@ -109,6 +125,29 @@ def run(args: argparse.Namespace) -> int:
         return _fail(RUNTIME_ERROR, f"error: training failed: {type(exc).__name__}: {exc} (traceback above)")
     print(summary(result))
     return PUBLISHED if result.gate_passed else GATE_FAILED
+
+
+@contextlib.contextmanager
+def native_stderr_deduplicated():
+    """Whatever is written to file descriptor 2 inside the block (native code included), each line once."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode("utf-8", "replace").splitlines()
+            seen = set()
+            for line in lines:
+                message = NATIVE_LOG_PREFIX.sub("", line)  # the same line again differs only in time and thread
+                if message not in seen:
+                    seen.add(message)
+                    print(line, file=sys.stderr)
 
 
 def _fail(code: int, line: str) -> int:

@@ -12,6 +12,7 @@ import dataclasses
 import errno
 import hashlib
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,17 +151,34 @@ def train_model(cfg: Config, data, checkpoint_dir: Path | None, callbacks: list,
 
 
 def check_shrink(cfg: Config, report) -> None:
-    """DataShrunk when a file feeds data.max_shrink fewer rows than in the current run's data report."""
+    """DataShrunk when a file feeds data.max_shrink fewer rows than in the current run of the SAME dataset.
+
+    The same dataset: the same data folder and file names (their identity, not their content: a cut
+    file is what this guard is for). A run of another dataset (the sample, then the Kaggle files) is
+    not compared, and the log says so.
+    """
     try:
-        before = artifacts.load_run(cfg.paths.artifacts_dir, verify=False).json("data_report")["rows_kept"]
-    except (artifacts.ArtifactError, OSError, KeyError, ValueError):
+        current = artifacts.load_run(cfg.paths.artifacts_dir, verify=False)
+        before = current.json("data_report")["rows_kept"]
+        before_dir = current.manifest["config"]["paths"]["data_dir"]
+    except (artifacts.ArtifactError, OSError, KeyError, ValueError, TypeError):
         return  # no current run (or one without a report): nothing to compare with
+    now, then = source_identity(cfg.paths.data_dir, report.rows_kept), source_identity(before_dir, before)
+    if now != then:
+        log.info("data: not compared with the current run's row counts (another dataset: %s, files %s; the "
+                 "current run read %s, files %s)", now[0], ", ".join(now[1]), then[0], ", ".join(then[1]))
+        return
     for file, rows in report.rows_kept.items():
         old = before.get(file, 0)
         if old and rows < old * (1 - cfg.data.max_shrink):
             raise DataShrunk(f"{file}: {rows} rows kept vs {old} in the current run ({rows / old - 1:+.0%}, "
                              f"more than data.max_shrink {cfg.data.max_shrink:.0%}): a cut file? "
-                             "Pass --allow-shrink to publish it anyway")
+                             "Pass --allow-shrink to publish it anyway (make train ARGS=--allow-shrink)")
+
+
+def source_identity(data_dir: str | Path, files) -> tuple[str, tuple[str, ...]]:
+    """Which dataset a run read: its data folder (symlinks resolved) and the names of its files."""
+    return os.path.realpath(data_dir), tuple(sorted(files))
 
 
 def _seed_everything(seed: int) -> None:

@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 
 from anime_recommender.config import Config, DataConfig
@@ -13,9 +15,11 @@ def _config(data_dir, **data):
 
 
 def test_empty_data_dir_gets_the_embedded_sample(tmp_path, caplog):
-    data_dir = ensure_data(_config(tmp_path / "data"))
+    with caplog.at_level(logging.INFO, logger="anime_recommender.data.prepare"):
+        data_dir = ensure_data(_config(tmp_path / "data"))
     assert (data_dir / schema.ANIME_FILE).is_file() and (data_dir / schema.WATCHING_STATUS_FILE).is_file()
-    assert "generating the embedded sample" in caplog.text
+    # a normal first run: said at INFO, not as a warning
+    assert [r.levelname for r in caplog.records if "generating the embedded sample" in r.getMessage()] == ["INFO"]
 
 
 def test_existing_data_is_left_alone(tmp_path):

@@ -152,6 +152,13 @@ class Dockerfile:
         return int(ports[0].split("/")[0])
 
     @property
+    def base_image(self) -> str:
+        """BASE_IMAGE:BASE_TAG, the defaults of the global ARGs (before the first FROM) every FROM names."""
+        args = dict(i.args.partition("=")[::2] for i in self.instructions if i.stage == -1 and i.keyword == "ARG")
+        assert {"BASE_IMAGE", "BASE_TAG"} <= set(args), "ARG BASE_IMAGE=... and ARG BASE_TAG=... before the first FROM"
+        return f"{args['BASE_IMAGE']}:{args['BASE_TAG']}"
+
+    @property
     def healthcheck(self) -> tuple[dict[str, str], list[str]]:
         """HEALTHCHECK options and its exec-form command."""
         args = self.final("HEALTHCHECK").args

@@ -1,6 +1,7 @@
 """Dockerfile, gunicorn.conf.py, deployment.yaml and the app agree: ports, probe paths, env vars, user ids."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import runpy
@@ -169,14 +170,30 @@ def test_env_vars_are_the_ones_the_config_reads(tmp_path, dockerfile, manifests,
     assert env_of(train_container)["DATA_DIR"]["value"] == dockerfile.env["DATA_DIR"]
 
 
-def test_configmap_is_the_project_config(manifests, web_container):
-    """The mounted config equals config/config.yaml and validates; APP_CONFIG points at the mount."""
+def _leaves(tree: dict, prefix: str = "") -> dict[str, object]:
+    """{"section.key": value} for every non-mapping value of a nested mapping."""
+    found = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        found.update(_leaves(value, name + ".") if isinstance(value, dict) else {name: value})
+    return found
+
+
+def test_configmap_holds_production_overrides_only(manifests, web_container):
+    """Every key of the mounted config exists in config/config.yaml and overrides its default (no copy to keep
+    in step); the rest comes from the packaged defaults; APP_CONFIG points at the mount."""
     configmap = find(manifests, "ConfigMap", "anime-recommender-config")
     mounted = yaml.safe_load(configmap["data"]["config.yaml"])
-    assert mounted == yaml.safe_load((PROJECT_ROOT / "config" / "config.yaml").read_text(encoding="utf-8")), (
-        "deployment.yaml's ConfigMap drifted from config/config.yaml: run `python -m tests.delivery.sync_configmap`"
-    )
-    config_from_dict(mounted, env={})
+    defaults = _leaves(yaml.safe_load((PROJECT_ROOT / "config" / "config.yaml").read_text(encoding="utf-8")))
+    overrides = _leaves(mounted)
+    assert overrides, "an empty ConfigMap: drop it and its mount instead"
+    for key, value in overrides.items():
+        assert key in defaults, f"the ConfigMap sets {key}, which config/config.yaml does not have"
+        assert value != defaults[key], f"the ConfigMap repeats the default of {key}: leave it out"
+    loaded = _leaves(dataclasses.asdict(config_from_dict(mounted, env={})))
+    packaged = _leaves(dataclasses.asdict(config_from_dict({}, env={})))
+    changed = {key for key, value in loaded.items() if packaged[key] != value}
+    assert changed == set(overrides), "keys left out of the ConfigMap keep the packaged defaults"
     app_config = Path(env_of(web_container)["APP_CONFIG"]["value"])
     mount = next(m for m in web_container["volumeMounts"] if m["name"] == "config")
     assert app_config.parent == Path(mount["mountPath"]) and app_config.name in configmap["data"]
@@ -233,8 +250,9 @@ def test_rollout_shape(manifests, deployment):
 def test_dockerfile_shape(dockerfile):
     froms = [i.args for i in dockerfile.instructions if i.keyword == "FROM"]
     assert len(froms) >= 2, "multi-stage build expected"
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?", dockerfile.base_image)
     for image in froms:
-        assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?( AS \w+)?", image), image
+        assert re.fullmatch(r"\$\{BASE_IMAGE\}:\$\{BASE_TAG\}( AS \w+)?", image), f"every stage: FROM the ARGs: {image}"
     assert dockerfile.cmd[:3] == ["gunicorn", "-c", "gunicorn.conf.py"]
     assert "RUN" not in {i.keyword for i in dockerfile.stage() if "training_pipeline" in i.args}, (
         "no training in docker build"

@@ -19,8 +19,7 @@ def doc() -> str:
 
 
 def test_names_and_numbers_match_the_files(doc, dockerfile, manifests, deployment, web_container):
-    base = next(i.args.split()[0] for i in dockerfile.instructions if i.keyword == "FROM")
-    assert f"`{base}`" in doc
+    assert f"`{dockerfile.base_image}`" in doc
     assert f"EXPOSE {dockerfile.exposed_port}" in doc and "`/healthz`" in doc
     assert f"CMD {dockerfile.final('CMD').args}" in doc
     namespace = deployment["metadata"]["namespace"]

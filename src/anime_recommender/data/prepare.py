@@ -9,7 +9,7 @@ import pandas as pd
 from anime_recommender.config import Config
 from anime_recommender.data import ingest, movielens, schema
 from anime_recommender.data.report import DataError, DataReport
-from anime_recommender.data.sample import generate_sample
+from anime_recommender.data.sample import SAMPLE_MARKER, generate_sample
 from anime_recommender.data.seen import union_lists
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def ensure_data(cfg: Config) -> Path:
     if not cfg.data.generate_if_missing:
         raise DataError(f"{data_dir}: no data ({schema.ANIME_FILE} or MovieLens ratings) and "
                         "data.generate_if_missing is false")
-    log.warning("no data in %s: generating the embedded sample (%d users x %d anime, seed %d)",
+    log.info("no data in %s: generating the embedded sample (%d users x %d anime, seed %d; made-up titles)",
                 data_dir, cfg.sample.users, cfg.sample.anime, cfg.sample.seed)
     generate_sample(data_dir, users=cfg.sample.users, anime=cfg.sample.anime, seed=cfg.sample.seed)
     return data_dir
@@ -53,6 +53,8 @@ def load_dataset(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
         interactions = ingest.load_interactions(data_dir, cfg.data, report, ids)
         lists = _other_file(data_dir, cfg, ids, "animelist") if source != "movielens" else None
         seen = union_lists([interactions, lists])
+    if (data_dir / SAMPLE_MARKER).is_file():
+        report.note("generated_sample", 1)  # the site says so on every page (web/demo.py)
     report.log_summary()
     return catalog, interactions, seen, report
 

@@ -146,6 +146,14 @@ class StepTrainer(keras.Model):
             iterator = None
         return super()._maybe_symbolic_build(iterator, data_batch)
 
+    def train_step(self, data):
+        """Under a multi-worker strategy, each log as a shape-(1,) tensor: Keras (3.15) averages the workers'
+        logs with strategy.reduce("MEAN", value, axis=0), which refuses a scalar."""
+        logs = super().train_step(data)
+        if not isinstance(self._distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return logs
+        return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+
 
 def build_pair_trainer(scoring: keras.Model, n_candidates: int, user_l2: float = 0.0) -> keras.Model:
     """Per-pair view: (user, [positive, negatives...]) → logits, sharing the scoring model's weights."""

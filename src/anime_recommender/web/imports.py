@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, g, jsonify, render_template, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
@@ -19,6 +19,7 @@ from anime_recommender.web.errors import respond
 from anime_recommender.web.forms import read_options
 from anime_recommender.web.params import TRUE, InputError, parse_flag
 from anime_recommender.web.signed_list import MAX_TOKEN_BYTES, read_signed, sign_export
+from anime_recommender.web.title_check import naming_other_anime
 from anime_recommender.web.upload_guard import UploadRefused, upload_slot
 
 bp = Blueprint("imports", __name__)
@@ -57,7 +58,9 @@ def _uploaded_export(rec: Recommender) -> MalExport:
             raise ExportError("choose your MyAnimeList export file (the multipart form field `file`)")
         data = upload.stream.read(limits.max_bytes + 1)
         upload.close()
-        return read_export(data, limits)
+        export = read_export(data, limits)
+        g.titles_naming_other_anime = naming_other_anime(data, limits, rec.catalog)  # shown by _demo_notice.html
+        return export
 
 
 def _too_large(limits: ExportLimits) -> ExportError:

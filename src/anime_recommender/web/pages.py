@@ -5,11 +5,20 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from anime_recommender.web import service
+from anime_recommender.web import demo, service
 from anime_recommender.web.forms import read_options, read_picks
 from anime_recommender.web.params import parse_flag, parse_id, parse_int, parse_text
 
 bp = Blueprint("pages", __name__)
+bp.app_context_processor(demo.context)
+
+
+@bp.record_once
+def _describe_served_catalogue(state) -> None:
+    """Once per app, after the model is loaded: the demo notice and the form examples (web/demo.py)."""
+    app = state.app
+    rec, _ = app.extensions.get(service.KEY, (None, None))
+    demo.init_app(app, rec, app.config.get("ARTIFACTS_DIR") or app.config["APP_CONFIG"].paths.artifacts_dir)
 
 
 @bp.app_template_global()

@@ -1,0 +1,60 @@
+"""What the site says about the catalogue it serves: that it is the generated demo (while it is), and form
+examples taken from it, so every example on a page is a title or a user the site knows."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from flask import Flask, current_app
+
+from anime_recommender import artifacts
+
+log = logging.getLogger(__name__)
+KEY = "served_catalogue"
+
+
+@dataclass(frozen=True)
+class Served:
+    """The catalogue being served, as the pages describe it."""
+
+    generated: bool            # the embedded sample (data/sample.py): made-up titles and users
+    liked: tuple[str, ...]     # the most-listed titles, for the "Anime I like" examples
+    user_id: int | None        # a user of the run, for the user-ID example
+    search: str                # a word of a known title, for the search example
+
+
+def generated_sample(artifacts_dir) -> bool:
+    """The run's data report says its data is the generated sample (training notes the sample's marker)."""
+    try:
+        report = artifacts.load_run(artifacts_dir, verify=False).json("data_report")
+    except (artifacts.ArtifactError, OSError, KeyError, ValueError):
+        return False
+    return bool(report.get("counts", {}).get("generated_sample"))
+
+
+def describe(rec, generated: bool) -> Served:
+    """Examples from the served catalogue: its most-listed titles the model knows, one of its users."""
+    catalog = rec.catalog
+    known = np.flatnonzero((catalog.model_row >= 0) & ~catalog.is_adult)
+    top = known[np.argsort(-catalog.members[known], kind="stable")][:3]
+    titles = tuple(str(catalog.display_name[row]) for row in top)
+    user_id = int(rec.m.user_ids[0]) if len(rec.m.user_ids) else None
+    search = titles[-1].split()[0].lower() if titles else ""
+    return Served(generated, titles[:2], user_id, search)
+
+
+def init_app(app: Flask, rec, artifacts_dir) -> None:
+    """Describe the loaded run once per process (nothing when no model is served)."""
+    if rec is None:
+        app.extensions[KEY] = None
+        return
+    served = describe(rec, generated_sample(artifacts_dir))
+    if served.generated:
+        log.info("serving the generated demo catalogue: every page says so")
+    app.extensions[KEY] = served
+
+
+def context() -> dict:
+    """Template context: `served` (None when no model is loaded)."""
+    return {"served": current_app.extensions.get(KEY)}
