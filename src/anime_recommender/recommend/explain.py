@@ -29,8 +29,8 @@ class Method(StrEnum):
 
 MAL_ANIME_URL = "https://myanimelist.net/anime/{}"
 METHOD_LABELS = {
-    Method.EMBEDDINGS: "learned embeddings (what the same viewers watch)",
-    Method.TFIDF: "synopsis and genres (TF-IDF)",
+    Method.EMBEDDINGS: "what the same viewers watch",
+    Method.TFIDF: "synopsis and genres",
 }
 
 
