@@ -1,5 +1,5 @@
 """End to end: trained on rating_complete.csv and animelist.csv covering different users, nobody gets back
-anything on either list, and every user in the data gets recommendations (read from their lists if training left them out)."""
+anything on either list, and every user in the data gets recommendations (read from their list if left out)."""
 from __future__ import annotations
 
 import shutil
