@@ -25,7 +25,7 @@ EXTRA_ARRAYS = ("extra_user_ids", "extra_indptr", "extra_anime_ids", "extra_rati
 
 @dataclass(frozen=True)
 class ListedUsers:
-    """Users in the data that training left out (too few ratings): their list rows, for fold-in at serving."""
+    """Users in the data that training left out (too few ratings): their list rows, pooled by the tower at serving."""
 
     user_ids: np.ndarray    # int64, sorted
     indptr: np.ndarray      # int64 (n + 1,): CSR over the rows below

@@ -54,7 +54,7 @@ def picks_taste(catalog: Catalog, liked: list[int], disliked: list[int], genres:
 class TasteResults:
     """What the cold-start path found for a Taste: the mode it used, the results and a note."""
 
-    mode: str   # fold-in | tfidf | genres | popular
+    mode: str   # model | tfidf | genres | popular
     results: list[ex.Recommendation]
     note: str = ""
 
