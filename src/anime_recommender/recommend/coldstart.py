@@ -70,11 +70,10 @@ def recommend_taste(space: AnimeSpace, hybrid_weights: dict[str, float], taste: 
     pool_rows, pool_weights = pooled(space, taste)
     sources, weights = _sources(space, hybrid_weights, taste, pool_rows, pool_weights)
     results = blend_results(space, sources, weights, mask, n, list(taste.genres), filters, taste.exclude)
-    known = catalog.model_row[taste.liked] >= 0
     note = ex.PICKS_UNSEEN_BY_MODEL if len(taste.liked) and not len(pool_rows) else ""
     if not len(taste.liked) and not taste.genres:
         note = ex.NOTHING_LIKED
-    return TasteResults(_mode(taste, len(pool_rows) > 0 and known.any()), results, note)
+    return TasteResults(_mode(taste, Source.MODEL in sources.scores), results, note)
 
 
 def pooled(space: AnimeSpace, taste: Taste) -> tuple[np.ndarray, np.ndarray]:
