@@ -2,7 +2,8 @@
 pooling, blend weights per path and the popularity discount, each model fitted on the same rows.
 
     python bench/cold_users.py [--only real|movielens|sample] [--seeds 3] [--max-users 200]
-                               [--shared-data ../shared/data] [--set section.key=value ...]
+                               [--shared-data ../shared/data] [--sample-dir bench/out/sample]
+                               [--set section.key=value ...]
 
 Protocol, per seed (0, 1, ...): a seeded quarter of the users (those with at least 4 list rows) is held out
 of training entirely; the NCF (training.seed + seed), EASE (λ on the validation split), implicit ALS
@@ -82,13 +83,12 @@ class Lists:
     target: sp.csr_matrix
 
 
-def dataset(name: str, cfg, shared: Path, tmp: Path):
+def dataset(name: str, cfg, shared: Path, tmp: Path, sample: Path = PROJECT_ROOT / "bench" / "out" / "sample"):
     """The config pointed at one dataset (the real slice linked under Kaggle names, MovieLens, the sample)."""
     if name == "real":
         return cfg.replace("paths", data_dir=link_real_slice(shared / "anime-2020", tmp))
     if name == "movielens":
         return cfg.replace("paths", data_dir=shared / "movielens-100k")
-    sample = PROJECT_ROOT / "bench" / "out" / "sample"
     if not (sample / "anime.csv").exists():
         generate_sample(sample, users=cfg.sample.users, anime=cfg.sample.anime, seed=cfg.sample.seed)
     return cfg.replace("paths", data_dir=sample)
@@ -353,6 +353,8 @@ def main() -> None:
     parser.add_argument("--only", action="append", choices=["real", "movielens", "sample"])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--shared-data", type=Path, default=PROJECT_ROOT.parent / "shared" / "data")
+    parser.add_argument("--sample-dir", type=Path, default=PROJECT_ROOT / "bench" / "out" / "sample",
+                        help="the generated sample (made there with the config's sample keys when absent)")
     parser.add_argument("--max-users", type=int, default=200)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     parser.add_argument("--json", type=Path, help="also write every figure here")
@@ -364,7 +366,7 @@ def main() -> None:
     started, out, everything = time.perf_counter(), [], {}
     for name in args.only or ["real", "movielens", "sample"]:
         with tempfile.TemporaryDirectory() as tmp:
-            data_cfg = dataset(name, cfg, args.shared_data, Path(tmp))
+            data_cfg = dataset(name, cfg, args.shared_data, Path(tmp), args.sample_dir)
             catalog, interactions, seen, report = prepare.load_dataset(data_cfg)
             data = process.process(interactions, catalog, data_cfg.processing, report, seen)
             runs = [one_seed(data_cfg, data, seed, args.max_users, Path(tmp)) for seed in range(args.seeds)]
