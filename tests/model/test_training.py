@@ -32,6 +32,7 @@ RUN_FILES = {
     "seen_ratings.npy", "anime_popularity.npy", "catalog.parquet", "metrics.json", "history.json",
     "data_report.json", "training_curves.png", "franchises.parquet", "franchise_report.json",
     "extra_user_ids.npy", "extra_indptr.npy", "extra_anime_ids.npy", "extra_ratings.npy", "extra_statuses.npy",
+    "anime_context.npy", "user_tower.json",
 }
 
 
