@@ -89,9 +89,14 @@ def run_model(run_dir: Path, data) -> dict[str, np.ndarray]:
     return {name: run.array(name) for name in names}
 
 
-def write_run(data, train: sparse.csr_matrix, model: dict[str, np.ndarray], out: Path) -> Path:
-    """Publish the model with a train-only seen CSR as a run, so the engine loads it like any other."""
+def write_run(data, train: sparse.csr_matrix, model: dict[str, np.ndarray], out: Path,
+              user_scale: float | None = None, note: str = "bench/hybrid_weights.py: implicit ALS on the train split"
+              ) -> Path:
+    """Publish the model with a train-only seen CSR as a run, so the engine loads it like any other
+    (with `model["anime_context"]`, the user tower and its `user_scale` too)."""
     with RunWriter(out) as writer:
+        if "anime_context" in model:
+            writer.save_json("user_tower", {"user_scale": user_scale})
         items = model["anime_factors"]
         arrays = {**model, "user_ids": data.user_ids, "anime_ids": data.anime_ids,
                   "seen_indptr": train.indptr.astype(np.int64), "seen_indices": train.indices.astype(np.int32),
@@ -100,7 +105,7 @@ def write_run(data, train: sparse.csr_matrix, model: dict[str, np.ndarray], out:
         for name, array in arrays.items():
             writer.save_array(name, array)
         writer.save_frame("catalog", data.catalog)
-        return writer.publish({"note": "bench/hybrid_weights.py: implicit ALS on the train split"})
+        return writer.publish({"note": note})
 
 
 def evaluate(rec: Recommender, relevant: sparse.csr_matrix, weights: dict, users: np.ndarray, k: int = 10):

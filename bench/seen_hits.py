@@ -4,7 +4,7 @@
 
 Reads rating_complete.csv and animelist.csv as they are on disk, asks the served engine for every user's
 top-k (the website's defaults: hybrid, adult titles hidden) and counts, per user, the results that are on
-either of their lists. Also counts how each user was served: by the model, by fold-in from their list
+either of their lists. Also counts how each user was served: by the model, from their list by the model
 (users training left out), or not at all (a 404).
 """
 from __future__ import annotations
@@ -28,13 +28,13 @@ def user_lists(data_dir: Path) -> pd.Series:
 
 def count_hits(rec: Recommender, lists: pd.Series, k: int) -> dict[str, int]:
     """Users, results on their lists, users with any such result, and how each user was served."""
-    out = {"users": len(lists), "results": 0, "hits": 0, "users_with_hits": 0, "by_model": 0, "by_fold_in": 0,
+    out = {"users": len(lists), "results": 0, "hits": 0, "users_with_hits": 0, "by_model": 0, "by_list": 0,
            "not_served": 0}
     for user_id, listed in lists.items():
         if not rec.knows_user(int(user_id)):
             out["not_served"] += 1
             continue
-        out["by_model" if rec.m.user_row(int(user_id)) is not None else "by_fold_in"] += 1
+        out["by_model" if rec.m.user_row(int(user_id)) is not None else "by_list"] += 1
         got = {r.anime.anime_id for r in rec.recommend(int(user_id), n=k).results}
         out["results"] += len(got)
         out["hits"] += len(got & listed)

@@ -100,7 +100,7 @@ def endpoints(run_dir: Path, rng: np.random.Generator, count: int) -> dict[str, 
         "user recs API (hybrid, JSON)": [f"/api/v1/users/{x}/recommendations" for x in u],
         "similar anime page (HTML)": [f"/anime/{x}" for x in a],
         "similar anime API (JSON)": [f"/api/v1/anime/{x}/similar" for x in a],
-        "new user API (3 liked, fold-in)": [
+        "new user API (3 liked)": [
             "/api/v1/recommendations/new-user?" + "&".join(f"liked={i}" for i in row) for row in liked],
         "reference hybrid (pandas)": [f"/reference/user/{x}" for x in u],
         **franchise_endpoints(u, a),
@@ -131,7 +131,7 @@ def franchise_rules_cost(run_dir: Path, requests: int = 300) -> dict[str, dict[s
     users, anime = rng.choice(rec.m.user_ids, requests), rng.choice(rec.m.anime_ids, (requests, 3))
     cases = {"user recommendations (hybrid)": lambda f, i: rec.recommend(int(users[i]), filters=f),
              "similar anime": lambda f, i: rec.similar_anime(int(anime[i, 0]), filters=f),
-             "new user (3 liked, fold-in)": lambda f, i: rec.recommend_new_user(anime[i].tolist(), filters=f)}
+             "new user (3 liked)": lambda f, i: rec.recommend_new_user(anime[i].tolist(), filters=f)}
     out = {}
     with threadpoolctl.threadpool_limits(1):
         for name, call in cases.items():

@@ -72,7 +72,7 @@ def _existing(out: Path, params: dict) -> Path | None:
 def synth_run(out: Path, n_users: int, n_anime: int, dim: int, per_user: int, seed: int = 0) -> Path:
     """Publish (or reuse) a synthetic run with these parameters under `out`; return the run dir."""
     cat = catalog(n_anime)
-    params = {"users": n_users, "anime": len(cat), "dim": dim, "per_user": per_user, "seed": seed}
+    params = {"users": n_users, "anime": len(cat), "dim": dim, "per_user": per_user, "seed": seed, "tower": True}
     if (found := _existing(out, params)) is not None:
         log.info("reusing %s", found)
         return found
@@ -85,6 +85,8 @@ def synth_run(out: Path, n_users: int, n_anime: int, dim: int, per_user: int, se
             writer.save_array(f"{name}_embeddings", factors / np.linalg.norm(factors, axis=1, keepdims=True))
             del factors
         writer.save_array("anime_bias", rng.normal(0, 0.1, n_anime).astype(np.float32))
+        writer.save_array("anime_context", rng.normal(0, 0.3, (n_anime, dim)).astype(np.float32))
+        writer.save_json("user_tower", {"user_scale": 1 / 0.15})  # the user tower of a cosine model (T = 0.15)
         writer.save_array("user_ids", np.arange(n_users, dtype=np.int64) * 3 + 1)
         writer.save_array("anime_ids", cat["anime_id"].to_numpy(np.int64))
         indptr, indices, ratings = seen_csr(n_users, n_anime, per_user, rng)

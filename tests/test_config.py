@@ -53,6 +53,9 @@ def test_booleans_are_not_numbers():
         {"training": {"epochs": 0}},
         {"serving": {"default_n": 500}},
         {"serving": {"hybrid_weights": {"magic": 1.0}}},
+        {"serving": {"import_weights": {"users": 1.0}}},
+        {"serving": {"popularity_discount": 3.0}},
+        {"serving": {"popularity_discount": -0.1}},
     ],
 )
 def test_out_of_range_values_are_refused(raw):

@@ -191,6 +191,10 @@ class ServingConfig:
     show_adult: bool
     similar_users: int
     hybrid_weights: dict[str, float]
+    import_weights: dict[str, float]
+    picks_weights: dict[str, float]
+    popularity_discount: float
+    max_popularity_discount: float
     min_history_for_model: int
     import_max_bytes: int
     import_max_xml_bytes: int
@@ -275,6 +279,10 @@ def _validate(cfg: Config) -> None:
         (0.0 <= cfg.data.max_shrink <= 1.0, "data.max_shrink must be in [0, 1]"),
         (set(cfg.serving.hybrid_weights) <= {"model", "users", "content"},
          "serving.hybrid_weights keys must be model, users, content"),
+        (set(cfg.serving.import_weights) | set(cfg.serving.picks_weights) <= {"model", "content", "popular"},
+         "serving.import_weights and picks_weights keys must be model, content, popular"),
+        (0.0 <= cfg.serving.popularity_discount <= cfg.serving.max_popularity_discount,
+         "serving.popularity_discount must be in [0, max_popularity_discount]"),
     ]
     for ok, message in checks:
         if not ok:

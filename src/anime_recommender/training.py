@@ -250,7 +250,10 @@ def _write_files(writer: artifacts.RunWriter, cfg: Config, data, outcome, factor
                                               minlength=data.n_anime).astype(np.float32)}
     csr = seen_csr(data.seen, data.n_users)
     arrays.update(zip(("seen_indptr", "seen_indices", "seen_ratings"), csr, strict=True))
-    arrays.update(listed_csr(data.left_out))  # users training left out: served by fold-in from their lists
+    arrays.update(listed_csr(data.left_out))  # users training left out: served from their lists by the tower
+    if factors.anime_context is not None:  # the user tower (recommend/tower.py): every list is pooled with it
+        arrays["anime_context"] = factors.anime_context.astype(np.float32)
+        writer.save_json("user_tower", {"user_scale": factors.user_scale})
     if data.outside is not None:  # kept users' list rows on anime the model lacks: never recommended back
         arrays.update(listed_csr(data.outside, "outside"))
     for name, array in arrays.items():

@@ -1,5 +1,5 @@
 """End to end: trained on rating_complete.csv and animelist.csv covering different users, nobody gets back
-anything on either list, and every user in the data gets recommendations (fold-in for those training left out)."""
+anything on either list, and every user in the data gets recommendations (read from their list if left out)."""
 from __future__ import annotations
 
 import shutil
@@ -43,13 +43,13 @@ def test_no_user_gets_back_anything_on_either_list(split_run):
     assert not hits, f"{len(hits)} users got back anime from their lists: {dict(list(hits.items())[:5])}"
 
 
-def test_every_user_in_the_data_is_served_and_left_out_ones_by_fold_in(split_run):
+def test_every_user_in_the_data_is_served_and_left_out_ones_from_their_list(split_run):
     rec, lists = split_run
     left_out = [u for u in lists.index if rec.m.user_row(int(u)) is None]
     assert left_out, "the split leaves users out of training (animelist-only users have no ratings there)"
     assert all(rec.knows_user(int(u)) for u in lists.index)
     modes = {rec.recommend(int(u), n=10).mode for u in left_out}
-    assert modes <= {"fold-in", "popular"} and "fold-in" in modes
+    assert modes <= {"model", "popular"} and "model" in modes
 
 
 def test_an_id_in_neither_file_is_unknown(split_run):

@@ -6,6 +6,11 @@ import numpy as np
 
 from anime_recommender.model.export import extract_factors
 from anime_recommender.model.ncf import USER_HISTORY
+from anime_recommender.recommend.coldstart import list_vector
+from anime_recommender.recommend.engine import Recommender
+from anime_recommender.recommend.filters import Filters
+from anime_recommender.recommend.lists import COMPLETED, ListRows, read_list
+from anime_recommender.recommend.mal_export import MalExport
 from anime_recommender.recommend.tower import UserTower
 
 
@@ -41,3 +46,53 @@ def test_list_vectors_of_a_trained_users_list_are_their_vector(trained):
     tower = UserTower(factors.anime_context, factors.user_scale)
     ratings = np.full(len(items), 8, np.int8)
     np.testing.assert_allclose(tower.list_vectors(indptr, items, ratings), factors.user_factors, atol=1e-5)
+
+
+def _training_list(model, row: int) -> np.ndarray:
+    """Model anime rows of one trained user's training history (what HistoryPooling pooled)."""
+    layer = model.get_layer(USER_HISTORY)
+    indptr, items = layer.row_splits.numpy(), layer.items.numpy()
+    return items[indptr[row]:indptr[row + 1]].astype(np.int64)
+
+
+def _export_of(anime_ids: np.ndarray) -> MalExport:
+    n = len(anime_ids)
+    return MalExport(ListRows(anime_ids.astype(np.int64), np.full(n, 8, np.int8), np.full(n, COMPLETED, np.int8)),
+                     n, 0)
+
+
+def test_an_import_of_a_trained_users_training_list_is_that_user(trained):
+    """Same user vector, same model-only ranking; only the blend's per-path weights may differ."""
+    _cfg, result = trained
+    model = keras.saving.load_model(result.run_dir / "model.keras", compile=False)
+    rec = Recommender.load(result.run_dir)
+    assert rec.m.tower.user_scale is not None  # the run's own tower, not the fallback
+    row = 7
+    history = _training_list(model, row)
+    export = _export_of(rec.m.anime_ids[history])
+    taste, _ = read_list(export.rows, rec.catalog)
+    np.testing.assert_allclose(list_vector(rec.space, taste), rec.m.user_factors[row], atol=1e-5)
+    user_id = int(rec.m.user_ids[row])
+    on_list_not_trained = np.setdiff1d(rec.m.history.items(row)[0], history)
+    same = Filters(include_adult=True, group_franchises=False,
+                   exclude=tuple(rec.m.anime_ids[on_list_not_trained].tolist()))
+    page = rec.recommend(user_id, 20, same, mode="model").results
+    imported = rec.recommend_import(export, 20, same, mode="model").recs.results
+    assert [r.anime.anime_id for r in imported] == [r.anime.anime_id for r in page]
+    np.testing.assert_allclose([r.score for r in imported], [r.score for r in page], atol=1e-5)
+
+
+def test_reasons_name_list_entries_whose_parts_sum_to_the_model_score(trained):
+    _cfg, result = trained
+    rec = Recommender.load(result.run_dir)
+    user_id = int(rec.m.user_ids[3])
+    results = rec.recommend(user_id, 5, Filters(include_adult=True), mode="model").results
+    on_list = set(rec.m.anime_ids[rec.m.history.items(3)[0]].tolist())
+    for r in results:
+        assert 1 <= len(r.because) <= 3 and {b.anime_id for b in r.because} <= on_list
+        shares = [b.share for b in r.because]
+        assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 1 + 1e-6
+        assert r.because[0].title in r.explanation
+    rows, weights = rec.m.history.items(3)[0].astype(np.int64), np.ones(len(rec.m.history.items(3)[0]))
+    parts = rec.m.tower.contributions(rows, weights, rec.m.anime_factors)
+    np.testing.assert_allclose(parts.sum(axis=0), rec.m.anime_factors @ rec.m.tower.vector(rows), atol=1e-4)

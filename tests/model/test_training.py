@@ -34,6 +34,7 @@ RUN_FILES = {
     "extra_user_ids.npy", "extra_indptr.npy", "extra_anime_ids.npy", "extra_ratings.npy", "extra_statuses.npy",
     "outside_user_ids.npy", "outside_indptr.npy", "outside_anime_ids.npy", "outside_ratings.npy",
     "outside_statuses.npy",
+    "anime_context.npy", "user_tower.json",
 }
 
 

@@ -13,7 +13,7 @@ def test_embedding_neighbour_is_the_closest_angle(rec):
 
 def test_unseen_anime_falls_back_to_tfidf_and_says_so(rec):
     similar = rec.similar_anime(900, n=3)
-    assert similar.method == "tfidf" and "TF-IDF" in similar.method_label
+    assert similar.method == "tfidf" and similar.method_label == "synopsis and genres"
     assert similar.results[0].anime.anime_id == 901
     assert similar.results[0].explanation.startswith("similar synopsis and genres to")
 

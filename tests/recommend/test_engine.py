@@ -76,7 +76,7 @@ def test_adult_titles_only_when_asked(rec):
 
 def test_hybrid_explanations_name_the_reason(rec):
     reasons = " ".join(r.explanation for r in rec.recommend(EVEN_USER, n=20).results)
-    assert "because you liked" in reasons or "users like you" in reasons or "model" in reasons
+    assert "because you liked" in reasons or "users like you" in reasons or "on your list" in reasons
 
 
 def test_content_mode_says_which_favourite(rec):

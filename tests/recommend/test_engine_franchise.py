@@ -124,8 +124,8 @@ def _import(rec, entries: list[tuple[int, int, str]], **kwargs):
 
 
 def test_an_imported_list_continues_the_series_it_has_started(rec):
-    fan = [(DRAGON_BALL, 10, "Completed"), (tiny_run.anime_id(1), 3, "Completed"),
-           (tiny_run.anime_id(3), 3, "Completed")]
+    fan = [(DRAGON_BALL, 10, "Completed"), (tiny_run.anime_id(1), 0, "Plan to Watch"),
+           (tiny_run.anime_id(3), 0, "Plan to Watch")]
     (entry,) = dragon_ball(_import(rec, fan))
     assert entry.anime.anime_id == DRAGON_BALL_Z and entry.series_note == "next in a series you have started"
 

@@ -51,7 +51,7 @@ def test_import_summary_counts(rec):
 
 def test_imported_likes_steer_the_fold_in_and_the_chart(rec):
     result = rec.recommend_import(_export(), n=5)
-    assert result.recs.mode == "fold-in" and {r.anime.anime_id % 2 for r in result.recs.results} == {0}
+    assert result.recs.mode == "model" and {r.anime.anime_id % 2 for r in result.recs.results} == {0}
     assert [a.anime_id for a in result.recs.disliked] == [101, 103]
     assert {g for g, _ in result.genres[:2]} == {"Action", "Shounen"}
 
@@ -66,9 +66,9 @@ def test_a_liked_entry_the_model_never_saw_still_shapes_the_content_side(rec):
 
 def test_explanations_say_rated_highly_only_for_real_high_scores(rec):
     reasons = [r.explanation for r in rec.recommend_import(_export(), n=10).recs.results]
-    assert any("which you rated highly" in r for r in reasons)
+    assert any("because you liked" in r for r in reasons)
     picks = [r.explanation for r in rec.recommend_new_user(liked=[100, 102], n=10).results]
-    assert picks and not any("rated" in r for r in picks) and any("which you liked" in r for r in picks)
+    assert picks and not any("rated" in r for r in picks) and any("because you liked" in r for r in picks)
 
 
 def test_a_list_with_nothing_liked_gets_popular_titles_and_says_why(rec):
@@ -82,7 +82,7 @@ def test_a_list_with_nothing_liked_gets_popular_titles_and_says_why(rec):
 def test_left_out_user_gets_fold_in_recommendations_not_a_404(rec):
     result = rec.recommend(5, n=100, filters=EVERYTHING)
     listed = {a for a, _, _ in LISTED_USERS[5]}
-    assert result.mode == "fold-in" and "too few ratings" in result.note
+    assert result.mode == "model" and "too few ratings" in result.note
     assert result.results and not listed & set(_ids(result)) and rec.knows_user(5)
     assert {a % 2 for a in _ids(result)[:5]} == {1}  # they liked odd anime
 

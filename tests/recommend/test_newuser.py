@@ -1,4 +1,4 @@
-"""A new user from liked / disliked anime or genres: fold-in without retraining."""
+"""A new user from liked / disliked anime or genres: the model's user tower, no retraining."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 from scipy import sparse
 
 from anime_recommender import UnknownAnimeError
-from anime_recommender.recommend.coldstart import fold_in, gram
 from anime_recommender.recommend.errors import RecommenderError
+from anime_recommender.recommend.tower import UserTower
 from anime_recommender.recommend.users import History, loved_thresholds
 
 
@@ -17,7 +17,7 @@ def _ids(result):
 
 def test_liked_odd_anime_give_odd_recommendations(rec):
     result = rec.recommend_new_user(liked=[101, 103], n=5)
-    assert result.mode == "fold-in"
+    assert result.mode == "model"
     assert all(a % 2 == 1 for a in _ids(result)) and not {101, 103} & set(_ids(result))
 
 
@@ -50,10 +50,12 @@ def test_unknown_anime_and_genre_are_errors(rec):
         rec.recommend_new_user(genres=["Cooking"])
 
 
-def test_fold_in_points_towards_the_liked_anime():
+def test_a_list_pools_what_was_watched_and_leaves_plan_to_watch_out():
     factors = np.eye(4, dtype=np.float32).repeat(5, axis=0)
-    user = fold_in(factors, gram(factors), np.array([0, 1]), np.array([5]))
-    assert user[1] < 0 < user[0] and np.argmax(factors @ user) < 5
+    tower = UserTower(factors, 1.0)
+    user = tower.list_vectors(np.array([0, 3]), np.array([0, 1, 6]), np.array([9, 0, 0]), np.array([2, 1, 6]))[0]
+    np.testing.assert_allclose(user, [1, 0, 0, 0], atol=1e-6)
+    assert np.argmax(factors @ user) < 5
 
 
 def test_loved_threshold_is_the_75th_percentile():
@@ -77,10 +79,10 @@ def test_helpers_work_on_a_handed_anime_space_without_an_engine(tiny_artifacts):
     arrays = load_arrays(run)
     catalog = build_catalog(run.frame("catalog"), arrays.anime_ids)
     text = content.TextSimilarity(catalog)
-    space = AnimeSpace(arrays, catalog, text, coldstart.gram(arrays.anime_factors),
+    space = AnimeSpace(arrays, catalog, text,
                        sources.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity))
     result = coldstart.new_user(space, {"model": 0.7, "content": 0.3}, [101, 103], [], [], 5, Filters())
-    assert result.mode == "fold-in" and all(r.anime.anime_id % 2 == 1 for r in result.results)
+    assert result.mode == "model" and all(r.anime.anime_id % 2 == 1 for r in result.results)
     method, rows, _ = content.similar_rows(catalog, arrays.anime_embeddings, text, catalog.require(100),
                                            Filters(), 1)
     assert method == "embeddings" and catalog.anime_id[rows[0]] == 102

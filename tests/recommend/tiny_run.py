@@ -15,7 +15,7 @@ ANIME_ID0, USER_ID0 = 100, 10
 ADULT_ROW = 38                 # an even anime flagged adult: hidden unless asked
 FEW_HISTORY_USER = USER_ID0 + 19   # one anime on the list: popular fallback
 UNSEEN_BY_MODEL = (900, 901, 902)  # in the catalog, never seen by the model
-# users in the data that training left out (too few ratings): (anime_id, rating, status) rows, served by fold-in
+# users in the data that training left out (too few ratings): (anime_id, rating, status) rows, served from their lists
 LISTED_USERS = {
     5: [(101, 9, 2), (103, 8, 2), (105, 0, 6), (107, 0, 4)],   # likes odd anime, plans one, dropped one
     7: [(100, 0, 6)],                                            # only a plan-to-watch: nothing reads as a like

@@ -13,6 +13,24 @@ def test_user_recommendations(client):
     assert {"anime_id", "title", "score", "explanation", "source", "genres", "type", "year"} <= set(first)
 
 
+def test_each_result_names_the_list_entries_behind_it(client):
+    body = client.get("/api/v1/users/10/recommendations?n=3&mode=model").get_json()
+    on_list = {100, 102, 104, 106, 108, 101}  # user 10's list (tests/recommend/tiny_run.seen_lists)
+    for result in body["results"]:
+        because = result["because"]
+        assert 1 <= len(because) <= 3 and {b["anime_id"] for b in because} <= on_list
+        assert all(set(b) == {"anime_id", "title", "share"} and 0 < b["share"] <= 1 for b in because)
+        assert because[0]["title"] in result["explanation"]
+
+
+def test_the_popularity_discount_is_a_bounded_parameter(client):
+    plain = client.get("/api/v1/users/10/recommendations?n=10&popularity_discount=0").get_json()["results"]
+    strong = client.get("/api/v1/users/10/recommendations?n=10&popularity_discount=2").get_json()["results"]
+    assert [r["anime_id"] for r in plain] != [r["anime_id"] for r in strong]
+    response = client.get("/api/v1/users/10/recommendations?popularity_discount=2.5")
+    assert response.status_code == 400 and "popularity_discount" in response.get_json()["error"]["message"]
+
+
 def test_user_profile(client):
     body = client.get("/api/v1/users/10/profile").get_json()
     assert body["genres"][0]["genre"] in {"Action", "Shounen"} and body["similar_users"][0]["user_id"] == 12

@@ -52,7 +52,7 @@ def test_upload_shows_summary_chart_results_and_mal_links(client):
     assert ("15 entries read, 11 matched; 2 ids not in the catalogue; 1 without an anime id; 1 repeated entry "
             "(the first one is used).") in page
     assert page.count('class="result"') == 5 and '<svg class="chart"' in page
-    assert "https://myanimelist.net/anime/136" in page and "which you rated highly" in page
+    assert "https://myanimelist.net/anime/136" in page and "because you liked" in page
 
 
 def _results(page: str) -> str:
@@ -176,7 +176,7 @@ def test_an_upload_never_touches_the_disk(client, monkeypatch):
     assert post(client, API, _file(padded)).status_code == 200
 
 
-def test_left_out_user_page_is_served_by_fold_in(client):
+def test_left_out_user_page_is_served_from_their_list(client):
     response = client.get("/user/5")
     page = _text(response)
     assert response.status_code == 200 and "too few ratings" in page and page.count('class="result"') == 10

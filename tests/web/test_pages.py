@@ -1,6 +1,8 @@
 """Every page on the tiny run: status codes, content, shareable GET URLs."""
 from __future__ import annotations
 
+import io
+
 import pytest
 
 
@@ -42,12 +44,12 @@ def test_unknown_user_is_a_friendly_404(client):
 
 def test_anime_page_shows_details_and_method(client):
     page = _text(client.get("/anime/106"))
-    assert "Attack on Titan" in page and "進撃の巨人" in page and "learned embeddings" in page
+    assert "Attack on Titan" in page and "進撃の巨人" in page and "what the same viewers watch" in page
 
 
-def test_anime_unseen_by_model_uses_tfidf(client):
+def test_anime_unseen_by_model_uses_synopsis_and_genres(client):
     page = _text(client.get("/anime/900"))
-    assert "TF-IDF" in page and "Comet Swap" in page
+    assert "Similarity by synopsis and genres" in page and "Comet Swap" in page
 
 
 def test_unknown_anime_is_404(client):
@@ -168,3 +170,18 @@ def test_picks_are_editable_on_the_results_page(client):
 def test_error_pages_speak_in_sentences(client):
     assert "Please enter a user ID." in _text(client.get("/user?user_id="))
     assert "n must be a whole number" in _text(client.get("/user/10?n=abc"))  # a parameter name stays as typed
+
+
+def test_no_page_speaks_jargon(client):
+    """Reasons and methods in plain words: no "fold-in", "TF-IDF" or "embeddings" on any page (issue #15)."""
+    from tests.recommend.exports import fixture_bytes
+
+    pages = [client.get(url) for url in ("/user/10", "/user/15", "/user/5", "/anime/106", "/anime/900",
+                                         "/new?liked=101&liked=103", "/new?liked=900", "/new?genre=Drama")]
+    pages.append(client.post("/import", data={"file": (io.BytesIO(fixture_bytes()), "list.xml")},
+                             content_type="multipart/form-data"))
+    for response in pages:
+        page = _text(response).lower()
+        assert response.status_code == 200
+        assert not any(word in page for word in ("fold-in", "folded in", "tf-idf", "tfidf", "embedding")), \
+            response.request.path

@@ -2,6 +2,7 @@
 anime-side view of them that helpers are handed (never the engine itself)."""
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -13,6 +14,7 @@ from anime_recommender.recommend.catalog import Catalog
 from anime_recommender.recommend.content import TextSimilarity
 from anime_recommender.recommend.franchise import Franchises
 from anime_recommender.recommend.lists import ListRows
+from anime_recommender.recommend.tower import UserTower
 from anime_recommender.recommend.users import History, loved_thresholds
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,7 @@ EXTRA_ARRAYS = tuple(f"extra_{part}" for part in LISTED_PARTS)
 
 @dataclass(frozen=True)
 class ListedUsers:
-    """Users in the data that training left out (too few ratings): their list rows, for fold-in at serving."""
+    """Users in the data that training left out (too few ratings): their list rows, pooled by the tower at serving."""
 
     user_ids: np.ndarray    # int64, sorted
     indptr: np.ndarray      # int64 (n + 1,): CSR over the rows below
@@ -64,6 +66,7 @@ class ModelArrays:
     sorted_user_ids: np.ndarray
     anime_embeddings_t: np.ndarray = None  # (d, n_anime) contiguous copy for max-over-favourites
     listed: ListedUsers = field(default_factory=ListedUsers.empty)
+    tower: UserTower | None = None  # how any list becomes a user vector (see load_tower)
     outside: ListedUsers = field(default_factory=ListedUsers.empty)  # trained users' rows beyond the model
 
     def listed_ids(self, user_id: int) -> np.ndarray:
@@ -94,9 +97,13 @@ class AnimeSpace:
     arrays: ModelArrays
     catalog: Catalog
     text: TextSimilarity
-    gram: np.ndarray      # AᵀA of the anime factors (d x d), for fold-in
     popular: np.ndarray   # popularity score per model anime row
     franchises: Franchises | None = None  # over catalog rows; None: lists are never grouped by franchise
+
+    @functools.cached_property
+    def log_popularity(self) -> np.ndarray:
+        """ln(1 + train users) per model anime row: what the popularity discount multiplies."""
+        return np.log1p(self.arrays.popularity).astype(np.float32)
 
 
 def _check(condition: bool, message: str) -> None:
@@ -133,7 +140,19 @@ def load_arrays(run: RunArtifacts) -> ModelArrays:
         sorted_user_ids=a["user_ids"][order].astype(np.int64),
         anime_embeddings_t=np.ascontiguousarray(a["anime_embeddings"].astype(np.float32).T),
         listed=load_listed(run), outside=load_listed(run, "outside"),
+        tower=load_tower(run, a["anime_embeddings"]),
     )
+
+
+def load_tower(run: RunArtifacts, anime_embeddings: np.ndarray) -> UserTower:
+    """The run's user tower (anime_context.npy + user_tower.json); a run without one (the reference preset,
+    older runs) pools the anime's own unit vectors instead, its own path for lists."""
+    if not (run.has("anime_context.npy") and run.has("user_tower.json")):
+        return UserTower(anime_embeddings.astype(np.float32), None)
+    context = run.array("anime_context").astype(np.float32, copy=False)
+    _check(context.shape[0] == anime_embeddings.shape[0], "anime_context rows differ from the anime")
+    scale = run.json("user_tower")["user_scale"]
+    return UserTower(context, None if scale is None else float(scale))
 
 
 def load_listed(run: RunArtifacts, prefix: str = "extra") -> ListedUsers:

@@ -13,36 +13,13 @@ from anime_recommender.recommend.errors import RecommenderError
 from anime_recommender.recommend.explain import Source
 from anime_recommender.recommend.filters import Filters, catalog_mask
 from anime_recommender.recommend.hybrid import blend_results
-from anime_recommender.recommend.lists import Taste
+from anime_recommender.recommend.lists import COMPLETED, Taste
 from anime_recommender.recommend.results import NewUserRecommendations
+from anime_recommender.recommend.tower import entry_weights
 
 MAX_PICKS = 50
 GENRE_WEIGHT = 0.5
 POPULAR_WEIGHT = 0.3
-
-
-def gram(factors: np.ndarray) -> np.ndarray:
-    """AᵀA over all anime, computed once at load (d x d)."""
-    f = factors.astype(np.float64)
-    return f.T @ f
-
-
-def fold_in(factors: np.ndarray, gram_matrix: np.ndarray, liked: np.ndarray, disliked: np.ndarray,
-            alpha: float = 40.0, reg: float = 0.1, liked_weights: np.ndarray | None = None) -> np.ndarray:
-    """User vector u minimising Σ c_i (u·a_i − p_i)² + λ|u|² (implicit ALS fold-in, Hu et al. 2008).
-
-    Every anime counts as a weak p=0 (confidence 1); liked ones p=+1 with confidence 1+alpha·w (w = the
-    like's weight, 1 by default) and disliked ones p=−1 with confidence 1+alpha, so a dislike pushes the
-    user away from it rather than merely not towards it.
-    """
-    d = factors.shape[1]
-    liked_f = factors[np.asarray(liked, dtype=np.int64)].astype(np.float64)
-    disliked_f = factors[np.asarray(disliked, dtype=np.int64)].astype(np.float64)
-    w = np.ones(len(liked_f)) if liked_weights is None else np.asarray(liked_weights, dtype=np.float64)
-    lam = reg * np.trace(gram_matrix) / d
-    system = gram_matrix + alpha * ((liked_f.T * w) @ liked_f + disliked_f.T @ disliked_f) + lam * np.eye(d)
-    target = ((1.0 + alpha * w) @ liked_f) - (1.0 + alpha) * disliked_f.sum(axis=0)
-    return np.linalg.solve(system, target).astype(np.float32)
 
 
 def _rows(catalog: Catalog, ids: list[int]) -> np.ndarray:
@@ -68,53 +45,79 @@ def picks_taste(catalog: Catalog, liked: list[int], disliked: list[int], genres:
     _genre_cols(catalog, tuple(genres))
     return Taste(liked=liked_cat, weights=np.ones(len(liked_cat), np.float32),
                  scores=np.zeros(len(liked_cat), np.int8), disliked=disliked_cat,
-                 exclude=np.concatenate([liked_cat, disliked_cat]), genres=tuple(genres))
+                 exclude=np.concatenate([liked_cat, disliked_cat]), genres=tuple(genres), entries=liked_cat,
+                 entry_scores=np.zeros(len(liked_cat), np.int8),
+                 entry_statuses=np.full(len(liked_cat), COMPLETED, np.int8), picks=True)
 
 
 @dataclass(frozen=True)
 class TasteResults:
     """What the cold-start path found for a Taste: the mode it used, the results and a note."""
 
-    mode: str   # fold-in | tfidf | genres | popular
+    mode: str   # model | tfidf | genres | popular
     results: list[ex.Recommendation]
     note: str = ""
 
 
 def recommend_taste(space: AnimeSpace, hybrid_weights: dict[str, float], taste: Taste, n: int,
                     filters: Filters) -> TasteResults:
-    """Recommend at once from a Taste (picks, an imported list, a short history): fold-in, no retraining."""
+    """Recommend at once from a Taste (picks, an imported list, a short history): the list pooled by the
+    model's user tower, no retraining."""
     catalog = space.catalog
     mask = catalog_mask(catalog, filters)
     mask[taste.exclude] = False
     mask = mask[catalog.cat_row]
-    known = catalog.model_row[taste.liked] >= 0
-    sources, weights = _sources(space, hybrid_weights, taste, known)
+    pool_rows, pool_weights = pooled(space, taste)
+    sources, weights = _sources(space, hybrid_weights, taste, pool_rows, pool_weights)
     results = blend_results(space, sources, weights, mask, n, list(taste.genres), filters, taste.exclude)
-    note = ex.PICKS_UNSEEN_BY_MODEL if len(taste.liked) and not known.any() else ""
+    note = ex.PICKS_UNSEEN_BY_MODEL if len(taste.liked) and not len(pool_rows) else ""
     if not len(taste.liked) and not taste.genres:
         note = ex.NOTHING_LIKED
-    return TasteResults(_mode(taste, known), results, note)
+    return TasteResults(_mode(taste, Source.MODEL in sources.scores), results, note)
 
 
-def _mode(taste: Taste, known: np.ndarray) -> str:
-    if known.any():
-        return "fold-in"
+def pooled(space: AnimeSpace, taste: Taste) -> tuple[np.ndarray, np.ndarray]:
+    """Model rows and weights of the list entries the tower pools (known to the model, weight > 0)."""
+    rows = space.catalog.model_row[taste.entries]
+    weights = entry_weights(taste.entry_scores, taste.entry_statuses)
+    keep = (rows >= 0) & (weights > 0)
+    return rows[keep].astype(np.int64), weights[keep]
+
+
+def list_vector(space: AnimeSpace, taste: Taste) -> np.ndarray | None:
+    """The user vector of a Taste's list (UserTower.list_vectors); None when the model knows none of it."""
+    rows = space.catalog.model_row[taste.entries]
+    known = rows >= 0
+    if not (known & (entry_weights(taste.entry_scores, taste.entry_statuses) > 0)).any():
+        return None
+    return space.arrays.tower.list_vectors(np.array([0, int(known.sum())]), rows[known],
+                                           taste.entry_scores[known], taste.entry_statuses[known])[0]
+
+
+def _mode(taste: Taste, modelled: bool) -> str:
+    if modelled:
+        return "model"
     return "tfidf" if len(taste.liked) else ("genres" if taste.genres else "popular")
 
 
-def _sources(space: AnimeSpace, hybrid_weights: dict[str, float], taste: Taste,
-             known: np.ndarray) -> tuple[src.Sources, dict]:
-    """Fold-in and content for the likes the model knows, TF-IDF for those it does not, genres, popular."""
+def _sources(space: AnimeSpace, hybrid_weights: dict[str, float], taste: Taste, pool_rows: np.ndarray,
+             pool_weights: np.ndarray) -> tuple[src.Sources, dict]:
+    """The tower's scores and content for the likes the model knows, TF-IDF for those it does not, genres,
+    popular."""
     out, weights, catalog = src.Sources(stated=True), {}, space.catalog
+    known = catalog.model_row[taste.liked] >= 0
     liked_model = catalog.model_row[taste.liked[known]]
-    if len(liked_model):
-        disliked_model = catalog.model_row[taste.disliked]
-        user = fold_in(space.arrays.anime_factors, space.gram, liked_model, disliked_model[disliked_model >= 0],
-                       liked_weights=taste.weights[known])
+    user = list_vector(space, taste) if len(pool_rows) else None
+    if user is not None:
         out.scores[Source.MODEL] = src.model_scores(space.arrays, user)
+        out.pool_rows, out.pool_weights, out.listed = pool_rows, pool_weights, not taste.picks
+        out.pool_scores = dict(zip(catalog.model_row[taste.entries].tolist(), taste.entry_scores.tolist(),
+                                   strict=True))
+        weights[Source.MODEL] = hybrid_weights.get(Source.MODEL, 0.0)
+    if len(liked_model):
         src.add_content(out, space.arrays, liked_model[:src.MAX_FAVOURITES],
                         taste.scores[known][:src.MAX_FAVOURITES], stated=True)
-        weights.update({k: hybrid_weights.get(k, 0.0) for k in (Source.MODEL, Source.CONTENT)})
+        weights[Source.CONTENT] = hybrid_weights.get(Source.CONTENT, 0.0)
         if not known.all():  # liked anime the model never saw still shape the content side
             out.scores[Source.TEXT] = space.text.similarity(taste.liked[~known])[catalog.cat_row]
             weights[Source.TEXT] = hybrid_weights.get(Source.CONTENT, 0.0) * float((~known).mean())
@@ -124,10 +127,13 @@ def _sources(space: AnimeSpace, hybrid_weights: dict[str, float], taste: Taste,
     if taste.genres:
         cols = _genre_cols(catalog, taste.genres)
         out.scores[Source.GENRES] = src.genre_match(catalog.genre_matrix[catalog.cat_row], cols)
-        weights[Source.GENRES] = GENRE_WEIGHT
-    if not len(liked_model):
+        weights[Source.GENRES] = hybrid_weights.get(Source.GENRES, GENRE_WEIGHT)
+    if user is None:
         out.scores[Source.POPULAR] = space.popular
         weights[Source.POPULAR] = POPULAR_WEIGHT
+    elif hybrid_weights.get(Source.POPULAR, 0.0) > 0:
+        out.scores[Source.POPULAR] = space.popular
+        weights[Source.POPULAR] = hybrid_weights[Source.POPULAR]
     return out, weights
 
 

@@ -13,7 +13,7 @@ from anime_recommender.recommend import franchise as fr
 from anime_recommender.recommend import sources as src
 from anime_recommender.recommend.arrays import AnimeSpace, ModelArrays, load_arrays
 from anime_recommender.recommend.catalog import Catalog, build_catalog
-from anime_recommender.recommend.coldstart import gram, new_user, recommend_taste
+from anime_recommender.recommend.coldstart import new_user, recommend_taste
 from anime_recommender.recommend.content import TextSimilarity, similar_rows
 from anime_recommender.recommend.errors import RecommenderError, UnknownAnimeError, UnknownUserError
 from anime_recommender.recommend.explain import Source
@@ -50,7 +50,7 @@ class Recommender:
         self.m, self.catalog, self.cfg = arrays, catalog, cfg or ServingConfig()
         self.titles = TitleIndex(catalog)
         self.reader = TitleReader(catalog, self.titles)
-        self.space = AnimeSpace(arrays, catalog, TextSimilarity(catalog), gram(arrays.anime_factors),
+        self.space = AnimeSpace(arrays, catalog, TextSimilarity(catalog),
                                 src.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity),
                                 franchises)
         self.user_index = UserIndex(arrays.user_embeddings)
@@ -95,7 +95,10 @@ class Recommender:
         return self.catalog.require(anime_id)
 
     def _filters(self, filters: Filters | None) -> Filters:
-        return filters or Filters(include_adult=self.cfg.show_adult)
+        filters = filters or Filters(include_adult=self.cfg.show_adult)
+        if filters.popularity_discount is None:
+            return dataclasses.replace(filters, popularity_discount=self.cfg.popularity_discount)
+        return filters
 
     def _n(self, n: int | None) -> int:
         return check_n(self.cfg.default_n if n is None else n, self.cfg.max_n)
@@ -105,7 +108,7 @@ class Recommender:
         return ex.anime_info(self.catalog, self.cat_row_of(anime_id))
 
     def knows_user(self, user_id: int) -> bool:
-        """In the model, or in the data the model was trained on (then served by fold-in)."""
+        """In the model, or in the data the model was trained on (then served from their list)."""
         return self.m.user_row(int(user_id)) is not None or self.m.listed.rows(int(user_id)) is not None
 
     def _listed_rows(self, user_id: int) -> ListRows:
@@ -155,11 +158,11 @@ class Recommender:
         return UserRecommendations(int(user_id), mode, results, note)
 
     def _recommend_listed(self, user_id: int, n: int, filters: Filters) -> UserRecommendations:
-        """A user training left out (too few ratings): folded in from their list, like an imported one."""
+        """A user training left out (too few ratings): served from their list, like an imported one."""
         rows = self._listed_rows(user_id)
         taste, _ = read_list(rows, self.catalog)
-        found = recommend_taste(self.space, self.cfg.hybrid_weights, taste, n, filters)
-        note = " ".join(filter(None, (ex.folded_in(user_id, len(rows)), found.note)))
+        found = recommend_taste(self.space, self.cfg.import_weights, taste, n, filters)
+        note = " ".join(filter(None, (ex.from_their_list(user_id, len(rows)), found.note)))
         return UserRecommendations(user_id, found.mode, found.results, note)
 
     def similar_users(self, user_id: int, k: int | None = None) -> list[tuple[int, float]]:
@@ -269,16 +272,20 @@ class Recommender:
     def recommend_new_user(self, liked: list[int] = (), disliked: list[int] = (), genres: list[str] = (),
                            n: int | None = None, filters: Filters | None = None) -> NewUserRecommendations:
         """Recommendations from a few liked (and disliked) anime and/or genres, no retraining."""
-        return new_user(self.space, self.cfg.hybrid_weights, list(liked), list(disliked), list(genres), self._n(n),
+        return new_user(self.space, self.cfg.picks_weights, list(liked), list(disliked), list(genres), self._n(n),
                         self._filters(filters))
 
     def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None,
-                         include_planned: bool = False, dropped_dislikes: bool = True) -> ListRecommendations:
+                         include_planned: bool = False, dropped_dislikes: bool = True,
+                         mode: str = "hybrid") -> ListRecommendations:
         """Recommendations for an imported list, through the new-user path: nothing on the list comes back
         (Plan to Watch titles may, with `include_planned`); Dropped titles push away unless
-        `dropped_dislikes` is off (then they only stay out)."""
+        `dropped_dislikes` is off (then they only stay out); mode "model" ranks by the model alone."""
+        if mode not in ("hybrid", Source.MODEL):
+            raise ValueError(f"mode must be hybrid or model (got {mode!r})")
         taste, unknown = read_list(export.rows, self.catalog, include_planned, dropped_dislikes)
-        found = recommend_taste(self.space, self.cfg.hybrid_weights, taste, self._n(n), self._filters(filters))
+        weights = self.cfg.import_weights if mode == "hybrid" else {Source.MODEL: 1.0}
+        found = recommend_taste(self.space, weights, taste, self._n(n), self._filters(filters))
         shown = src.MAX_FAVOURITES  # the strongest likes (and first dislikes) are echoed, not a whole list
         recs = NewUserRecommendations([ex.anime_info(self.catalog, r) for r in taste.liked[:shown]],
                                       [ex.anime_info(self.catalog, r) for r in taste.disliked[:shown]], [],

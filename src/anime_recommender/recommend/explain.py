@@ -17,7 +17,7 @@ class Source(StrEnum):
     POPULAR = "popular"
     GENRES = "genres"
     SIMILAR = "similar"
-    TEXT = "text"  # synopsis + genres TF-IDF of liked anime the model never saw, beside a fold-in
+    TEXT = "text"  # synopsis + genres TF-IDF of liked anime the model never saw, beside the model
 
 
 class Method(StrEnum):
@@ -29,8 +29,8 @@ class Method(StrEnum):
 
 MAL_ANIME_URL = "https://myanimelist.net/anime/{}"
 METHOD_LABELS = {
-    Method.EMBEDDINGS: "learned embeddings (what the same viewers watch)",
-    Method.TFIDF: "synopsis and genres (TF-IDF)",
+    Method.EMBEDDINGS: "what the same viewers watch",
+    Method.TFIDF: "synopsis and genres",
 }
 
 
@@ -65,6 +65,16 @@ class AnimeInfo:
 
 
 @dataclass(frozen=True)
+class Because:
+    """An entry of the viewer's own list and its share of a result's model score (the positive parts)."""
+
+    anime_id: int
+    title: str
+    share: float
+    liked: bool = False  # a like they told us (a pick, or a score of HIGH_SCORE or more), for the wording
+
+
+@dataclass(frozen=True)
 class Recommendation:
     """One recommended anime, its score, which source put it there and why."""
 
@@ -75,13 +85,16 @@ class Recommendation:
     components: dict[str, float] = field(default_factory=dict)
     more_in_series: int = 0   # other entries of its franchise left out of the list (grouped by franchise)
     series_note: str = ""     # why this entry stands for its franchise, when it was chosen over another
+    because: tuple[Because, ...] = ()  # the 1-3 entries of the viewer's list that raised its model score most
 
     def to_dict(self) -> dict:
         """JSON-ready dict (synopsis left out to keep lists short)."""
         info = {k: v for k, v in self.anime.to_dict().items() if k != "synopsis"}
         return {**info, "score": round(self.score, 6), "source": self.source,
                 "explanation": self.explanation, "components": {k: round(v, 4) for k, v in self.components.items()},
-                "more_in_series": self.more_in_series, "series_note": self.series_note}
+                "more_in_series": self.more_in_series, "series_note": self.series_note,
+                "because": [{"anime_id": b.anime_id, "title": b.title, "share": round(b.share, 4)}
+                            for b in self.because]}
 
 
 def _opt(value: str) -> str | None:
@@ -147,6 +160,18 @@ TEXT_REASON = "similar synopsis and genres to the anime you picked"
 LIKED_TEXT_REASON = "similar synopsis and genres to anime you liked"
 
 
+def _joined(titles: list[str]) -> str:
+    return titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
+
+
+def because_list(because: tuple[Because, ...]) -> str:
+    """The titles of the viewer's own list that drove a result, in plain words ("liked" only when they were)."""
+    liked, listed = [b.title for b in because if b.liked], [b.title for b in because if not b.liked]
+    if liked and listed:
+        return f"because you liked {_joined(liked)} and have {_joined(listed)} on your list"
+    return f"because you liked {_joined(liked)}" if liked else f"because of {_joined(listed)} on your list"
+
+
 def model_reason(favourite: Favourite | None = None) -> str:
     """Rated highly only for a real high score; a named like is "liked"; anything else "on your list"."""
     if favourite is None:
@@ -183,8 +208,10 @@ def similar_reason(title: str, method: Method) -> str:
 
 
 def reason(source: Source, favourite: Favourite | None, neighbours: int | None, k: int,
-           genres: list[str] | None, mal_score: float | None) -> str:
+           genres: list[str] | None, mal_score: float | None, because: tuple[Because, ...] = ()) -> str:
     """The one-line why of a blended result, from the source that contributed most."""
+    if source == Source.MODEL and because:
+        return because_list(because)
     if source == Source.CONTENT:
         return because_liked(favourite) if favourite else TEXT_REASON
     if source == Source.TEXT:
@@ -206,9 +233,9 @@ NOTHING_LIKED = ("nothing on this list reads as a like yet (no scores above 4, n
                  "showing top-rated popular anime instead")
 
 
-def folded_in(user_id: int, n_listed: int) -> str:
+def from_their_list(user_id: int, n_listed: int) -> str:
     return (f"user {user_id} had too few ratings to be part of the model's training ({n_listed} anime on their "
-            "list): recommendations folded in from that list, nothing on it included")
+            "list): recommendations read from that list, nothing on it included")
 
 
 def short_history(user_id: int, n_seen: int) -> str:

@@ -23,12 +23,15 @@ class Filters:
     group_franchises: bool = True  # one entry per franchise, entry points first (recommend/franchise.py)
     seen: tuple[int, ...] = field(default=())  # MAL ids the viewer marked "Seen it": left out, and watched
                                                # for the franchise order (a next entry goes on from them)
+    popularity_discount: float | None = None  # β: model score − β·ln(1 + users); None = serving's default
 
     def __post_init__(self):
         if self.min_score is not None and (math.isnan(self.min_score) or not 0 <= self.min_score <= 10):
             raise ValueError(f"min_score must be between 0 and 10 (got {self.min_score})")
         if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
             raise ValueError(f"year range is empty: {self.year_min} > {self.year_max}")
+        if self.popularity_discount is not None and not 0 <= self.popularity_discount < math.inf:
+            raise ValueError(f"popularity_discount must be 0 or more (got {self.popularity_discount})")
 
 
 def catalog_mask(catalog: Catalog, filters: Filters) -> np.ndarray:

@@ -52,18 +52,40 @@ def blend_results(space: AnimeSpace, sources: src.Sources, weights: dict[str, fl
 
     `filters` and `seen_cat` (catalog rows on the viewer's list) are for the franchise rules (franchise.pick).
     """
-    total, parts = blend(sources.scores, weights, mask)
+    total, parts = blend(discounted(space, sources.scores, filters), weights, mask)
     if not parts:
         return []
     picks = _pick(space, total, mask & (total > 0), n, filters, seen_cat)
     rows = space.catalog.model_row[[p.stands_for for p in picks]].astype(np.int64)
     src.explain_favourites(sources, space.arrays, rows)
+    contributors = src.top_contributors(sources, space.arrays, rows)
     out = []
     for p, r in zip(picks, rows, strict=True):
         source = Source(main_source(parts, r))
-        reason = _reason(space, r, source, sources, genres)
-        out.append(_result(space, p, float(total[r]), source, reason, {k: float(v[r]) for k, v in parts.items()}))
+        because = _because(space, sources, contributors.get(int(r), []))
+        reason = _reason(space, r, source, sources, genres, because)
+        out.append(_result(space, p, float(total[r]), source, reason, {k: float(v[r]) for k, v in parts.items()},
+                           because))
     return out
+
+
+def _because(space: AnimeSpace, sources: src.Sources, found: list[tuple[int, float]]) -> tuple[ex.Because, ...]:
+    """Display records of the list entries (model rows) that drove one result, with their shares."""
+    catalog = space.catalog
+
+    def liked(row: int) -> bool:
+        score = sources.pool_scores.get(row, 0)
+        return score >= ex.HIGH_SCORE or (sources.stated and score == 0 and not sources.listed)
+    return tuple(ex.Because(int(space.arrays.anime_ids[r]), ex.title_of(catalog, catalog.cat_row[r]), share,
+                            liked(r)) for r, share in found)
+
+
+def discounted(space: AnimeSpace, scores: dict, filters: Filters | None) -> dict:
+    """The sources with the model's score lowered by β·ln(1 + train users of the anime) (β: the filters')."""
+    beta = (filters.popularity_discount if filters else None) or 0.0
+    if beta <= 0 or Source.MODEL not in scores:
+        return scores
+    return {**scores, Source.MODEL: scores[Source.MODEL] - np.float32(beta) * space.log_popularity}
 
 
 def popular_results(space: AnimeSpace, mask: np.ndarray, n: int, filters: Filters | None = None,
@@ -82,13 +104,14 @@ def _pick(space: AnimeSpace, scores: np.ndarray, mask: np.ndarray, n: int, filte
 
 
 def _result(space: AnimeSpace, shown: Grouped, score: float, source: Source, reason: str,
-            components: dict[str, float] | None = None) -> ex.Recommendation:
+            components: dict[str, float] | None = None, because: tuple[ex.Because, ...] = ()) -> ex.Recommendation:
     """One result: the anime shown, scored and explained by the candidate it stands for (its franchise's best)."""
     return ex.Recommendation(ex.anime_info(space.catalog, shown.row), score, source, reason, components or {},
-                             shown.more, ex.series_note(shown.row != shown.stands_for, shown.started))
+                             shown.more, ex.series_note(shown.row != shown.stands_for, shown.started), because)
 
 
-def _reason(space: AnimeSpace, row: int, source: Source, sources: src.Sources, genres: list[str] | None) -> str:
+def _reason(space: AnimeSpace, row: int, source: Source, sources: src.Sources, genres: list[str] | None,
+            because: tuple[ex.Because, ...] = ()) -> str:
     """The facts the reason of one result needs, handed to explain.reason for the wording."""
     catalog = space.catalog
     favourite = None
@@ -98,4 +121,4 @@ def _reason(space: AnimeSpace, row: int, source: Source, sources: src.Sources, g
                                  int(sources.favourite_scores.get(liked, 0)), sources.stated)
     neighbours = None if sources.neighbour_counts is None else int(sources.neighbour_counts[row])
     return ex.reason(source, favourite, neighbours, sources.k, genres,
-                     ex.mal_score_of(catalog, catalog.cat_row[row]))
+                     ex.mal_score_of(catalog, catalog.cat_row[row]), because)

@@ -7,7 +7,7 @@ whatever it means, stays out of the results.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -67,6 +67,10 @@ class Taste:
     disliked: np.ndarray      # catalog rows
     exclude: np.ndarray       # catalog rows never to recommend
     genres: tuple[str, ...] = ()
+    entries: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # every entry: what the tower pools
+    entry_scores: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # their scores (0 = none)
+    entry_statuses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # their MAL status codes
+    picks: bool = False  # named on the new-user form (every entry a like), not a whole list
 
 
 def read_list(rows: ListRows, catalog: Catalog, include_planned: bool = False,
@@ -85,7 +89,8 @@ def read_list(rows: ListRows, catalog: Catalog, include_planned: bool = False,
     liked_at = liked_at[np.argsort(-weights[liked_at], kind="stable")]
     excluded = cat_rows[statuses != PLAN_TO_WATCH] if include_planned else cat_rows
     taste = Taste(liked=cat_rows[liked_at], weights=weights[liked_at], scores=scores[liked_at],
-                  disliked=cat_rows[weights < 0], exclude=excluded)
+                  disliked=cat_rows[weights < 0], exclude=excluded, entries=cat_rows, entry_scores=scores,
+                  entry_statuses=statuses)
     return taste, rows.anime_ids[~known].tolist()
 
 

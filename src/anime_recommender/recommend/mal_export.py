@@ -32,12 +32,12 @@ from anime_recommender.recommend.lists import (
 
 ROOT = "myanimelist"
 ENTRY = "anime"
-FIELDS = {"series_animedb_id": 0, "my_score": 1, "my_status": 2}  # the fields read, in entry order
+FIELDS = {"series_animedb_id": 0, "my_score": 1, "my_status": 2, "series_title": 3}  # the fields read
 MAX_SCORE = 10
 MAX_ID = 2**31 - 1
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 64 * 1024       # bytes inflated and parsed per step
-FIELD_CHARS = 64        # characters kept of one field's text (an id, a score or a status is far shorter)
+FIELD_CHARS = 256       # characters kept of one field's text (the longest 2020 title has 114)
 _STATUS_WORDS = {"watching": WATCHING, "currentlywatching": WATCHING, "completed": COMPLETED,
                  "onhold": ON_HOLD, "dropped": DROPPED, "plantowatch": PLAN_TO_WATCH}
 _STATUS_CODES = {str(code): code for code in (WATCHING, COMPLETED, ON_HOLD, DROPPED, PLAN_TO_WATCH)}
@@ -73,6 +73,7 @@ class MalExport:
     skipped: int         # entries without a usable <series_animedb_id>
     bad_scores: int = 0  # scores that are not a whole number 0-10 (11, -1, 7.5): read as "not scored"
     duplicates: int = 0  # entries repeating an anime id already listed (the first one is used)
+    titles: tuple[tuple[int, str], ...] = ()  # (id, <series_title>) of the entries that have both
 
 
 def read_export(data: bytes, limits: ExportLimits) -> MalExport:
@@ -171,7 +172,7 @@ def _handlers(expat, entries: list[list[str | None]], max_entries: int):
         elif depth == 2:
             if name == ENTRY and len(entries) >= max_entries:
                 raise ExportError(f"the list has more than {max_entries} entries: at most {max_entries}", 413)
-            entry = [None, None, None] if name == ENTRY else None
+            entry = [None] * len(FIELDS) if name == ENTRY else None
         elif depth == 1:
             if name != ROOT:
                 raise ExportError(f"this XML is not a MyAnimeList export: its root is <{name[:40]}>, "
@@ -201,18 +202,20 @@ def _nested() -> ExportError:
 
 def _export(entries: list[list[str | None]]) -> MalExport:
     """The read entries as rows: ids checked, scores in 0-10 (others counted), statuses decoded."""
-    ids, scores, statuses, bad_scores = [], [], [], 0
-    for anime_id, score, status in entries:
+    ids, scores, statuses, titles, bad_scores = [], [], [], [], 0
+    for anime_id, score, status, title in entries:
         anime_id = _int(anime_id, MAX_ID)
         if anime_id is None:
             continue
+        if title and title.strip():
+            titles.append((anime_id, title.strip()))
         value = _int(score, MAX_SCORE)
         bad_scores += value is None and bool((score or "").strip())
         ids.append(anime_id)
         scores.append(value or 0)
         statuses.append(_status(status))
     rows = _distinct(ids, scores, statuses)
-    return MalExport(rows, len(entries), len(entries) - len(ids), bad_scores, len(ids) - len(rows))
+    return MalExport(rows, len(entries), len(entries) - len(ids), bad_scores, len(ids) - len(rows), tuple(titles))
 
 
 def _distinct(ids: list[int], scores: list[int], statuses: list[int]) -> ListRows:

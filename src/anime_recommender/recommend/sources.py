@@ -8,6 +8,7 @@ import numpy as np
 from anime_recommender.recommend.arrays import ModelArrays
 from anime_recommender.recommend.content import closest_favourite, embedding_similarity
 from anime_recommender.recommend.explain import Source
+from anime_recommender.recommend.tower import entry_weights
 
 MAX_FAVOURITES = 50  # the top-rated favourites that drive content scores and explanations
 
@@ -23,6 +24,10 @@ class Sources:
     stated: bool = False  # favourites were named as likes (picks, an imported list), not read from a history
     neighbour_counts: np.ndarray | None = None
     k: int = 0
+    pool_rows: np.ndarray | None = None     # model: the list entries the user vector pools (model rows)
+    pool_weights: np.ndarray | None = None  # and their pooling weights (recommend/tower.py)
+    pool_scores: dict[int, int] = field(default_factory=dict)  # pooled row -> the person's score (0 = none)
+    listed: bool = False  # the pool is a whole list (an import), not a few named likes
 
 
 def model_scores(m: ModelArrays, user_vector: np.ndarray) -> np.ndarray:
@@ -35,6 +40,9 @@ def user_sources(m: ModelArrays, row: int, weights: dict[str, float], k: int, ne
     out = Sources()
     if weights.get(Source.MODEL, 0) > 0:
         out.scores[Source.MODEL] = model_scores(m, m.user_factors[row])
+        items, ratings = m.history.items(row)
+        out.pool_rows, out.pool_weights = items.astype(np.int64), entry_weights(ratings)
+        out.pool_scores = dict(zip(items.tolist(), ratings.tolist(), strict=True))
     if weights.get(Source.USERS, 0) > 0:
         rows, sims = neighbours(row, k)
         votes, counts = m.history.neighbour_scores(rows, sims, len(m.anime_ids))
@@ -66,6 +74,21 @@ def explain_favourites(out: Sources, m: ModelArrays, rows: np.ndarray) -> None:
     if out.favourites is not None and len(rows):
         closest = closest_favourite(m.anime_embeddings, rows, out.favourites)
         out.because = dict(zip(rows.tolist(), closest.tolist(), strict=True))
+
+
+def top_contributors(out: Sources, m: ModelArrays, rows: np.ndarray, most: int = 3) -> dict[int, list]:
+    """For each shown model row, up to `most` (pooled row, share) of the list entries with the largest
+    positive parts of its model score (tower.contributions: exact), shares of the positive parts."""
+    if out.pool_rows is None or not len(out.pool_rows) or not len(rows) or m.tower is None:
+        return {}
+    parts = m.tower.contributions(out.pool_rows, out.pool_weights, m.anime_factors[rows])
+    found = {}
+    for column, row in enumerate(rows.tolist()):
+        part = parts[:, column]
+        positive = float(part[part > 0].sum())
+        best = np.argsort(-part, kind="stable")[:most]
+        found[row] = [(int(out.pool_rows[j]), float(part[j]) / positive) for j in best if part[j] > 0]
+    return found
 
 
 def genre_match(genre_matrix: np.ndarray, cols: list[int]) -> np.ndarray:

@@ -59,7 +59,7 @@ def _uploaded_export(rec: Recommender) -> MalExport:
         data = upload.stream.read(limits.max_bytes + 1)
         upload.close()
         export = read_export(data, limits)
-        g.titles_naming_other_anime = naming_other_anime(data, limits, rec.catalog)  # shown by _demo_notice.html
+        g.titles_naming_other_anime = naming_other_anime(export, rec.catalog)  # shown by _demo_notice.html
         return export
 
 

@@ -56,7 +56,8 @@ def schemas() -> dict[str, dict]:
                                    "explanation": {"type": "string"},
                                    "components": {"type": "object", "additionalProperties": {"type": "number"}},
                                    "more_in_series": {"type": "integer", "minimum": 0},
-                                   "series_note": {"type": "string"}}),
+                                   "series_note": {"type": "string"},
+                                   "because": _array(_object({**brief, "share": {"type": "number"}}))}),
         "UserRecommendations": _object({"user_id": {"type": "integer"}, "mode": {"type": "string"},
                                         "note": {"type": "string"}, "results": results}),
         "UserProfile": _object({
@@ -125,7 +126,17 @@ def filter_parameters(cfg: ServingConfig, genres: list[str], types: list[str]) -
           for name, what in (("hide", "repeatable MAL ids the viewer is not interested in: left out"),
                              ("seen", "repeatable MAL ids the viewer has seen: left out, and watched for the "
                                       "series order"))),
+        _query("popularity_discount", {"type": "string", "pattern": _up_to(cfg.max_popularity_discount)},
+               f"favour lesser-known titles: 0 (none) to {cfg.max_popularity_discount:g} "
+               f"(default: {cfg.popularity_discount:g})"),
     ]
+
+
+def _up_to(high: float) -> str:
+    """A decimal with up to three places from 0 to `high` (a whole number below 10), as web/params reads it."""
+    top = int(high)
+    below = f"[0-{top - 1}]" if top > 1 else "0"
+    return rf"^(0?{below}(\.[0-9]{{1,3}})?|{top}(\.0{{1,3}})?)$"
 
 
 def _text(name: str, cfg: ServingConfig, description: str) -> dict:

@@ -109,7 +109,8 @@ def parse_ids(args: MultiDict, name: str, limits: ServingConfig) -> tuple[int, .
 
 def parse_filters(args: MultiDict, genres: list[str], types: list[str], limits: ServingConfig) -> Filters:
     """Genre, type, year range, minimum score, the adult switch (default: serving.show_adult), franchise
-    grouping, and the titles the viewer hid ("Not interested": hide=<id>) or marked "Seen it" (seen=<id>)."""
+    grouping, the popularity discount (default: serving.popularity_discount), and the titles the viewer hid
+    ("Not interested": hide=<id>) or marked "Seen it" (seen=<id>)."""
     year_min = parse_int(args, "year_min", None, 1900, 2100)
     year_max = parse_int(args, "year_max", None, 1900, 2100)
     if year_min is not None and year_max is not None and year_min > year_max:
@@ -120,7 +121,8 @@ def parse_filters(args: MultiDict, genres: list[str], types: list[str], limits: 
                    year_min=year_min, year_max=year_max, min_score=parse_float(args, "min_score", 0, 10),
                    include_adult=adult in TRUE if adult else limits.show_adult,
                    group_franchises=parse_flag(args, "group_franchises", True),
-                   exclude=parse_ids(args, "hide", limits), seen=parse_ids(args, "seen", limits))
+                   exclude=parse_ids(args, "hide", limits), seen=parse_ids(args, "seen", limits),
+                   popularity_discount=parse_float(args, "popularity_discount", 0, limits.max_popularity_discount))
 
 
 def parse_n(args: MultiDict, default: int, max_n: int) -> int:
