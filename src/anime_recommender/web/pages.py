@@ -13,14 +13,6 @@ bp = Blueprint("pages", __name__)
 bp.app_context_processor(demo.context)
 
 
-@bp.record_once
-def _describe_served_catalogue(state) -> None:
-    """Once per app, after the model is loaded: the demo notice and the form examples (web/demo.py)."""
-    app = state.app
-    rec, _ = app.extensions.get(service.KEY, (None, None))
-    demo.init_app(app, rec, app.config.get("ARTIFACTS_DIR") or app.config["APP_CONFIG"].paths.artifacts_dir)
-
-
 @bp.app_template_global()
 def with_param(name: str, value) -> str:
     """This page's address with one more `name=value` (a "Seen it" / "Not interested" link): the list,
