@@ -128,6 +128,8 @@ class ProcessingConfig:
     min_anime_ratings: int
     holdout_fraction: float
     validation_fraction: float
+    cold_user_fraction: float
+    cold_given_fraction: float
     seed: int
 
 
@@ -156,6 +158,7 @@ class TrainingConfig:
     min_learning_rate: float
     l2: float
     early_stopping_patience: int
+    refit_on_all: bool
     seed: int
     loss: Literal["bce", "bpr", "softmax"]
     negative_sampling: Literal["uniform", "popularity"]
@@ -168,6 +171,8 @@ class TrainingConfig:
 class EvaluationConfig:
     k: int
     gate_margin: float
+    gate_baseline: Literal["best", "popularity", "als", "ease"]
+    gate_protocols: tuple[Literal["warm", "cold"], ...]
     ease_lambdas: tuple[float, ...]
     als_factors: int
     als_iterations: int
@@ -244,6 +249,8 @@ def _validate(cfg: Config) -> None:
     checks = [
         (0.0 <= cfg.processing.holdout_fraction < 1.0, "processing.holdout_fraction must be in [0, 1)"),
         (0.0 <= cfg.processing.validation_fraction < 1.0, "processing.validation_fraction must be in [0, 1)"),
+        (0.0 <= cfg.processing.cold_user_fraction < 1.0, "processing.cold_user_fraction must be in [0, 1)"),
+        (0.0 < cfg.processing.cold_given_fraction < 1.0, "processing.cold_given_fraction must be in (0, 1)"),
         (cfg.processing.min_user_ratings >= 1, "processing.min_user_ratings must be >= 1"),
         (cfg.processing.min_anime_ratings >= 1, "processing.min_anime_ratings must be >= 1"),
         (cfg.model.embedding_dim >= 1, "model.embedding_dim must be >= 1"),

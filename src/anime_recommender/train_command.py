@@ -72,11 +72,16 @@ def summary(result) -> str:
     gate = result.metrics["gate"]
     lines.append("")
     lines.append("gate: skipped (no test split)" if gate.get("skipped") else
-                 f"gate: {'PASSED' if gate['passed'] else 'FAILED'} ({gate['metric']} {gate['model']:.4f} "
-                 f"vs threshold {gate['threshold']:.4f})")
+                 f"gate: {'PASSED' if gate['passed'] else 'FAILED'} ({gate_checks(gate)})")
     lines += franchise_lines(result.franchises)
     lines.append(f"run: {result.run_dir}" + (" (current)" if result.made_current else " (NOT current)"))
     return "\n".join(lines)
+
+
+def gate_checks(gate: dict) -> str:
+    """Each protocol's comparison in words: 'warm ncf 0.4700 vs ease 0.4650 - 0.0000 margin, ...'."""
+    return "; ".join(f"{c['protocol']}: {gate['metric']} {c['model']:.4f} vs {c['baseline']} "
+                     f"{c['baseline_value']:.4f} - margin {gate['margin']:g}" for c in gate["checks"])
 
 
 def franchise_lines(report: dict, shown: int = 5) -> list[str]:

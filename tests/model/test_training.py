@@ -21,7 +21,7 @@ from anime_recommender.data.franchise import build_franchises
 from anime_recommender.recommend.franchise_store import check_franchises
 from anime_recommender.stages import STAGE_LINE
 from anime_recommender.train_command import summary
-from anime_recommender.training import config_dict, run_training
+from anime_recommender.training import config_dict, run_training, validation_epochs
 from tests.model.conftest import tiny_config
 
 pytestmark = pytest.mark.slow
@@ -64,6 +64,25 @@ def test_model_beats_popularity_on_generated_data(trained):
     _, result = trained
     assert result.metrics["ncf"]["ndcg@10"] > result.metrics["popularity"]["ndcg@10"]
     assert {"popularity", "als", "ease", "gate"} <= set(result.metrics)
+
+
+def test_cold_users_are_scored_by_every_model_on_the_same_users_and_gated(trained):
+    """The cold protocol: users training never saw, served from 75 % of their list, scored on the rest."""
+    cfg, result = trained
+    cold = {name: row for name, row in result.metrics.items() if name.endswith(" cold")}
+    assert set(cold) == {"ncf cold", "popularity cold", "als cold", "ease cold"}
+    assert len({row["users"] for row in cold.values()}) == 1 and cold["ncf cold"]["users"] > 20
+    assert result.counts["cold_users"] >= cold["ncf cold"]["users"]  # users with a scored part
+    assert cold["ncf cold"]["ndcg@10"] > cold["popularity cold"]["ndcg@10"]
+    assert [c["protocol"] for c in result.metrics["gate"]["checks"]] == ["warm", "cold"]
+
+
+def test_the_evaluated_model_was_fitted_on_train_and_valid(trained):
+    cfg, result = trained
+    run = artifacts.load_run(cfg.paths.artifacts_dir)
+    counts = run.manifest["row_counts"]
+    assert run.manifest["fit"]["rows"] == counts["train_rows"] + counts["valid_rows"]
+    assert run.manifest["fit"]["epochs"] == validation_epochs(result.history, cfg.evaluation.k)
 
 
 def test_the_run_publishes_its_franchises_and_their_report(trained):
@@ -247,6 +266,13 @@ def test_final_model_command_publishes_with_the_comet_archive(tiny_data_dir, tmp
     assert set(run.manifest["files"]) == RUN_FILES
     assert run.manifest["row_counts"]["test_rows"] == 0
     assert run.manifest["config"]["processing"]["holdout_fraction"] == 0
+    # every row: validation chose the epoch count, then the final fit used train + valid
+    counts = run.manifest["row_counts"]
+    assert counts["valid_rows"] > 0 and counts["cold_users"] == 0
+    chosen = validation_epochs(run.json("history"), cfg.evaluation.k)
+    assert run.manifest["fit"] == {"rows": counts["train_rows"] + counts["valid_rows"], "epochs": chosen,
+                                   "refit_on_all": True}
+    assert f"for {chosen} epochs, the count validation chose" in proc.stderr
     archives = list((artifacts_dir / "comet-offline").glob("*.zip"))
     assert len(archives) == 1
     with zipfile.ZipFile(archives[0]) as archive:

@@ -64,6 +64,8 @@ class TrainOutcome:
     initial_epoch: int = 0
     best_epoch: int | None = None
     seconds: float = 0.0
+    rows: int = 0                                  # interactions it was fitted on
+    refit: dict | None = None                      # {epochs, rows} of a refit on train + valid (training.py)
 
 
 def lr_schedule(start: float, peak: float, floor: float, rampup: int, sustain: int, decay: float):
@@ -253,4 +255,4 @@ def train(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfig, k: int 
     history = cb.merged_history(callbacks)
     stopper = next((c for c in callbacks if isinstance(c, cb.ResumableEarlyStopping)), None)
     return TrainOutcome(scoring, history, len(history.get("loss", [])), first,
-                        stopper.best_epoch if stopper else None, time.perf_counter() - started)
+                        stopper.best_epoch if stopper else None, time.perf_counter() - started, len(data.users))
