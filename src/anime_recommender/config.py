@@ -159,6 +159,7 @@ class TrainingConfig:
     l2: float
     early_stopping_patience: int
     refit_on_all: bool
+    history_keep: float
     seed: int
     loss: Literal["bce", "bpr", "softmax"]
     negative_sampling: Literal["uniform", "popularity"]
@@ -260,6 +261,7 @@ def _validate(cfg: Config) -> None:
          "model.cosine_temperature must be > 0 (or null)"),
         (cfg.training.softmax_negatives >= 0, "training.softmax_negatives must be >= 0 (0 = every anime)"),
         (cfg.training.epochs >= 1, "training.epochs must be >= 1"),
+        (0.0 < cfg.training.history_keep <= 1.0, "training.history_keep must be in (0, 1]"),
         (cfg.training.batch_size >= 1, "training.batch_size must be >= 1"),
         (cfg.training.max_steps_per_epoch >= 1, "training.max_steps_per_epoch must be >= 1"),
         (cfg.training.negatives_per_positive >= 1, "training.negatives_per_positive must be >= 1"),

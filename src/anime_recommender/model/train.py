@@ -217,7 +217,9 @@ def compile_trainer(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfi
         trainer, shared = build_pair_trainer(scoring, n_candidates, cfg.l2), False
     else:
         negatives = batches.negative_kind(cfg, data.n_anime)
-        trainer, shared = build_user_trainer(scoring, negatives, n_candidates, cfg.l2), negatives != "per_positive"
+        dropout = cfg.history_keep < 1.0  # the step input has `keep`; without a history it changes nothing
+        trainer = build_user_trainer(scoring, negatives, n_candidates, cfg.l2, dropout)
+        shared = negatives != "per_positive"
     trainer.compile(optimizer=RowAdam(cfg.learning_rate),
                     loss=losses.get(cfg.loss, cfg.negatives_per_positive, shared))
     return scoring, trainer
