@@ -129,3 +129,10 @@ def test_gate_without_cold_rows_checks_warm_only():
 
     result = gate(table({"ncf": 0.3, "popularity": 0.1, "ease": 0.2}, {"popularity": 0.5}), 10, margin=0.0)
     assert result["passed"] and [c["protocol"] for c in result["checks"]] == ["warm"]
+
+
+def test_a_named_gate_baseline_that_was_not_fitted_gives_way_to_the_strongest():
+    from anime_recommender.evaluation.compare import gate
+
+    result = gate(table({"ncf": 0.3, "popularity": 0.1, "als": 0.25}, {}), 10, margin=0.0, baseline="ease")
+    assert result["checks"][0]["baseline"] == "als" and result["passed"]

@@ -1,8 +1,10 @@
 """Baselines measured in the same run, on the same split, as the NCF model.
 
-Protocol (every model, NCF included): fit on `train`; choose hyper-parameters (EASE λ, NCF early
-stopping) on `valid` with train items excluded; report `test` with train + valid items excluded, scoring
-from the train history. No model sees valid or test interactions when fitted.
+Protocol (every model, NCF included): choose hyper-parameters on `valid` with train items excluded (EASE
+λ, NCF epochs), then fit on train + valid (`known`) and report `test` with those items excluded, scoring
+from the known history. No model sees test interactions when fitted. Each baseline also reads a list it
+never trained on (`fold_in`, the cold protocol of compare.py): popularity as is, EASE x·B, ALS by
+implicit's recalculate_user against its anime factors.
 """
 from __future__ import annotations
 
@@ -97,12 +99,11 @@ def ease(train: sp.csr_matrix, valid: sp.csr_matrix, lambdas: tuple[float, ...],
         candidate = ease_weights(train, lam, gram)
         score = ranking.evaluate(_ease_scorer(x, candidate), train, valid, k)[f"ndcg@{k}"] if valid.nnz else 0.0
         log.info("EASE λ=%g: validation nDCG@%d %.4f", lam, k, score)
-        if score > best_score:
-            best_score, best_lambda, weights = score, lam, candidate
+        if score > best_score:  # with a refit only λ is kept: at most two n x n arrays live at once
+            best_score, best_lambda, weights = score, lam, (candidate if refit is None else None)
         del candidate
     del gram
     if refit is not None:
-        weights = None  # freed before the refit allocates its own
         x = (refit > 0).astype(np.float32).tocsr()
         weights = ease_weights(refit, best_lambda)
     return Fitted("ease", _ease_scorer(x, weights), time.perf_counter() - start, {"lambda": best_lambda},
