@@ -159,6 +159,7 @@ class TrainingConfig:
     l2: float
     early_stopping_patience: int
     refit_on_all: bool
+    refit_epochs: int | None
     history_keep: float
     seed: int
     loss: Literal["bce", "bpr", "softmax"]

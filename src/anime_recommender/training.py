@@ -163,9 +163,9 @@ def train_model(cfg: Config, data, checkpoint_dir: Path | None, callbacks: list,
                                cfg.evaluation.k, checkpoint_dir, callbacks, verbose)
     if not cfg.training.refit_on_all or not m["valid"].nnz:
         return chosen
-    epochs = validation_epochs(chosen.history, cfg.evaluation.k) or chosen.epochs_run
-    log.info("refit on train + valid (%s rows) for %d epochs, the count validation chose",
-             f"{len(data.train) + len(data.valid):,}", epochs)
+    epochs = cfg.training.refit_epochs or validation_epochs(chosen.history, cfg.evaluation.k) or chosen.epochs_run
+    log.info("refit on train + valid (%s rows) for %d epochs, %s", f"{len(data.train) + len(data.valid):,}", epochs,
+             "training.refit_epochs" if cfg.training.refit_epochs else "the count validation chose")
     refit = model_train.train(train_input(data, [data.train, data.valid], m["known"], None), cfg.model,
                               dataclasses.replace(cfg.training, epochs=epochs), cfg.evaluation.k,
                               checkpoint_dir / "refit" if checkpoint_dir else None, callbacks, verbose)
