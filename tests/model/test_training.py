@@ -277,3 +277,16 @@ def test_final_model_command_publishes_with_the_comet_archive(tiny_data_dir, tmp
     assert len(archives) == 1
     with zipfile.ZipFile(archives[0]) as archive:
         assert "messages.json" in archive.namelist()
+
+
+def test_refit_epochs_fixes_the_refit_length_and_refit_off_keeps_the_early_stopped_model(tiny_data_dir, tmp_path):
+    cfg = tiny_config(tiny_data_dir, tmp_path / "fixed", training={**QUICK, "refit_epochs": 3})
+    run_training(cfg, verbose=0)
+    fit = artifacts.load_run(cfg.paths.artifacts_dir).manifest["fit"]
+    counts = artifacts.load_run(cfg.paths.artifacts_dir).manifest["row_counts"]
+    assert fit == {"rows": counts["train_rows"] + counts["valid_rows"], "epochs": 3, "refit_on_all": True}
+    cfg = tiny_config(tiny_data_dir, tmp_path / "off", training={**QUICK, "refit_on_all": False})
+    run_training(cfg, verbose=0)
+    run = artifacts.load_run(cfg.paths.artifacts_dir)
+    assert run.manifest["fit"] == {"rows": run.manifest["row_counts"]["train_rows"], "epochs": 2,
+                                   "refit_on_all": False}
