@@ -3,6 +3,7 @@
     python bench/full_scale.py                                   # 310k users x 17,562 anime, ~57M ratings
     python bench/full_scale.py --users 35000 --list-rows 38837133 --epochs 2   # a smaller look
     python bench/full_scale.py ... --doc docs/benchmarks.md       # also write the table into the doc
+    python bench/full_scale.py --ease-only                        # EASE alone at 17,562 anime: time, peak RSS
 
 1. The dataset is generated once with the project's generator (`anime-recommender generate-sample`, in a
    child process) and cached under bench/out/ (git-ignored; made again when data/sample.py changes); its
@@ -14,6 +15,9 @@
    per-epoch lines (model/progress.py). `--timeout` stops a run that would not fit; what was measured up
    to then is still reported.
 The machine's load average is sampled during the run: the table says whether the 2 cores were shared.
+`--ease-only`: the evaluation's EASE fit (evaluation/baselines.ease_weights: float32 Gram, factorised and
+inverted in place) for one λ on a random users x anime matrix with popularity-skewed columns, in a child
+process timed the same way (the Gram is dense at this size whatever the data, so the cost is the catalogue's).
 """
 from __future__ import annotations
 
@@ -179,6 +183,39 @@ def markdown(args, data: dict, run: dict) -> str:
     return "\n".join(lines)
 
 
+def ease_child(anime: int, users: int, per_user: int, seed: int) -> None:
+    """In the child: a random binary matrix (columns drawn ∝ 1/rank), then one EASE fit, timed."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from anime_recommender.evaluation.baselines import ease_weights
+
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, anime + 1)
+    columns = rng.choice(anime, size=users * per_user, p=weights / weights.sum())
+    rows = np.repeat(np.arange(users), per_user)
+    x = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, columns)), shape=(users, anime))
+    x.sum_duplicates()
+    started = time.perf_counter()
+    b = ease_weights(x, 250.0)
+    print(json.dumps({"seconds": time.perf_counter() - started, "nnz": int(x.nnz), "dtype": str(b.dtype)}))
+
+
+def ease_only(args) -> str:
+    """EASE at the catalogue's size in a child process: fit wall time and the child's peak RSS."""
+    log = args.out / f"ease-{args.anime}.log"
+    run = run_child([sys.executable, __file__, "--ease-child", "--anime", str(args.anime), "--ease-users",
+                     str(args.ease_users), "--seed", str(args.seed)], log, args.timeout)
+    if run["status"] != 0:
+        sys.exit(f"EASE child failed, see {log}")
+    fit = json.loads(log.read_text(encoding="utf-8").strip().splitlines()[-1])
+    return (f"EASE at {args.anime:,} anime (`python bench/full_scale.py {' '.join(sys.argv[1:])}`): random "
+            f"{args.ease_users:,} users x {args.anime:,} anime, {fit['nnz']:,} interactions; one λ: fit "
+            f"{fit['seconds']:.0f} s ({fit['dtype']}), child wall {run['wall']:.0f} s, CPU {run['cpu']:.0f} s, "
+            f"peak RSS {run['peak_rss'] / 2**30:.2f} GiB; {os.cpu_count()} cores, load average "
+            f"{os.getloadavg()[0]:.1f} at the end.")
+
+
 def write_doc(doc: Path, text: str) -> None:
     """Put the table between the full-scale markers of the doc (the rest of the doc is left as it is)."""
     content = doc.read_text(encoding="utf-8")
@@ -197,8 +234,15 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=2.5 * 3600, help="seconds before the run is stopped")
     parser.add_argument("--doc", type=Path, help="write the table between the full-scale markers of this file")
     parser.add_argument("--out", type=Path, default=OUT, help="where the dataset is cached and the logs go")
+    parser.add_argument("--ease-only", action="store_true", help="time EASE alone at --anime (no pipeline)")
+    parser.add_argument("--ease-users", type=int, default=50_000, help="--ease-only: users of the random matrix")
+    parser.add_argument("--ease-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.ease_child:
+        return ease_child(args.anime, args.ease_users, 100, args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.ease_only:
+        return print(ease_only(args))
     folder, gen = dataset(args.users, args.anime, args.list_rows, args.seed, args.out)
     with tempfile.TemporaryDirectory(dir=args.out) as tmp:
         log = args.out / f"{folder.name}-pipeline.log"

@@ -1,11 +1,14 @@
 """Quality table: NCF (ranking, reference), popularity, implicit ALS and EASE on the same split, with fit times.
 
-    python bench/quality.py [--real-dir ../shared/data/anime-2020] [--sample-dir bench/out/sample]
-                            [--seeds 3] [--only real] [--presets ranking] [--no-baselines]
-                            [--set section.key=value ...]
+    python bench/quality.py [--real-dir ../shared/data/anime-2020] [--movielens-dir ../shared/data/movielens-100k]
+                            [--sample-dir bench/out/sample] [--seeds 3] [--only real,movielens]
+                            [--presets ranking] [--no-baselines] [--set section.key=value ...]
 
 Datasets: the real anime slice (rating_complete_prefix.csv, linked under its Kaggle name in a temporary
-folder) and the default generated sample (config `sample` size). NCF rows are averaged over `--seeds`
+folder), MovieLens-100k and the default generated sample (config `sample` size). Two protocols, as in the
+pipeline's metrics.json (evaluation/compare.py): warm (trained users' test rows) and cold (rows "<model>
+cold": users held out of training, served from processing.cold_given_fraction of their list through the
+code the import uses, scored on the rest). NCF rows are averaged over `--seeds`
 training seeds (training.seed 42, 43, ...: initialisation and negatives; the split, processing.seed, stays),
 with each seed's nDCG@10 listed. `--set` overrides config keys (an attempt of the quality table), e.g.
 `--set training.loss=bce --set model.cosine_temperature=null`. Prints markdown for docs/benchmarks.md.
@@ -33,7 +36,13 @@ from anime_recommender.data.franchise import build_franchises
 from anime_recommender.data.sample import generate_sample
 from anime_recommender.evaluation import compare, ranking
 from anime_recommender.model.export import extract_factors
-from anime_recommender.training import _seed_everything, config_dict, franchise_evaluation, train_model
+from anime_recommender.training import (
+    _seed_everything,
+    config_dict,
+    franchise_evaluation,
+    tower_fold_in,
+    train_model,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the source checkout bench/ lives in
 
@@ -70,7 +79,8 @@ def ncf_rows(name: str, cfg, data, m: dict, measure, seeds: int) -> dict[str, di
         outcome = train_model(seeded, data, None, [], verbose=0, matrices=m)
         f = extract_factors(outcome.model)
         scorer = ranking.factor_scorer(f.user_factors, f.anime_factors, f.anime_bias)
-        runs.append(measure(name, scorer, {"train_seconds": outcome.seconds, "epochs": outcome.epochs_run}))
+        runs.append(measure(name, scorer, {"train_seconds": outcome.seconds, "epochs": outcome.epochs_run},
+                            tower_fold_in(f)))
     table = {}
     for row_name in runs[0]:
         row = {c: float(np.mean([r[row_name][c] for r in runs])) for c in (*COLUMNS, "epochs")}
@@ -89,19 +99,23 @@ def evaluate_all(cfg, presets: list[str], seeds: int, baselines: bool = True) ->
     for preset in presets:
         table.update(ncf_rows(f"NCF {preset}", cfg.replace("model", preset=preset), data, m, measure, seeds))
     for fitted in compare.fit_baselines(cfg, m) if baselines else []:
-        table.update(measure(fitted.name, fitted.scorer, {"train_seconds": fitted.train_seconds}))
+        table.update(measure(fitted.name, fitted.scorer, {"train_seconds": fitted.train_seconds}, fitted.fold_in))
     return table, data
 
 
 def franchise_measures(data, m: dict, k: int):
-    """measure(name, scorer, extra) -> the model's row as ranked, and its row after serving's franchise rules
-    (issue #9: one entry per franchise, entry points first), both with the franchise columns."""
+    """measure(name, scorer, extra, fold_in) -> the model's row as ranked, its row after serving's franchise rules
+    (issue #9: one entry per franchise, entry points first), both with the franchise columns, and with
+    `fold_in` its cold-protocol row."""
     rows, served = franchise_evaluation(build_franchises(data.catalog), data)
 
-    def measure(name: str, scorer, extra: dict) -> dict[str, dict]:
+    def measure(name: str, scorer, extra: dict, fold_in=None) -> dict[str, dict]:
         plain = ranking.evaluate(scorer, m["known"], m["test"], k, franchises=rows)
         grouped = ranking.evaluate(scorer, m["known"], m["test"], k, franchises=rows, rerank=served)
-        return {name: {**plain, **extra}, f"{name} + franchise rules": {**grouped, **extra}}
+        table = {name: {**plain, **extra}, f"{name} + franchise rules": {**grouped, **extra}}
+        if fold_in is not None and m["cold_target"].nnz:
+            table[name + compare.COLD] = {**compare.cold_evaluation(fold_in, m, k, None, rows), **extra}
+        return table
     return measure
 
 
@@ -112,8 +126,9 @@ def _cell(column: str, value: float) -> str:
 def markdown(title: str, table: dict, data, seeds: int) -> str:
     lines = [f"### {title}", "",
              (f"{data.n_users} users, {data.n_anime} anime, train/valid/test rows "
-              f"{len(data.train)}/{len(data.valid)}/{len(data.test)}; NCF rows: mean of {seeds} training "
-              "seed(s)"), "",
+              f"{len(data.train)}/{len(data.valid)}/{len(data.test)}; {len(data.cold_ids)} cold users "
+              f"(given/scored rows {len(data.cold_given)}/{len(data.cold_target)}); NCF rows: mean of {seeds} "
+              "training seed(s)"), "",
              "| model | " + " | ".join(COLUMNS) + " | nDCG@10 per seed (epochs run) |",
              "|---" * (len(COLUMNS) + 2) + "|"]
     for name, row in table.items():
@@ -127,29 +142,35 @@ def main() -> None:
     parser.add_argument("--real-dir", type=Path, default=PROJECT_ROOT.parent / "shared" / "data" / "anime-2020")
     parser.add_argument("--sample-dir", type=Path, default=PROJECT_ROOT / "bench" / "out" / "sample")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--only", choices=["real", "sample"])
+    parser.add_argument("--movielens-dir", type=Path,
+                        default=PROJECT_ROOT.parent / "shared" / "data" / "movielens-100k")
+    parser.add_argument("--only", default="real,movielens,sample", help="comma-separated datasets")
     parser.add_argument("--presets", default="ranking,reference")
     parser.add_argument("--no-baselines", action="store_true", help="NCF rows only (quick attempts)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     cfg = with_overrides(load_config(), args.overrides)
-    presets = args.presets.split(",")
+    presets, only = args.presets.split(","), args.only.split(",")
     out, started = [f"overrides: {' '.join(args.overrides) or 'none (config/config.yaml)'}"], time.perf_counter()
-    if args.only != "sample":
+    print(out[0], flush=True)
+
+    def section(title: str, data_dir: Path) -> None:
+        table, data = evaluate_all(cfg.replace("paths", data_dir=data_dir), presets, args.seeds, not args.no_baselines)
+        out.append(markdown(title, table, data, args.seeds))
+        print(out[-1], flush=True)
+
+    if "real" in only:
         with tempfile.TemporaryDirectory() as tmp:
-            real = link_real_slice(args.real_dir, Path(tmp))
-            table, data = evaluate_all(cfg.replace("paths", data_dir=real), presets, args.seeds, not args.no_baselines)
-            out.append(markdown("Real slice: rating_complete_prefix.csv (75/25 per-user split)", table, data,
-                                args.seeds))
-    if args.only != "real":
+            section("Real slice: rating_complete_prefix.csv (75/25 per-user split)",
+                    link_real_slice(args.real_dir, Path(tmp)))
+    if "movielens" in only:
+        section("MovieLens-100k", args.movielens_dir)
+    if "sample" in only:
         if not (args.sample_dir / "anime.csv").exists():
             generate_sample(args.sample_dir, users=cfg.sample.users, anime=cfg.sample.anime, seed=cfg.sample.seed)
-        table, data = evaluate_all(cfg.replace("paths", data_dir=args.sample_dir), presets, args.seeds,
-                                   not args.no_baselines)
-        out.append(markdown(f"Generated sample ({cfg.sample.users} users x {cfg.sample.anime} anime, "
-                            f"seed {cfg.sample.seed})", table, data, args.seeds))
-    print("\n\n".join(out))
+        section(f"Generated sample ({cfg.sample.users} users x {cfg.sample.anime} anime, seed {cfg.sample.seed})",
+                args.sample_dir)
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
 
 

@@ -128,6 +128,8 @@ class ProcessingConfig:
     min_anime_ratings: int
     holdout_fraction: float
     validation_fraction: float
+    cold_user_fraction: float
+    cold_given_fraction: float
     seed: int
 
 
@@ -156,6 +158,9 @@ class TrainingConfig:
     min_learning_rate: float
     l2: float
     early_stopping_patience: int
+    refit_on_all: bool
+    refit_epochs: int | None
+    history_keep: float
     seed: int
     loss: Literal["bce", "bpr", "softmax"]
     negative_sampling: Literal["uniform", "popularity"]
@@ -168,6 +173,8 @@ class TrainingConfig:
 class EvaluationConfig:
     k: int
     gate_margin: float
+    gate_baseline: Literal["best", "popularity", "als", "ease"]
+    gate_protocols: tuple[Literal["warm", "cold"], ...]
     ease_lambdas: tuple[float, ...]
     als_factors: int
     als_iterations: int
@@ -252,6 +259,8 @@ def _validate(cfg: Config) -> None:
     checks = [
         (0.0 <= cfg.processing.holdout_fraction < 1.0, "processing.holdout_fraction must be in [0, 1)"),
         (0.0 <= cfg.processing.validation_fraction < 1.0, "processing.validation_fraction must be in [0, 1)"),
+        (0.0 <= cfg.processing.cold_user_fraction < 1.0, "processing.cold_user_fraction must be in [0, 1)"),
+        (0.0 < cfg.processing.cold_given_fraction < 1.0, "processing.cold_given_fraction must be in (0, 1)"),
         (cfg.processing.min_user_ratings >= 1, "processing.min_user_ratings must be >= 1"),
         (cfg.processing.min_anime_ratings >= 1, "processing.min_anime_ratings must be >= 1"),
         (cfg.model.embedding_dim >= 1, "model.embedding_dim must be >= 1"),
@@ -261,6 +270,7 @@ def _validate(cfg: Config) -> None:
          "model.cosine_temperature must be > 0 (or null)"),
         (cfg.training.softmax_negatives >= 0, "training.softmax_negatives must be >= 0 (0 = every anime)"),
         (cfg.training.epochs >= 1, "training.epochs must be >= 1"),
+        (0.0 < cfg.training.history_keep <= 1.0, "training.history_keep must be in (0, 1]"),
         (cfg.training.batch_size >= 1, "training.batch_size must be >= 1"),
         (cfg.training.max_steps_per_epoch >= 1, "training.max_steps_per_epoch must be >= 1"),
         (cfg.training.negatives_per_positive >= 1, "training.negatives_per_positive must be >= 1"),

@@ -77,8 +77,7 @@ def summary(result) -> str:
     gate = result.metrics["gate"]
     lines.append("")
     lines.append("gate: skipped (no test split)" if gate.get("skipped") else
-                 f"gate: {'PASSED' if gate['passed'] else 'FAILED'} ({gate['metric']} {gate['model']:.4f} "
-                 f"vs threshold {gate['threshold']:.4f})")
+                 f"gate: {'PASSED' if gate['passed'] else 'FAILED'} ({gate_checks(gate)})")
     lines += franchise_lines(result.franchises)
     lines.append(f"run: {result.run_dir}" + (" (current)" if result.made_current else " (NOT current)"))
     return "\n".join(lines)
@@ -91,6 +90,12 @@ def cell_format(column: str, values: list[float]) -> str:
     if all(float(v).is_integer() for v in values) and any(v > 1 for v in values):
         return ".0f"
     return ".4f"
+
+
+def gate_checks(gate: dict) -> str:
+    """Each protocol's comparison in words: 'warm ncf 0.4700 vs ease 0.4650 - 0.0000 margin, ...'."""
+    return "; ".join(f"{c['protocol']}: {gate['metric']} {c['model']:.4f} vs {c['baseline']} "
+                     f"{c['baseline_value']:.4f} - margin {gate['margin']:g}" for c in gate["checks"])
 
 
 def franchise_lines(report: dict, shown: int = 5) -> list[str]:

@@ -1,9 +1,10 @@
 """run_training(cfg): ingest → process → train → export → evaluate → gate → track → publish.
 
 The published run holds exactly the files of docs/architecture.md. `current` moves only when the quality
-gate passes (NCF nDCG@k ≥ popularity nDCG@k − gate_margin); a failed run stays under runs/ for
-inspection. With holdout_fraction 0 there is no test split: held-out evaluation and the gate are skipped
-(a final model trained on everything) and the run is published as current.
+gate passes (NCF nDCG@k ≥ the strongest baseline's nDCG@k − gate_margin, warm and cold; evaluation/compare.py);
+a failed run stays under runs/ for inspection. With holdout_fraction 0 there is no test split: held-out
+evaluation and the gate are skipped, and the final model is fitted on every row (train + valid, for the
+epoch count validation chose) and published as current.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from anime_recommender.evaluation import compare, franchise_metrics, ranking
 from anime_recommender.model import train as model_train
 from anime_recommender.model.export import Factors, extract_factors
 from anime_recommender.recommend.franchise import Franchises, grouped_reranker
+from anime_recommender.recommend.tower import UserTower
 from anime_recommender.stages import stage
 from anime_recommender.tracking import OFFLINE_DIR, Tracker
 
@@ -105,7 +107,8 @@ def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, 
         with stage("evaluate"):
             scorer = ranking.factor_scorer(factors.user_factors, factors.anime_factors, factors.anime_bias)
             metrics = compare.evaluate_models(cfg, data, scorer, outcome.seconds,
-                                              *franchise_evaluation(franchises, data), m=matrices)
+                                              *franchise_evaluation(franchises, data), m=matrices,
+                                              model_fold_in=tower_fold_in(factors))
         with stage("write"):
             _write_files(writer, cfg, data, outcome, factors, metrics, report)
             writer.save_frame("franchises", franchises)
@@ -117,11 +120,23 @@ def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, 
             before_publish(writer)
         passed = bool(metrics["gate"]["passed"])
         with stage("publish"):
-            run_dir = writer.publish(_manifest(cfg, fingerprint, counts, metrics), make_current=passed)
+            run_dir = writer.publish(_manifest(cfg, fingerprint, counts, metrics, outcome), make_current=passed)
     tracker.end()
     _clear_checkpoints(checkpoint_dir)
     return TrainingResult(writer.run_id, run_dir, metrics, passed, passed, counts, outcome.history,
                           outcome.initial_epoch, franchise_summary)
+
+
+def tower_fold_in(factors: Factors) -> ranking.ListScorer | None:
+    """The NCF's scores for lists it never trained on, read by the user tower the import uses (None without one)."""
+    if factors.anime_context is None:
+        return None
+    tower = UserTower(factors.anime_context, factors.user_scale)
+
+    def fold_in(lists) -> np.ndarray:
+        vectors = tower.list_vectors(lists.indptr, lists.indices, lists.data.astype(np.int8))
+        return vectors @ factors.anime_factors.T + factors.anime_bias
+    return fold_in
 
 
 def franchise_evaluation(franchises, data) -> tuple[franchise_metrics.FranchiseRows, ranking.Reranker]:
@@ -142,12 +157,36 @@ def log_franchises(summary: dict[str, Any], shown: int = 10) -> None:
 
 def train_model(cfg: Config, data, checkpoint_dir: Path | None, callbacks: list,
                 verbose: int = 1, matrices: dict | None = None) -> model_train.TrainOutcome:
-    """Fit the configured preset on the train split, early-stopping on valid."""
+    """Fit the configured preset on train, early-stopping on valid; with training.refit_on_all, fit again on
+    train + valid (every row) for the epoch count validation chose: the model that is served and evaluated."""
     m = matrices or compare.matrices(data)
-    inputs = model_train.TrainInput(
-        data.train["user_idx"].to_numpy(np.int32), data.train["anime_idx"].to_numpy(np.int32),
-        data.train["rating"].to_numpy(np.int8), data.n_users, data.n_anime, m["train"], m["valid"])
-    return model_train.train(inputs, cfg.model, cfg.training, cfg.evaluation.k, checkpoint_dir, callbacks, verbose)
+    chosen = model_train.train(train_input(data, [data.train], m["train"], m["valid"]), cfg.model, cfg.training,
+                               cfg.evaluation.k, checkpoint_dir, callbacks, verbose)
+    if not cfg.training.refit_on_all or not m["valid"].nnz:
+        return chosen
+    epochs = cfg.training.refit_epochs or validation_epochs(chosen.history, cfg.evaluation.k) or chosen.epochs_run
+    log.info("refit on train + valid (%s rows) for %d epochs, %s", f"{len(data.train) + len(data.valid):,}", epochs,
+             "training.refit_epochs" if cfg.training.refit_epochs else "the count validation chose")
+    refit = model_train.train(train_input(data, [data.train, data.valid], m["known"], None), cfg.model,
+                              dataclasses.replace(cfg.training, epochs=epochs), cfg.evaluation.k,
+                              checkpoint_dir / "refit" if checkpoint_dir else None, callbacks, verbose)
+    return dataclasses.replace(refit, history=chosen.history, initial_epoch=chosen.initial_epoch,
+                               best_epoch=epochs - 1, seconds=chosen.seconds + refit.seconds,
+                               refit={"epochs": epochs, "rows": int(refit.rows)})
+
+
+def train_input(data, frames: list[pd.DataFrame], train_matrix, valid_matrix) -> model_train.TrainInput:
+    """The model's input from the given split frames (train, or train + valid for the refit)."""
+    rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return model_train.TrainInput(
+        rows["user_idx"].to_numpy(np.int32), rows["anime_idx"].to_numpy(np.int32),
+        rows["rating"].to_numpy(np.int8), data.n_users, data.n_anime, train_matrix, valid_matrix)
+
+
+def validation_epochs(history: dict[str, list[float]], k: int) -> int | None:
+    """Epochs up to the best validation nDCG@k (the first best, as early stopping keeps it); None without it."""
+    scores = history.get(f"val_ndcg@{k}")
+    return int(np.argmax(scores)) + 1 if scores else None
 
 
 def check_shrink(cfg: Config, report) -> None:
@@ -205,7 +244,7 @@ def data_fingerprint(data) -> str:
     digest = hashlib.sha256()
     for array in (data.user_ids, data.anime_ids):
         digest.update(np.ascontiguousarray(array).tobytes())
-    for frame in (data.train, data.valid, data.test):
+    for frame in (data.train, data.valid, data.test, data.cold_given, data.cold_target):
         for column in ("user_idx", "anime_idx", "rating"):
             digest.update(np.ascontiguousarray(frame[column].to_numpy()).tobytes())
     return digest.hexdigest()
@@ -265,9 +304,10 @@ def _write_files(writer: artifacts.RunWriter, cfg: Config, data, outcome, factor
     plots.training_curves(outcome.history, writer.file("training_curves.png"), cfg.evaluation.k)
 
 
-def _manifest(cfg: Config, fingerprint: str, counts: dict, metrics: dict) -> dict[str, Any]:
+def _manifest(cfg: Config, fingerprint: str, counts: dict, metrics: dict, outcome) -> dict[str, Any]:
+    fit = {"rows": outcome.rows, "epochs": outcome.epochs_run, "refit_on_all": outcome.refit is not None}
     return {"code_version": code_version(), "config": config_dict(cfg), "data_fingerprint": fingerprint,
-            "row_counts": counts, "preset": cfg.model.preset, "gate": metrics["gate"]}
+            "row_counts": counts, "preset": cfg.model.preset, "gate": metrics["gate"], "fit": fit}
 
 
 def code_version() -> str:

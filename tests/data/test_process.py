@@ -74,7 +74,7 @@ def test_filters_count_train_rows_only():
     rows = [(u, a, 8) for u in range(6) for a in range(1, 9)] + [(u, 9, 8) for u in range(4)]
     interactions = pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"]).assign(status=2)
     cfg = ProcessingConfig(min_user_ratings=1, min_anime_ratings=3, holdout_fraction=0.34,
-                           validation_fraction=0.0, seed=0)
+                           validation_fraction=0.0, cold_user_fraction=0.0, seed=0)
     labels = split_labels(interactions["user_id"].to_numpy(), 0.34, 0.0, seed=0)
     assert ((interactions["anime_id"] == 9) & (labels == 0)).sum() == 2
     data = process(interactions, pd.DataFrame(), cfg, DataReport())
@@ -102,6 +102,26 @@ def test_zero_holdout_leaves_test_empty_but_keeps_validation(sample_data):
     assert data.test.empty and not data.valid.empty
 
 
+def test_cold_users_are_held_out_of_training_and_their_lists_split_given_and_scored(processed, sample_data):
+    n_users = sample_data[1]["user_id"].nunique()
+    assert len(processed.cold_ids) == int(n_users * CFG.cold_user_fraction) > 0
+    assert not np.isin(processed.cold_ids, processed.user_ids).any()  # never seen by training
+    assert set(processed.cold_ids) <= set(processed.left_out["user_id"])  # served like any left-out user
+    given, target = processed.cold_given, processed.cold_target
+    assert not (_pairs(given) & _pairs(target))
+    sizes = given.groupby("user_idx").size().add(target.groupby("user_idx").size(), fill_value=0)
+    n_target = target.groupby("user_idx").size().reindex(sizes.index, fill_value=0)
+    assert (n_target == np.floor(sizes * (1 - CFG.cold_given_fraction))).all()
+    again = process(sample_data[1], sample_data[0], CFG, DataReport(), sample_data[2])
+    assert np.array_equal(again.cold_ids, processed.cold_ids) and again.cold_target.equals(target)
+
+
+def test_no_cold_users_without_a_test_split(sample_data):
+    catalog, interactions, _ = sample_data
+    data = process(interactions, catalog, ProcessingConfig(holdout_fraction=0.0), DataReport())
+    assert len(data.cold_ids) == 0 and data.cold_given.empty and data.cold_target.empty
+
+
 def test_seen_holds_every_list_row_of_kept_users(processed, sample_data):
     seen = sample_data[2]
     kept = seen[seen["user_id"].isin(processed.user_ids) & seen["anime_id"].isin(processed.anime_ids)]
@@ -117,10 +137,11 @@ def test_report_counts_rows_dropped_by_processing(processed):
 
 def test_save_and_load_round_trip(processed, tmp_path):
     loaded = load_processed(save_processed(processed, tmp_path / "processed"))
-    for name in ("train", "valid", "test", "seen", "catalog"):
+    for name in ("train", "valid", "test", "seen", "catalog", "cold_given", "cold_target"):
         pd.testing.assert_frame_equal(getattr(loaded, name), getattr(processed, name))
     assert np.array_equal(loaded.user_ids, processed.user_ids)
     assert np.array_equal(loaded.anime_ids, processed.anime_ids)
+    assert np.array_equal(loaded.cold_ids, processed.cold_ids)
     assert loaded.report.to_dict() == processed.report.to_dict()
     assert not list((tmp_path / "processed").glob("*.pkl"))
 

@@ -35,3 +35,14 @@ def test_full_scale_bench_times_every_stage_and_writes_its_table_into_the_doc(tm
     assert "| ncf |" in text and "gate: " in text
     done = json.loads((tmp_path / "out" / "full-600x300-24000-7" / "COMPLETE.json").read_text(encoding="utf-8"))
     assert done["generator"] == generator_version()  # cached for the next run, made again if the generator changes
+
+
+def test_ease_only_times_one_float32_fit_in_a_child(tmp_path, project_root):
+    """`python bench/full_scale.py --ease-only` (docs/benchmarks.md, Full size), on a small catalogue."""
+    proc = subprocess.run(
+        [sys.executable, "bench/full_scale.py", "--ease-only", "--anime", "400", "--ease-users", "300",
+         "--out", str(tmp_path)], cwd=project_root, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "EASE at 400 anime" in proc.stdout and "random 300 users x 400 anime" in proc.stdout
+    assert "(float32)" in proc.stdout and "peak RSS" in proc.stdout

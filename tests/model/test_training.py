@@ -21,7 +21,7 @@ from anime_recommender.data.franchise import build_franchises
 from anime_recommender.recommend.franchise_store import check_franchises
 from anime_recommender.stages import STAGE_LINE
 from anime_recommender.train_command import summary
-from anime_recommender.training import config_dict, run_training
+from anime_recommender.training import config_dict, run_training, validation_epochs
 from tests.model.conftest import tiny_config
 
 pytestmark = pytest.mark.slow
@@ -67,6 +67,25 @@ def test_model_beats_popularity_on_generated_data(trained):
     _, result = trained
     assert result.metrics["ncf"]["ndcg@10"] > result.metrics["popularity"]["ndcg@10"]
     assert {"popularity", "als", "ease", "gate"} <= set(result.metrics)
+
+
+def test_cold_users_are_scored_by_every_model_on_the_same_users_and_gated(trained):
+    """The cold protocol: users training never saw, served from 75 % of their list, scored on the rest."""
+    cfg, result = trained
+    cold = {name: row for name, row in result.metrics.items() if name.endswith(" cold")}
+    assert set(cold) == {"ncf cold", "popularity cold", "als cold", "ease cold"}
+    assert len({row["users"] for row in cold.values()}) == 1 and cold["ncf cold"]["users"] > 20
+    assert result.counts["cold_users"] >= cold["ncf cold"]["users"]  # users with a scored part
+    assert cold["ncf cold"]["ndcg@10"] > cold["popularity cold"]["ndcg@10"]
+    assert [c["protocol"] for c in result.metrics["gate"]["checks"]] == ["warm", "cold"]
+
+
+def test_the_evaluated_model_was_fitted_on_train_and_valid(trained):
+    cfg, result = trained
+    run = artifacts.load_run(cfg.paths.artifacts_dir)
+    counts = run.manifest["row_counts"]
+    assert run.manifest["fit"]["rows"] == counts["train_rows"] + counts["valid_rows"]
+    assert run.manifest["fit"]["epochs"] == validation_epochs(result.history, cfg.evaluation.k)
 
 
 def test_the_run_publishes_its_franchises_and_their_report(trained):
@@ -250,7 +269,27 @@ def test_final_model_command_publishes_with_the_comet_archive(tiny_data_dir, tmp
     assert set(run.manifest["files"]) == RUN_FILES
     assert run.manifest["row_counts"]["test_rows"] == 0
     assert run.manifest["config"]["processing"]["holdout_fraction"] == 0
+    # every row: validation chose the epoch count, then the final fit used train + valid
+    counts = run.manifest["row_counts"]
+    assert counts["valid_rows"] > 0 and counts["cold_users"] == 0
+    chosen = validation_epochs(run.json("history"), cfg.evaluation.k)
+    assert run.manifest["fit"] == {"rows": counts["train_rows"] + counts["valid_rows"], "epochs": chosen,
+                                   "refit_on_all": True}
+    assert f"for {chosen} epochs, the count validation chose" in proc.stderr
     archives = list((artifacts_dir / "comet-offline").glob("*.zip"))
     assert len(archives) == 1
     with zipfile.ZipFile(archives[0]) as archive:
         assert "messages.json" in archive.namelist()
+
+
+def test_refit_epochs_fixes_the_refit_length_and_refit_off_keeps_the_early_stopped_model(tiny_data_dir, tmp_path):
+    cfg = tiny_config(tiny_data_dir, tmp_path / "fixed", training={**QUICK, "refit_epochs": 3})
+    run_training(cfg, verbose=0)
+    fit = artifacts.load_run(cfg.paths.artifacts_dir).manifest["fit"]
+    counts = artifacts.load_run(cfg.paths.artifacts_dir).manifest["row_counts"]
+    assert fit == {"rows": counts["train_rows"] + counts["valid_rows"], "epochs": 3, "refit_on_all": True}
+    cfg = tiny_config(tiny_data_dir, tmp_path / "off", training={**QUICK, "refit_on_all": False})
+    run_training(cfg, verbose=0)
+    run = artifacts.load_run(cfg.paths.artifacts_dir)
+    assert run.manifest["fit"] == {"rows": run.manifest["row_counts"]["train_rows"], "epochs": 2,
+                                   "refit_on_all": False}

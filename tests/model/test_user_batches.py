@@ -198,3 +198,34 @@ def test_rows_from_pairs_are_sorted_per_user():
     rows = tiny_rows()
     matrix = sp.csr_matrix((rows.weights, rows.indices, rows.indptr), shape=(N_USERS, N_ANIME))
     assert matrix.has_sorted_indices and matrix.nnz == rows.nnz
+
+
+def test_history_dropout_pools_only_the_kept_part_of_each_history():
+    """training.history_keep < 1: each positive is scored against its user's kept anime (minus itself)."""
+    rows = tiny_rows()
+    cfg = config(loss="softmax", softmax_negatives=0, history_keep=0.5)
+    x, _ = first_step(rows, cfg)
+    keep = x["keep"].numpy()
+    assert set(np.unique(keep)) == {0.0, 1.0} and 0.3 < keep.mean() < 0.7
+    again, _ = first_step(rows, cfg)
+    assert np.array_equal(again["keep"].numpy(), keep)  # seeded by (seed, epoch, step)
+    scoring = build_ncf(N_USERS, N_ANIME, "ranking", DIM, history=(rows.indptr, rows.indices), seed=1,
+                        temperature=0.5, user_embedding=False)  # FISM: the user is the pooled history alone
+    rng = np.random.default_rng(2)
+    scoring.get_layer("anime_bias").set_weights([rng.normal(size=(N_ANIME, 1)).astype(np.float32)])
+    trainer = build_user_trainer(scoring, "all", history_dropout=True)
+    logits = trainer(x).numpy()
+    context = scoring.get_layer("user_history").context.numpy()
+    anime = scoring.get_layer("anime_embedding").embeddings.numpy()
+    bias = scoring.get_layer("anime_bias").embeddings.numpy()[:, 0]
+    segment, items = x["segment"].numpy(), x["items"].numpy()
+    for p in range(len(items)):
+        kept = (segment == segment[p]) & (keep > 0) & (np.arange(len(items)) != p)
+        pooled = context[items[kept]].sum(axis=0)
+        user = pooled / max(np.linalg.norm(pooled), 1e-6)
+        expected = user @ anime[items[p]] / np.linalg.norm(anime[items[p]]) / 0.5 + bias[items[p]]
+        assert logits[p, 0] == pytest.approx(expected, rel=1e-4, abs=1e-4)
+    x_all = {**x, "keep": tf.ones_like(x["keep"])}
+    plain = build_user_trainer(scoring, "all")
+    without = {k: v for k, v in x.items() if k != "keep"}
+    np.testing.assert_allclose(trainer(x_all).numpy(), plain(without).numpy(), rtol=1e-5, atol=1e-5)

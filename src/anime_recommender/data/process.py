@@ -6,7 +6,12 @@ ever see train rows; valid/test rows whose user or anime did not survive on the 
 threshold and back), so every train user and anime meets both minimums.
 
 holdout_fraction 0 gives an empty test set; validation_fraction still carves a valid set out of the
-train side (training uses it for early stopping); set both to 0 to train on everything.
+train side (training takes its epoch count from it, then fits again on train + valid: every row).
+
+Cold protocol (evaluation of lists the model never trained on): with holdout_fraction > 0 a seeded share
+`cold_user_fraction` of the users is held out of training entirely; each one's list is split into what
+is served (`cold_given_fraction` of it, as an import would upload it) and what is scored (the rest), on
+the anime training knows. Cold users are among `left_out` like any user training did not see.
 """
 from __future__ import annotations
 
@@ -24,10 +29,10 @@ from anime_recommender.data.seen import left_out, lookup, outside_model
 
 log = logging.getLogger(__name__)
 
-TRAIN, VALID, TEST = 0, 1, 2
+TRAIN, VALID, TEST, COLD = 0, 1, 2, 3
 ENCODED_COLUMNS = {"user_idx": "int32", "anime_idx": "int32", "rating": "int8"}
-_FRAMES = ("train", "valid", "test", "seen", "left_out", "outside")
-_OPTIONAL = ("left_out", "outside")  # processed data saved before they existed has none
+_FRAMES = ("train", "valid", "test", "seen", "left_out", "outside", "cold_given", "cold_target")
+_OPTIONAL = {"left_out", "outside", "cold_given", "cold_target"}  # absent from data processed by older code
 
 
 @dataclass
@@ -44,6 +49,16 @@ class ProcessedData:
     seen: pd.DataFrame     # every list row of the kept users on known anime (exclusion at serving)
     left_out: pd.DataFrame = None  # INTERACTION_COLUMNS: every list row of users training left out (fold-in)
     outside: pd.DataFrame = None   # INTERACTION_COLUMNS: kept users' list rows on anime the model lacks
+    cold_ids: np.ndarray = None        # int64, cold row -> user id (users held out of training entirely)
+    cold_given: pd.DataFrame = None    # ENCODED_COLUMNS, user_idx = cold row: the part of their list served
+    cold_target: pd.DataFrame = None   # ENCODED_COLUMNS: the part scored
+
+    def __post_init__(self):
+        if self.cold_ids is None:
+            self.cold_ids = np.empty(0, np.int64)
+        empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in ENCODED_COLUMNS.items()})
+        self.cold_given = empty if self.cold_given is None else self.cold_given
+        self.cold_target = empty.copy() if self.cold_target is None else self.cold_target
 
     @property
     def n_users(self) -> int:
@@ -58,8 +73,12 @@ def process(interactions: pd.DataFrame, catalog: pd.DataFrame, proc_cfg: Process
             report: DataReport, seen: pd.DataFrame | None = None) -> ProcessedData:
     """Split, filter, encode (see the module docstring); `seen` (the union of every list, data/seen.py)
     defaults to the interactions themselves."""
-    labels = split_labels(interactions["user_id"].to_numpy(), proc_cfg.holdout_fraction,
-                          proc_cfg.validation_fraction, proc_cfg.seed)
+    user_column = interactions["user_id"].to_numpy()
+    labels = split_labels(user_column, proc_cfg.holdout_fraction, proc_cfg.validation_fraction, proc_cfg.seed)
+    cold_ids = cold_users(user_column, proc_cfg.cold_user_fraction if proc_cfg.holdout_fraction > 0 else 0.0,
+                          proc_cfg.seed)
+    cold = np.isin(user_column, cold_ids)
+    labels[cold] = COLD
     train = filter_min_counts(interactions[labels == TRAIN], proc_cfg.min_user_ratings,
                               proc_cfg.min_anime_ratings, report)
     if train.empty:
@@ -76,6 +95,7 @@ def process(interactions: pd.DataFrame, catalog: pd.DataFrame, proc_cfg: Process
         seen=encode(interactions if seen is None else seen, user_ids, anime_ids),
         left_out=left_out(interactions if seen is None else seen, user_ids),
         outside=outside_model(interactions if seen is None else seen, user_ids, anime_ids),
+        cold_ids=cold_ids, **cold_lists(interactions[cold], cold_ids, anime_ids, proc_cfg),
     )
     _note_sizes(data)
     return data
@@ -100,6 +120,24 @@ def split_labels(user_id: np.ndarray, holdout_fraction: float, validation_fracti
     labels = np.empty(n, dtype=np.int8)
     labels[order] = labels_sorted
     return labels
+
+
+def cold_users(user_id: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A seeded share of the distinct users (sorted ids), held out of training for the cold protocol."""
+    users = np.unique(user_id)
+    n = int(np.floor(len(users) * fraction))
+    if n == 0:
+        return np.empty(0, np.int64)
+    return np.sort(np.random.default_rng([seed, 1]).choice(users, n, replace=False)).astype(np.int64)
+
+
+def cold_lists(rows: pd.DataFrame, cold_ids: np.ndarray, anime_ids: np.ndarray,
+               proc_cfg: ProcessingConfig) -> dict[str, pd.DataFrame]:
+    """{cold_given, cold_target}: each cold user's rows on known anime, split per user (given / scored)."""
+    frame = encode(rows, cold_ids, anime_ids)
+    labels = split_labels(frame["user_idx"].to_numpy(), 1.0 - proc_cfg.cold_given_fraction, 0.0, proc_cfg.seed)
+    return {"cold_given": frame[labels == TRAIN].reset_index(drop=True),
+            "cold_target": frame[labels == TEST].reset_index(drop=True)}
 
 
 def filter_min_counts(train: pd.DataFrame, min_user: int, min_anime: int, report: DataReport) -> pd.DataFrame:
@@ -145,7 +183,9 @@ def _note_sizes(data: ProcessedData) -> None:
     """Record and log the processed sizes."""
     sizes = {"users": data.n_users, "anime": data.n_anime, "train_rows": len(data.train),
              "valid_rows": len(data.valid), "test_rows": len(data.test), "seen_rows": len(data.seen),
-             "left_out_users": int(data.left_out["user_id"].nunique()), "left_out_rows": len(data.left_out)}
+             "left_out_users": int(data.left_out["user_id"].nunique()), "left_out_rows": len(data.left_out),
+             "cold_users": len(data.cold_ids), "cold_given_rows": len(data.cold_given),
+             "cold_target_rows": len(data.cold_target)}
     for name, value in sizes.items():
         data.report.note(name, value)
     log.info("processed: %s", ", ".join(f"{k}={v}" for k, v in sizes.items()))
@@ -166,6 +206,7 @@ def save_processed(data: ProcessedData, directory: str | Path) -> Path:
     data.catalog.to_parquet(directory / "catalog.parquet", index=False)
     np.save(directory / "user_ids.npy", data.user_ids, allow_pickle=False)
     np.save(directory / "anime_ids.npy", data.anime_ids, allow_pickle=False)
+    np.save(directory / "cold_ids.npy", data.cold_ids, allow_pickle=False)
     data.report.save(directory / "data_report.json")
     return directory
 
@@ -177,9 +218,11 @@ def load_processed(directory: str | Path) -> ProcessedData:
         raise DataError(f"{directory}: no processed data (train.parquet missing)")
     frames = {name: pd.read_parquet(directory / f"{name}.parquet") for name in _FRAMES
               if (directory / f"{name}.parquet").is_file() or name not in _OPTIONAL}
+    cold = directory / "cold_ids.npy"
     report = DataReport.from_dict(json.loads((directory / "data_report.json").read_text(encoding="utf-8")))
     return ProcessedData(
         user_ids=np.load(directory / "user_ids.npy", allow_pickle=False),
         anime_ids=np.load(directory / "anime_ids.npy", allow_pickle=False),
+        cold_ids=np.load(cold, allow_pickle=False) if cold.is_file() else None,
         catalog=pd.read_parquet(directory / "catalog.parquet"), report=report, **frames,
     )

@@ -20,6 +20,7 @@ from anime_recommender.evaluation import franchise_metrics
 log = logging.getLogger(__name__)
 
 Scorer = Callable[[np.ndarray], np.ndarray]
+ListScorer = Callable[[sp.csr_matrix], np.ndarray]  # lists (CSR rows over anime, ratings as data) -> scores
 Reranker = Callable[[np.ndarray, np.ndarray, sp.csr_matrix, int], np.ndarray]
 METRIC_NAMES = ("ndcg", "recall", "precision", "hit")
 
@@ -37,6 +38,19 @@ def interaction_matrix(frames: pd.DataFrame | list[pd.DataFrame], n_users: int, 
     if weights == "binary":
         matrix.data[:] = 1.0
     return matrix
+
+
+def list_matrix(frame: pd.DataFrame, n_rows: int, n_anime: int) -> sp.csr_matrix:
+    """Lists as CSR rows over anime with their ratings as data, unrated entries kept (explicit 0)."""
+    frame = frame.sort_values(["user_idx", "anime_idx"])
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(frame["user_idx"].to_numpy(), minlength=n_rows))])
+    return sp.csr_matrix((frame["rating"].to_numpy(np.float32), frame["anime_idx"].to_numpy(np.int32),
+                          indptr.astype(np.int64)), shape=(n_rows, n_anime))
+
+
+def binary(lists: sp.csr_matrix) -> sp.csr_matrix:
+    """1.0 at every stored entry of `lists` (explicit zeros, i.e. unrated entries, included)."""
+    return sp.csr_matrix((np.ones(lists.nnz, np.float32), lists.indices, lists.indptr), shape=lists.shape)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

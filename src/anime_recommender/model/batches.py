@@ -9,6 +9,8 @@ epoch sees new negatives. Negatives, by loss:
   anime of the user is flagged invalid (the same packing as the per-pair input, model/losses.py);
 - softmax: `softmax_negatives` anime shared by all users of the step, drawn without replacement (0 = every
   anime: the exact softmax over the catalogue); the user's own anime are left out of their softmax.
+With `history_keep` < 1 each step also draws which of a user's anime their pooled history keeps (a
+denoising objective, as Mult-DAE: the model learns to read a part of a list, as an import is).
 """
 from __future__ import annotations
 
@@ -86,6 +88,12 @@ def user_steps(rows: UserRows, cfg: TrainingConfig, log_q: np.ndarray, first_epo
     return tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_steps).prefetch(tf.data.AUTOTUNE)
 
 
+def history_mask(seed, size, keep: float):
+    """1.0 for each positive its user's pooled history keeps this step (probability `keep`), else 0.0."""
+    draw = tf.random.stateless_uniform([size], seed + tf.constant([0, 7_777_777], tf.int64))
+    return tf.cast(draw < keep, tf.float32)
+
+
 class _StepMaker:
     """One step's tensors from its users (a graph function of constants built once)."""
 
@@ -105,6 +113,8 @@ class _StepMaker:
         items = tf.gather(self.indices, rows.flat_values)
         weight = tf.gather(self.weights, rows.flat_values)
         inputs = {"user": tf.cast(users, tf.int32), "segment": segment}
+        if self.cfg.history_keep < 1.0:
+            inputs["keep"] = history_mask(seed, tf.size(items), self.cfg.history_keep)
         if self.kind == "all":  # every anime: nothing sampled, no log q
             inputs["items"] = items
             return inputs, tf.stack([weight, tf.zeros_like(weight)], axis=1)

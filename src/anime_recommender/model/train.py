@@ -64,6 +64,8 @@ class TrainOutcome:
     initial_epoch: int = 0
     best_epoch: int | None = None
     seconds: float = 0.0
+    rows: int = 0                                  # interactions it was fitted on
+    refit: dict | None = None                      # {epochs, rows} of a refit on train + valid (training.py)
 
 
 def lr_schedule(start: float, peak: float, floor: float, rampup: int, sustain: int, decay: float):
@@ -215,7 +217,9 @@ def compile_trainer(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfi
         trainer, shared = build_pair_trainer(scoring, n_candidates, cfg.l2), False
     else:
         negatives = batches.negative_kind(cfg, data.n_anime)
-        trainer, shared = build_user_trainer(scoring, negatives, n_candidates, cfg.l2), negatives != "per_positive"
+        dropout = cfg.history_keep < 1.0  # the step input has `keep`; without a history it changes nothing
+        trainer = build_user_trainer(scoring, negatives, n_candidates, cfg.l2, dropout)
+        shared = negatives != "per_positive"
     trainer.compile(optimizer=RowAdam(cfg.learning_rate),
                     loss=losses.get(cfg.loss, cfg.negatives_per_positive, shared))
     return scoring, trainer
@@ -253,4 +257,4 @@ def train(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfig, k: int 
     history = cb.merged_history(callbacks)
     stopper = next((c for c in callbacks if isinstance(c, cb.ResumableEarlyStopping)), None)
     return TrainOutcome(scoring, history, len(history.get("loss", [])), first,
-                        stopper.best_epoch if stopper else None, time.perf_counter() - started)
+                        stopper.best_epoch if stopper else None, time.perf_counter() - started, len(data.users))

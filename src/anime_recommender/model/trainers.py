@@ -11,6 +11,8 @@ L2 on the user table applies to the rows a step uses (`user_l2` x their squared 
 sparse (model/optimizer.py updates only those rows); the anime tables keep their layer regularizers.
 The positive is in its user's history: FISM (Kabbur et al. 2013) leaves it out of the user's own history
 sum, so the model cannot score an item by its own context vector. Negatives see the whole history.
+Per-user steps may also take `keep` (P,): which positives the step's pooled histories keep (history
+dropout, training.history_keep); every positive is still scored, against the kept part of its history.
 """
 from __future__ import annotations
 
@@ -77,10 +79,10 @@ class UserBatchLogits(_Trainer):
         super().__init__(parts, user_l2, **kwargs)
         self.all_anime = all_anime
 
-    def call(self, user, segment, items, negatives=None, negative_log_q=None):
+    def call(self, user, segment, items, negatives=None, negative_log_q=None, keep=None):
         per_positive = negatives is None and not self.all_anime
         positives = items[:, 0] if per_positive else items
-        user_vec, pos_user = self._users(user, segment, positives)
+        user_vec, pos_user = self._users(user, segment, positives, keep)
         vectors, bias = self.parts.anime_side(positives)
         pos_logit = tf.einsum("pd,pd->p", pos_user, vectors) + bias
         if per_positive:
@@ -97,20 +99,22 @@ class UserBatchLogits(_Trainer):
         logits = tf.where(owned, BLOCKED, tf.matmul(user_vec, neg_vectors, transpose_b=True) + neg_bias)
         return tf.stack([pos_logit, tf.gather(tf.reduce_logsumexp(logits, axis=1), segment)], axis=1)
 
-    def _users(self, user, segment, positives):
-        """(e_u per user (U, d), e_u without the positive per positive (P, d)): each history pooled once."""
+    def _users(self, user, segment, positives, keep=None):
+        """(e_u per user (U, d), e_u without the positive per positive (P, d)): each history pooled once (its
+        kept part with `keep`)."""
         parts = self.parts
         own = self.own_vectors(user)
         if parts.history is None:
             user_vec = parts.user_vector(own)
             return user_vec, tf.gather(user_vec, segment)
         own_per_positive = None if own is None else tf.gather(own, segment)
-        context = parts.context(positives)
+        weight = tf.ones_like(positives, tf.float32) if keep is None else keep
+        context = parts.context(positives) * weight[:, None]
         n_users = tf.shape(user)[0]
         total = tf.math.unsorted_segment_sum(context, segment, n_users)
-        count = tf.math.unsorted_segment_sum(tf.ones_like(positives, context.dtype), segment, n_users)
+        count = tf.math.unsorted_segment_sum(weight, segment, n_users)
         without = tf.gather(total, segment) - context
-        pos_user = parts.user_vector(own_per_positive, without, tf.gather(count, segment) - 1.0)
+        pos_user = parts.user_vector(own_per_positive, without, tf.gather(count, segment) - weight)
         return parts.user_vector(own, total, count), pos_user
 
 
@@ -164,9 +168,9 @@ def build_pair_trainer(scoring: keras.Model, n_candidates: int, user_l2: float =
 
 
 def build_user_trainer(scoring: keras.Model, negatives: str, n_candidates: int = 1,
-                       user_l2: float = 0.0) -> keras.Model:
+                       user_l2: float = 0.0, history_dropout: bool = False) -> keras.Model:
     """Per-user view: one step of whole users → logits. `negatives`: "per_positive" (n_candidates = 1 + n
-    per positive), "shared" (sampled per step) or "all" (every anime)."""
+    per positive), "shared" (sampled per step) or "all" (every anime); `history_dropout`: a `keep` input."""
     inputs = {"user": keras.Input(shape=(), dtype="int32", name="user"),
               "segment": keras.Input(shape=(), dtype="int32", name="segment"),
               "items": keras.Input(shape=(n_candidates,) if negatives == "per_positive" else (), dtype="int32",
@@ -174,5 +178,7 @@ def build_user_trainer(scoring: keras.Model, negatives: str, n_candidates: int =
     if negatives == "shared":
         inputs["negatives"] = keras.Input(shape=(), dtype="int32", name="negatives")
         inputs["negative_log_q"] = keras.Input(shape=(), dtype="float32", name="negative_log_q")
+    if history_dropout:
+        inputs["keep"] = keras.Input(shape=(), dtype="float32", name="keep")
     logits = UserBatchLogits(RankingParts.of(scoring), user_l2, negatives == "all", name="user_batch_logits")
     return StepTrainer(inputs, logits(**inputs), name="ncf_user_trainer")
