@@ -8,6 +8,7 @@ Variables are made under strategy.scope(); each replica takes whole steps of the
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -37,8 +38,17 @@ def make_strategy(name: str, env: dict[str, str] | None = None) -> tf.distribute
         return tf.distribute.MirroredStrategy(devices)
     if name == "multi_worker":
         _check_tf_config(env.get("TF_CONFIG"))
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _multi_worker(env["TF_CONFIG"])
     raise StrategyError(f"unknown training.strategy {name!r} (expected one of {', '.join(STRATEGIES)})")
+
+
+@functools.cache
+def _multi_worker(tf_config: str) -> tf.distribute.Strategy:
+    """One MultiWorkerMirroredStrategy per process and cluster: a second one (the refit on every row after
+    the validation fit) re-enables collective ops after start-up, which TensorFlow warns may break tensors
+    already made; seen here as an aborted collective broadcast on a busy machine."""
+    del tf_config  # the cache key: TensorFlow reads TF_CONFIG from the environment itself
+    return tf.distribute.MultiWorkerMirroredStrategy()
 
 
 def _check_tf_config(raw: str | None) -> None:

@@ -6,15 +6,8 @@ Run after the export is parsed: recommend/mal_export.py keeps each entry's title
 """
 from __future__ import annotations
 
-import re
-
+from anime_recommender.data.titles import search_key
 from anime_recommender.recommend.mal_export import MalExport
-
-_NOT_WORD = re.compile(r"\W+")
-
-
-def _plain(title: str) -> str:
-    return _NOT_WORD.sub("", title.casefold())
 
 
 def naming_other_anime(export: MalExport, catalog) -> int:
@@ -24,8 +17,8 @@ def naming_other_anime(export: MalExport, catalog) -> int:
         row = catalog.row(anime_id)
         if row is None:
             continue
-        names = {_plain(str(column[row])) for column in (catalog.name, catalog.english_name,
-                                                          catalog.japanese_name, catalog.display_name)}
-        if _plain(title) not in names:
+        names = {search_key(str(column[row])) for column in (catalog.name, catalog.english_name,
+                                                               catalog.japanese_name, catalog.display_name)}
+        if search_key(title) not in names:
             other += 1
     return other
