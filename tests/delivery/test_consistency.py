@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from anime_recommender.config import config_from_dict, load_config
+from anime_recommender.web import signed_list
 from tests.conftest import PROJECT_ROOT
 from tests.delivery.conftest import find
 
@@ -154,9 +155,9 @@ def test_env_vars_are_the_ones_the_config_reads(tmp_path, dockerfile, manifests,
 
     known = {"APP_CONFIG", "DATA_DIR", "ARTIFACTS_DIR", "COMET_API_KEY", "PORT", "BIND", "WEB_CONCURRENCY",
              "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_KEEPALIVE",
-             "GUNICORN_WORKER_CLASS", "GUNICORN_THREADS", "PROMETHEUS_MULTIPROC_DIR", "LOG_LEVEL"}
+             "GUNICORN_WORKER_CLASS", "GUNICORN_THREADS", "PROMETHEUS_MULTIPROC_DIR", "LOG_LEVEL", signed_list.KEY_ENV}
     conf_text = (PROJECT_ROOT / "gunicorn.conf.py").read_text(encoding="utf-8")
-    for name in known - {"APP_CONFIG", "DATA_DIR", "ARTIFACTS_DIR", "COMET_API_KEY"}:
+    for name in known - {"APP_CONFIG", "DATA_DIR", "ARTIFACTS_DIR", "COMET_API_KEY", signed_list.KEY_ENV}:
         assert name in conf_text, f"{name} is not read by gunicorn.conf.py"
     cronjob = find(manifests, "CronJob")
     train_container = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
@@ -168,6 +169,8 @@ def test_env_vars_are_the_ones_the_config_reads(tmp_path, dockerfile, manifests,
         secret = env["COMET_API_KEY"]["valueFrom"]["secretKeyRef"]
         assert secret["optional"] is True and "value" not in env["COMET_API_KEY"]
     assert env_of(train_container)["DATA_DIR"]["value"] == dockerfile.env["DATA_DIR"]
+    signing = env_of(web_container)[signed_list.KEY_ENV]
+    assert signing["valueFrom"]["secretKeyRef"]["optional"] is True and "value" not in signing
 
 
 def _leaves(tree: dict, prefix: str = "") -> dict[str, object]:
