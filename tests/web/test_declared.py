@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 
@@ -117,3 +118,18 @@ def test_the_answer_models_send_every_key_the_engine_gives(app, client, url, cal
         expected = json.loads(json.dumps(call(service.get_recommender()).to_dict()))
     body = client.get(url).get_json()
     assert {k: v for k, v in body.items() if k not in ("read", "unmatched")} == expected
+
+
+def _input_bounds(page: str, name: str) -> tuple[int, int]:
+    tag = re.search(rf'<input type="number" name="{name}" min="([0-9]+)" max="([0-9]+)"', page)
+    assert tag, name
+    return int(tag[1]), int(tag[2])
+
+
+def test_the_pages_filter_form_has_the_apis_bounds(client, document):
+    """The page's number inputs are bounded by what the API documents (one declaration behind both)."""
+    page = client.get("/user/10").get_data(as_text=True)
+    parameters = {p["name"]: p["schema"] for p in
+                  document["paths"]["/users/{user_id}/recommendations"]["get"]["parameters"]}
+    for name in ("n", "year_min", "year_max"):
+        assert _input_bounds(page, name) == (parameters[name]["minimum"], parameters[name]["maximum"]), name
