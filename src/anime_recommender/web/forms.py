@@ -64,15 +64,10 @@ def _resolve(rec: Recommender, values: list[str], picks: Picks) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def read_picks(rec: Recommender, args: MultiDict, strict: bool = True) -> Picks:
-    """The new-user form's picks, read with the API's picks_query (see picks_of)."""
-    return picks_of(rec, read(queries.picks_query(bounds(rec)), args), strict)
-
-
 def picks_of(rec: Recommender, query: Query, strict: bool = True) -> Picks:
-    """liked / disliked (ids or titles) and genre values of the new-user form; with `strict` off, typed
-    titles that matched nothing surely are returned (for the page to offer what they could mean) instead
-    of an InputError."""
+    """liked / disliked (ids or titles) and genre values of the new-user form, as queries.picks_query read
+    them; with `strict` off, typed titles that matched nothing surely are returned (for the page to offer
+    what they could mean) instead of an InputError."""
     picks = Picks([], [], list(query.genre), [], [])
     _limit_titles(query.liked + query.disliked, rec.cfg.max_titles)
     picks.liked.extend(_resolve(rec, query.liked, picks))
