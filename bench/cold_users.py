@@ -50,12 +50,12 @@ from anime_recommender.data.sample import generate_sample  # noqa: E402
 from anime_recommender.evaluation import baselines, compare, ranking  # noqa: E402
 from anime_recommender.evaluation.metrics import ndcg_at_k  # noqa: E402
 from anime_recommender.model.export import extract_factors  # noqa: E402
+from anime_recommender.pipeline.run import _seed_everything, train_model  # noqa: E402
 from anime_recommender.recommend.engine import Recommender  # noqa: E402
 from anime_recommender.recommend.filters import Filters  # noqa: E402
 from anime_recommender.recommend.lists import COMPLETED, ListRows  # noqa: E402
 from anime_recommender.recommend.mal_export import MalExport  # noqa: E402
 from anime_recommender.recommend.users import History, loved_thresholds  # noqa: E402
-from anime_recommender.training import _seed_everything, train_model  # noqa: E402
 
 log = logging.getLogger("bench.cold_users")
 K, HELD_OUT, UPLOADED, PICKS = 10, 0.25, 0.75, 3

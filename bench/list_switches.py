@@ -21,10 +21,10 @@ import pandas as pd
 
 from anime_recommender.config import Config
 from anime_recommender.evaluation.metrics import ndcg_at_k, recall_at_k
+from anime_recommender.pipeline.run import run_training
 from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.lists import COMPLETED, PLAN_TO_WATCH, ListRows
 from anime_recommender.recommend.mal_export import MalExport
-from anime_recommender.training import run_training
 
 SETTINGS = {"as shipped (Dropped dislikes, Plan to Watch hidden)": (True, False),
             "dropped_dislikes=0": (False, False), "include_planned=1": (True, True)}

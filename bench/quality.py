@@ -36,7 +36,7 @@ from anime_recommender.data.franchise import build_franchises
 from anime_recommender.data.sample import generate_sample
 from anime_recommender.evaluation import compare, ranking
 from anime_recommender.model.export import extract_factors
-from anime_recommender.training import (
+from anime_recommender.pipeline.run import (
     _seed_everything,
     config_dict,
     franchise_evaluation,

@@ -14,9 +14,10 @@ import anime_recommender
 
 PACKAGE = Path(anime_recommender.__file__).parent
 # Lowest first. evaluation is below model: metrics and the ranking protocol score any callable and know no
-# model, and model's epoch callback validates with them. training, cli, tracking and plots orchestrate.
+# model, and model's epoch callback validates with them. pipeline (the training run, its command, stages,
+# tracking and plots) and cli orchestrate.
 LAYERS = [{"config", "resources"}, {"data"}, {"evaluation"}, {"model"}, {"artifacts"}, {"recommend"}, {"web"},
-          {"training", "train_command", "cli", "tracking", "plots", "stages"}]
+          {"pipeline", "cli"}]
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 
 
@@ -70,7 +71,7 @@ def test_no_module_imports_upward():
 
 @pytest.mark.parametrize(("source", "expected"), [
     ("from anime_recommender.web import service\n", "imports anime_recommender.web"),
-    ("def f():\n    from anime_recommender import training\n", "imports anime_recommender.training"),
+    ("def f():\n    from anime_recommender.pipeline import run\n", "imports anime_recommender.pipeline"),
     ("from ..web.app import create_app\n", "imports anime_recommender.web.app"),
 ])
 def test_the_check_sees_upward_imports(tmp_path, monkeypatch, source, expected):

@@ -87,8 +87,8 @@ def test_popularity_ranks_by_train_count():
 def test_ease_that_would_not_fit_is_a_skipped_row_of_the_table_and_the_summary(tiny_data_dir, tmp_path):
     from anime_recommender.data import prepare, process
     from anime_recommender.evaluation import compare
-    from anime_recommender.train_command import summary
-    from anime_recommender.training import TrainingResult
+    from anime_recommender.pipeline.command import summary
+    from anime_recommender.pipeline.run import TrainingResult
     from tests.model.conftest import tiny_config
 
     cfg = tiny_config(tiny_data_dir, tmp_path, evaluation={"ease_max_anime": 100, "max_eval_users": 300})

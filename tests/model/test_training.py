@@ -18,10 +18,10 @@ import yaml
 
 from anime_recommender import artifacts
 from anime_recommender.data.franchise import build_franchises
+from anime_recommender.pipeline.command import summary
+from anime_recommender.pipeline.run import config_dict, run_training, validation_epochs
+from anime_recommender.pipeline.stages import STAGE_LINE
 from anime_recommender.recommend.franchise_store import check_franchises
-from anime_recommender.stages import STAGE_LINE
-from anime_recommender.train_command import summary
-from anime_recommender.training import config_dict, run_training, validation_epochs
 from tests.model.conftest import tiny_config
 
 pytestmark = pytest.mark.slow
@@ -202,7 +202,7 @@ KILL_SCRIPT = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
 from tests.model.conftest import tiny_config
-from anime_recommender.training import run_training
+from anime_recommender.pipeline.run import run_training
 cfg = tiny_config({data!r}, {artifacts!r}, training={{"epochs": 2}})
 run_training(cfg, verbose=0, before_publish=lambda w: os.kill(os.getpid(), signal.SIGKILL))
 """

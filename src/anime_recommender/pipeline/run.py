@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from anime_recommender import artifacts, plots, resources
+from anime_recommender import artifacts, resources
 from anime_recommender.config import Config
 from anime_recommender.data import franchise
 from anime_recommender.data.report import DataError
@@ -30,10 +30,11 @@ from anime_recommender.data.seen import listed_csr
 from anime_recommender.evaluation import compare, franchise_metrics, ranking
 from anime_recommender.model import train as model_train
 from anime_recommender.model.export import Factors, extract_factors
+from anime_recommender.pipeline import plots
+from anime_recommender.pipeline.stages import stage
+from anime_recommender.pipeline.tracking import OFFLINE_DIR, Tracker
 from anime_recommender.recommend.franchise import Franchises, grouped_reranker
 from anime_recommender.recommend.tower import UserTower
-from anime_recommender.stages import stage
-from anime_recommender.tracking import OFFLINE_DIR, Tracker
 
 log = logging.getLogger(__name__)
 CHECKPOINTS = "checkpoints"
