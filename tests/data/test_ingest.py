@@ -12,6 +12,7 @@ from anime_recommender.data.ingest import (
     load_watching_statuses,
 )
 from anime_recommender.data.report import DataReport
+from anime_recommender.data.statuses import Status
 
 from .conftest import REAL_FILES
 
@@ -115,7 +116,9 @@ def test_catalog_ids_drop_unknown_anime(real_anime_dir, real_catalog):
 
 
 def test_watching_statuses_are_read_despite_the_spaced_header(real_anime_dir):
-    assert load_watching_statuses(real_anime_dir) == schema.WATCHING_STATUSES
+    """The real file's codes are the enum's, and its words ('Currently Watching', 'On Hold') read as them."""
+    described = load_watching_statuses(real_anime_dir)
+    assert {code: Status.parse(text) for code, text in described.items()} == {s.value: s for s in Status}
 
 
 def test_auto_source_prefers_rating_complete(real_anime_dir):

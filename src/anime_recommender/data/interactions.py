@@ -1,4 +1,4 @@
-"""Read the Kaggle anime files into the canonical catalog and interaction frames (see schema.py).
+"""Kaggle list files (rating_complete.csv, animelist.csv) streamed into the canonical interactions.
 
 Interaction files are streamed chunk by chunk with pyarrow's CSV reader (the real animelist.csv has
 109M rows), every column read as text and validated vectorised, so one bad row costs one row, never
@@ -6,11 +6,9 @@ the run. Each row read is kept or counted in the DataReport under a reason.
 """
 from __future__ import annotations
 
-import codecs
-import csv
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,290 +21,24 @@ from tqdm.auto import tqdm
 
 from anime_recommender.config import DataConfig
 from anime_recommender.data import schema
-from anime_recommender.data.report import DataError, DataReport
-from anime_recommender.data.titles import tidy_english
+from anime_recommender.data.files import ends_mid_line, read_header, require_columns, unreadable_csv
+from anime_recommender.data.report import DataReport
+from anime_recommender.data.statuses import Status
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "DataError",
-    "interaction_source",
-    "load_catalog",
-    "load_interactions",
-    "load_watching_statuses",
-    "read_header",
-    "select_statuses",
-]
-
-FileNames = Mapping[str, str]  # canonical Kaggle file name -> the name actually on disk
 _RATING_RANGE = {schema.RATING_COMPLETE_FILE: (1, 10), schema.ANIMELIST_FILE: (0, 10)}
-_STRING_COLUMNS = ["english_name", "japanese_name", "type", "premiered", "studios", "source", "mal_rating"]
 
 
-# --- files and headers ---------------------------------------------------------------------------
-def resolve(data_dir: Path, name: str, files: FileNames | None = None) -> Path:
-    """Where a Kaggle file lives; `files` maps canonical names to other names (e.g. *_prefix.csv)."""
-    return follow_link_placeholder(Path(data_dir) / (files or {}).get(name, name))
-
-
-LINK_PLACEHOLDER_MAX_BYTES = 4096
-
-
-def follow_link_placeholder(path: Path) -> Path:
-    """The file a symlink placeholder names, else `path` itself.
-
-    A symbolic link checked out or copied where links are not kept (git with core.symlinks=false,
-    some archive and sync tools) becomes a small text file holding the target's path: a folder of
-    links giving a slice the Kaggle names (`rating_complete.csv` -> `../rating_complete_prefix.csv`)
-    would then fail with a baffling "missing columns" error. A one-line file whose text is a relative
-    path to an existing file is read as that file (with a warning saying so).
-    """
-    try:
-        if not path.is_file() or path.stat().st_size > LINK_PLACEHOLDER_MAX_BYTES:
-            return path
-        text = path.read_bytes().decode("utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return path
-    if not text or "\n" in text or "," in text or Path(text).is_absolute():
-        return path
-    target = (path.parent / text).resolve()
-    if not target.is_file() or target == path.resolve():
-        return path
-    log.warning("%s holds only the path %r (a symlink stored as text): reading %s", path.name, text, target)
-    return target
-
-
-def read_header(path: Path) -> list[str]:
-    """The header row of a CSV (a UTF-8 BOM and CRLF are tolerated); DataError when absent."""
-    if not path.is_file():
-        raise DataError(f"required data file not found: {path}")
-    with path.open("rb") as handle:
-        first = handle.readline(1 << 20)
-    try:
-        header = next(csv.reader([first.decode("utf-8-sig")]), None)
-    except UnicodeDecodeError:
-        raise DataError(f"{path.name} line 1: not UTF-8 text (binary garbage instead of a CSV header?)") from None
-    if not header:
-        raise DataError(f"{path.name}: file is empty, expected a header row")
-    return header
-
-
-def ends_mid_line(path: Path) -> bool:
-    """True when a non-empty file does not end with a newline: its last row was probably cut."""
-    with path.open("rb") as handle:
-        if handle.seek(0, 2) == 0:
-            return False
-        handle.seek(-1, 2)
-        return handle.read(1) not in (b"\n", b"\r")
-
-
-def first_undecodable_line(path: Path, chunk: int = 1 << 20) -> int | None:
-    """1-based line number of the first bytes that are not UTF-8 (None when the whole file decodes)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    lines = 0
-    with path.open("rb") as handle:
-        while block := handle.read(chunk):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as exc:
-                return lines + block[:max(exc.start, 0)].count(b"\n") + 1
-            lines += block.count(b"\n")
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return lines + 1
-    return None
-
-
-def unreadable_csv(path: Path, reason: str) -> DataError:
-    """The one-line error for a file the CSV parser gave up on: the first line that is not text, if any."""
-    line = first_undecodable_line(path)
-    if line is not None:
-        return DataError(f"{path.name} line {line}: not UTF-8 text (binary garbage in a CSV file?)")
-    return DataError(f"{path.name}: not a readable CSV ({reason.strip()})")
-
-
-def require_columns(path: Path, header: list[str], required: Iterable[str]) -> None:
-    """Raise DataError naming the file and the missing columns."""
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise DataError(f"{path.name}: missing column(s) {missing}; expected at least {list(required)}, "
-                        f"found {header}")
-
-
-# --- catalog -------------------------------------------------------------------------------------
-_CATALOG_SOURCE_COLUMNS = [
-    "MAL_ID", "Name", "Score", "Genres", "English name", "Japanese name", "Type", "Episodes", "Aired",
-    "Premiered", "Studios", "Source", "Rating", "Members", "Popularity",
-]
-
-
-def load_catalog(data_dir: str | Path, report: DataReport, files: FileNames | None = None) -> pd.DataFrame:
-    """The canonical catalog (schema.CATALOG_COLUMNS): anime.csv merged with its synopses."""
-    data_dir = Path(data_dir)
-    anime_path = resolve(data_dir, schema.ANIME_FILE, files)
-    if not anime_path.exists():
-        from anime_recommender.data import movielens
-
-        if movielens.find_ratings(data_dir) is not None:
-            return movielens.load_catalog(data_dir, report)
-    raw = _read_text_table(anime_path, _CATALOG_SOURCE_COLUMNS, report, prefix="catalog")
-    catalog = _to_catalog(raw)
-    synopses = _read_synopses(resolve(data_dir, schema.SYNOPSIS_FILE, files), set(catalog["anime_id"]), report)
-    catalog["synopsis"] = catalog["anime_id"].map(synopses).fillna("").astype("string")
-    report.keep(anime_path.name, len(catalog))
-    log.info("catalog: %d anime (%d with a synopsis, %d adult)", len(catalog), len(synopses),
-             int(catalog["is_adult"].sum()))
-    return catalog[list(schema.CATALOG_COLUMNS)].astype(schema.CATALOG_COLUMNS)
-
-
-def _read_text_table(path: Path, required: list[str], report: DataReport, prefix: str) -> pd.DataFrame:
-    """A small CSV read as text ('Unknown' kept as text); rows with a bad or repeated id are counted."""
-    require_columns(path, read_header(path), required)
-    if ends_mid_line(path):  # a cut catalog silently drops every interaction with the missing anime
-        raise DataError(f"{path.name} line {_count_lines(path)}: the file ends mid-line (cut short?)")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", usecols=required)
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise unreadable_csv(path, str(exc).replace("Error tokenizing data. C error: ", "")) from None
-    report.read(path.name, len(raw))
-    ids = pd.to_numeric(raw["MAL_ID"], errors="coerce")
-    bad = ids.isna() | (ids < 0) | (ids > np.iinfo(np.int32).max)
-    report.add(f"{prefix}_bad_id", int(bad.sum()), path.name)
-    raw = raw[~bad].assign(MAL_ID=ids[~bad].astype("int32"))
-    dup = raw["MAL_ID"].duplicated()
-    report.add(f"{prefix}_duplicate_id", int(dup.sum()), path.name)
-    return raw[~dup].reset_index(drop=True)
-
-
-def _count_lines(path: Path) -> int:
-    """Number of lines (the last one counted without its newline)."""
-    with path.open("rb") as handle:
-        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) + 1
-
-
-def _known(values: pd.Series) -> pd.Series:
-    """Text with anime.csv's 'Unknown' (and blanks) turned into <NA>."""
-    values = values.astype("string").str.strip()
-    return values.mask(values.isin([schema.MISSING, ""]))
-
-
-def _to_catalog(raw: pd.DataFrame) -> pd.DataFrame:
-    """Rename and type anime.csv's columns into the canonical ones."""
-    genres = _known(raw["Genres"]).fillna("")
-    frame = pd.DataFrame({
-        "anime_id": raw["MAL_ID"],
-        "name": raw["Name"].astype("string"),
-        "english_name": _known(raw["English name"]),
-        "japanese_name": _known(raw["Japanese name"]),
-        "genres": genres,
-        "type": _known(raw["Type"]),
-        "episodes": pd.to_numeric(raw["Episodes"], errors="coerce").astype("Int32"),
-        "year": _year(raw["Aired"], raw["Premiered"]),
-        "premiered": _known(raw["Premiered"]),
-        "aired_from": first_aired(raw["Aired"]),
-        "studios": _known(raw["Studios"]),
-        "source": _known(raw["Source"]),
-        "mal_rating": _known(raw["Rating"]),
-        "score": pd.to_numeric(raw["Score"], errors="coerce").astype("float32"),
-        "members": pd.to_numeric(raw["Members"], errors="coerce").fillna(0).astype("int32"),
-        "popularity": pd.to_numeric(raw["Popularity"], errors="coerce").fillna(0).astype("int32"),
-    })
-    frame["english_name"] = pd.array([tidy_english(e, n) for e, n in zip(
-        frame["english_name"].tolist(), frame["name"].tolist(), strict=True)], dtype="string")
-    frame["display_name"] = frame["english_name"].fillna(_known(frame["name"])).fillna(frame["japanese_name"])
-    frame["display_name"] = frame["display_name"].fillna("Anime " + frame["anime_id"].astype("string"))
-    is_hentai = genres.str.contains(rf"(?:^|, ){schema.ADULT_GENRE}(?:,|$)").fillna(False).astype(bool)
-    frame["is_adult"] = (frame["mal_rating"] == schema.ADULT_RATING).fillna(False).astype(bool) | is_hentai
-    return frame
-
-
-def _year(aired: pd.Series, premiered: pd.Series) -> pd.Series:
-    """First air year: the first 4-digit year in Aired, else in Premiered ('Spring 1998')."""
-    pattern = r"((?:19|20)\d\d)"
-    year = aired.astype("string").str.extract(pattern, expand=False)
-    year = year.fillna(premiered.astype("string").str.extract(pattern, expand=False))
-    return pd.to_numeric(year, errors="coerce").astype("Int16")
-
-
-def first_aired(aired: pd.Series) -> pd.Series:
-    """The start of MAL's Aired text as a sortable date: 'Apr 26, 1989 to ...' -> '1989-04-26',
-    'Jul, 1992' -> '1992-07', '1990' -> '1990', 'Unknown' -> <NA> (franchise airing order)."""
-    parts = aired.astype("string").str.extract(
-        r"^\s*(?:(?P<mon>[A-Z][a-z]{2})\s*(?P<day>\d{1,2})?,?\s+)?(?P<year>(?:19|20)\d\d)")
-    month = parts["mon"].map(_MONTHS, na_action="ignore").astype("string")
-    day = parts["day"].astype("string").str.zfill(2)
-    return (parts["year"] + ("-" + month).fillna("") + ("-" + day).where(month.notna()).fillna("")).astype("string")
-
-
-_MONTHS = {m: f"{i:02d}" for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
-
-
-def _read_synopses(path: Path, catalog_ids: set[int], report: DataReport) -> pd.Series:
-    """anime id -> synopsis from anime_with_synopsis.csv (column spelled `sypnopsis`); optional file."""
-    if not path.exists():
-        log.warning("%s not found: every synopsis will be empty (content similarity gets weaker)", path)
-        return pd.Series(dtype="string")
-    raw = _read_text_table(path, ["MAL_ID", "sypnopsis"], report, prefix="synopsis")
-    known = raw["MAL_ID"].isin(catalog_ids)
-    report.add("synopsis_not_in_catalog", int((~known).sum()), path.name)
-    report.keep(path.name, int(known.sum()))
-    raw = raw[known]
-    return pd.Series(raw["sypnopsis"].str.strip().to_numpy(), index=raw["MAL_ID"].to_numpy(), dtype="string")
-
-
-def load_watching_statuses(data_dir: str | Path, files: FileNames | None = None) -> dict[int, str]:
-    """status code -> description from watching_status.csv (header `status, description`, with a space)."""
-    path = resolve(Path(data_dir), schema.WATCHING_STATUS_FILE, files)
-    if not path.exists():
-        log.warning("%s not found: using the documented status codes", path)
-        return dict(schema.WATCHING_STATUSES)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
-    raw.columns = [c.strip() for c in raw.columns]
-    require_columns(path, list(raw.columns), ["status", "description"])
-    codes = pd.to_numeric(raw["status"], errors="coerce")
-    return {int(c): d.strip() for c, d in zip(codes, raw["description"], strict=True) if pd.notna(c)}
-
-
-# --- interactions --------------------------------------------------------------------------------
-def interaction_source(data_dir: str | Path, data_cfg: DataConfig, files: FileNames | None = None) -> str:
-    """Which file feeds the interactions: the configured source, or for `auto` the best one present."""
-    data_dir = Path(data_dir)
-    if data_cfg.source != "auto":
-        return data_cfg.source
-    if resolve(data_dir, schema.RATING_COMPLETE_FILE, files).exists():
-        return "rating_complete"
-    if resolve(data_dir, schema.ANIMELIST_FILE, files).exists():
-        return "animelist"
-    from anime_recommender.data import movielens
-
-    if movielens.find_ratings(data_dir) is not None:
-        return "movielens"
-    raise DataError(f"{data_dir}: no interaction file found; expected {schema.RATING_COMPLETE_FILE} or "
-                    f"{schema.ANIMELIST_FILE} (or MovieLens u.data / ratings.dat)")
-
-
-def load_interactions(
-    data_dir: str | Path, data_cfg: DataConfig, report: DataReport, catalog_ids: Iterable[int] | None = None,
-    *, all_statuses: bool = False, files: FileNames | None = None,
+def load_list_file(
+    path: Path, kind: str, data_cfg: DataConfig, report: DataReport, catalog_ids: Iterable[int] | None = None,
+    *, statuses: Iterable[int] | None = None,
 ) -> pd.DataFrame:
-    """Canonical interactions (schema.INTERACTION_COLUMNS) from the configured source, streamed.
-
-    With `all_statuses` every list row of animelist.csv is returned (the "seen" set); otherwise only
-    rows whose status is in `data_cfg.list_statuses` (the rest counted as status_not_interaction).
-    """
-    data_dir = Path(data_dir)
-    source = interaction_source(data_dir, data_cfg, files)
-    if source == "movielens":
-        from anime_recommender.data import movielens
-
-        return movielens.load_interactions(data_dir, report, catalog_ids)
-    name = schema.RATING_COMPLETE_FILE if source == "rating_complete" else schema.ANIMELIST_FILE
-    path = resolve(data_dir, name, files)
-    frame = read_interaction_file(path, name, data_cfg, report, catalog_ids)
-    if source == "animelist" and not all_statuses:
-        frame = select_statuses(frame, data_cfg.list_statuses, report, path.name)
+    """Canonical interactions from one Kaggle list file, streamed; with `statuses` only the rows whose watching
+    status is one of them (the rest counted as status_not_interaction), else every row (the "seen" set)."""
+    frame = read_interaction_file(path, kind, data_cfg, report, catalog_ids)
+    if statuses is not None:
+        frame = select_statuses(frame, statuses, report, path.name)
     report.keep(path.name, len(frame))
     log.info("%s: %d interactions, %d users", path.name, len(frame), _count_users(frame["user_id"].to_numpy()))
     return frame
@@ -409,7 +141,7 @@ def _catalog_lookup(catalog_ids: Iterable[int] | None) -> np.ndarray | None:
 # path (cast the whole column) and the row-by-row fallback agree on every value
 _INTEGER = r"^-?(?:[0-9]{1,18}|0[xX][0-9a-fA-F]{1,15})$"
 _INT32_MAX = np.iinfo(np.int32).max
-_KNOWN_STATUS = np.isin(np.arange(256), list(schema.WATCHING_STATUSES))  # lookup table by status code
+_KNOWN_STATUS = np.isin(np.arange(256), list(Status))  # lookup table by status code
 
 
 def _parse_int(column: pa.Array) -> np.ndarray:
@@ -549,13 +281,14 @@ def _where(cols: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, np.ndarra
 
 
 def _narrow(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """int64 parse results -> the canonical compact dtypes (rating_complete rows get status 2)."""
+    """int64 parse results -> the canonical compact dtypes (rating_complete rows are Completed)."""
     status = cols.get("watching_status")
     return {
         "user_id": cols["user_id"].astype(np.int32),
         "anime_id": cols["anime_id"].astype(np.int32),
         "rating": cols["rating"].astype(np.int8),
-        "status": (np.full(len(cols["user_id"]), 2, np.int8) if status is None else status.astype(np.int8)),
+        "status": (np.full(len(cols["user_id"]), Status.COMPLETED, np.int8) if status is None
+                   else status.astype(np.int8)),
     }
 
 

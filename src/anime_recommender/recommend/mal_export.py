@@ -10,7 +10,6 @@ anything more is built: no upload can make the server hang or run out of memory.
 """
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,14 +20,8 @@ import numpy as np
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from anime_recommender.recommend.lists import (
-    COMPLETED,
-    DROPPED,
-    ON_HOLD,
-    PLAN_TO_WATCH,
-    WATCHING,
-    ListRows,
-)
+from anime_recommender.data.statuses import Status
+from anime_recommender.recommend.lists import ListRows
 
 ROOT = "myanimelist"
 ENTRY = "anime"
@@ -38,10 +31,6 @@ MAX_ID = 2**31 - 1
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 64 * 1024       # bytes inflated and parsed per step
 FIELD_CHARS = 256       # characters kept of one field's text (the longest 2020 title has 114)
-_STATUS_WORDS = {"watching": WATCHING, "currentlywatching": WATCHING, "completed": COMPLETED,
-                 "onhold": ON_HOLD, "dropped": DROPPED, "plantowatch": PLAN_TO_WATCH}
-_STATUS_CODES = {str(code): code for code in (WATCHING, COMPLETED, ON_HOLD, DROPPED, PLAN_TO_WATCH)}
-_NOT_LETTERS = re.compile(r"[^a-z]+")
 # expat's messages for input that stops while an element, tag, CDATA section or character is still open
 _CUT_SHORT = {expat_errors.XML_ERROR_NO_ELEMENTS, expat_errors.XML_ERROR_UNCLOSED_TOKEN,
               expat_errors.XML_ERROR_UNCLOSED_CDATA_SECTION, expat_errors.XML_ERROR_PARTIAL_CHAR}
@@ -213,7 +202,7 @@ def _export(entries: list[list[str | None]]) -> MalExport:
         bad_scores += value is None and bool((score or "").strip())
         ids.append(anime_id)
         scores.append(value or 0)
-        statuses.append(_status(status))
+        statuses.append(Status.parse(status))
     rows = _distinct(ids, scores, statuses)
     return MalExport(rows, len(entries), len(entries) - len(ids), bad_scores, len(ids) - len(rows), tuple(titles))
 
@@ -232,12 +221,6 @@ def _int(text: str | None, high: int) -> int | None:
     if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > high:
         return None
     return int(text)
-
-
-def _status(text: str | None) -> int:
-    """MAL's status code from a word ('Plan to Watch', 'On-Hold') or a numeric code; 0 when unknown."""
-    text = (text or "").strip()
-    return _STATUS_CODES.get(text) or _STATUS_WORDS.get(_NOT_LETTERS.sub("", text.lower()), 0)
 
 
 def _parse_error(exc: ExpatError, head: bytes) -> ExportError:
