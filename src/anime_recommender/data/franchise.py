@@ -18,7 +18,9 @@ tests/data/fixtures/reedits.json by tests/data/test_reedits_labelled.py):
 - a film, OVA, ONA or special that is not its franchise's first entry and whose synopsis calls it a recap
   or compilation film, a summary, a re-edit or a condensed version (Haikyuu!! Movie 1, Made in Abyss
   Movie 1, Attack on Titan: Chronicle).
-Pure functions on the canonical catalog frame (data/schema.py).
+Pure functions on the canonical catalog frame (data/schema.py), titles compared through data/titles.fold:
+training publishes their table, and serving builds it with the same function only for a run published
+before franchises.parquet existed (recommend/franchise_store.py).
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from anime_recommender.data.franchise_groups import group_rows, text_column
+from anime_recommender.data.titles import fold
 
 MAIN, SIDE, EXTRA, REEDIT = 0, 1, 2, 3
 ROLE_NAMES = {MAIN: "main", SIDE: "side", EXTRA: "extra", REEDIT: "re-edit"}
@@ -70,12 +73,12 @@ def _kai_reedits(catalog: pd.DataFrame, franchise_id: np.ndarray) -> np.ndarray:
     columns = [text_column(catalog, c) for c in ("name", "english_name", "japanese_name")]
     first_year: dict[tuple[int, str], float] = {}
     for names in columns:
-        for f, name, y in zip(franchise_id.tolist(), names.str.casefold().tolist(), year.tolist(), strict=True):
+        for f, name, y in zip(franchise_id.tolist(), names.map(fold).tolist(), year.tolist(), strict=True):
             if name and not np.isnan(y):
                 first_year[(f, name)] = min(y, first_year.get((f, name), y))
     out = np.zeros(len(catalog), dtype=bool)
     for names in columns:
-        stems = names.str.extract(KAI_NAME)["stem"].str.strip().str.casefold()
+        stems = names.str.extract(KAI_NAME)["stem"].str.strip().map(fold, na_action="ignore")
         for i in np.flatnonzero(stems.notna().to_numpy()):
             earlier = first_year.get((int(franchise_id[i]), stems.iloc[i]), np.nan)
             out[i] |= bool(year[i] - earlier >= REEDIT_GAP_YEARS)

@@ -1,7 +1,7 @@
 """MovieLens ratings (u.data, ratings.dat) and items (u.item, movies.dat) as the canonical frames.
 
 MovieLens stars (1..5, half stars from ML-10M on) are doubled so they sit on the canonical 1..10
-scale as integers; every rating counts as a completed list entry (status 2).
+scale as integers; every rating counts as a completed list entry (Status.COMPLETED).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 
 from anime_recommender.data import schema
 from anime_recommender.data.report import DataError, DataReport
+from anime_recommender.data.statuses import Status
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,8 @@ def _validate(raw: pd.DataFrame, report: DataReport, file: str,
     for reason, passed in checks:
         report.add(reason, int((ok & ~passed).sum()), file)
         ok &= passed
-    frame = pd.DataFrame({"user_id": users[ok], "anime_id": items[ok], "rating": rating[ok], "status": 2})
+    frame = pd.DataFrame({"user_id": users[ok], "anime_id": items[ok], "rating": rating[ok],
+                          "status": Status.COMPLETED})
     dup = frame.duplicated(["user_id", "anime_id"])
     report.add("duplicate_pair", int(dup.sum()), file)
     return frame[~dup].astype(schema.INTERACTION_COLUMNS).reset_index(drop=True)
