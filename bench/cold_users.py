@@ -48,7 +48,7 @@ from anime_recommender.config import load_config  # noqa: E402
 from anime_recommender.data import prepare, process  # noqa: E402
 from anime_recommender.data.sample import generate_sample  # noqa: E402
 from anime_recommender.evaluation import baselines, compare, ranking  # noqa: E402
-from anime_recommender.evaluation.metrics import ndcg_at_k  # noqa: E402
+from anime_recommender.evaluation.metrics import list_metrics  # noqa: E402
 from anime_recommender.model.export import extract_factors  # noqa: E402
 from anime_recommender.pipeline.run import _seed_everything, train_model  # noqa: E402
 from anime_recommender.recommend.engine import Recommender  # noqa: E402
@@ -176,8 +176,8 @@ def ranked(scores: np.ndarray, exclude: sp.csr_matrix) -> np.ndarray:
 
 
 def ndcg_rows(top: list, target: sp.csr_matrix) -> np.ndarray:
-    return np.array([ndcg_at_k(list(t), set(target.indices[target.indptr[i]:target.indptr[i + 1]].tolist()), K)
-                     for i, t in enumerate(top)])
+    return np.array([list_metrics(list(t), set(target.indices[target.indptr[i]:target.indptr[i + 1]].tolist()),
+                                  K)["ndcg"] for i, t in enumerate(top)])
 
 
 def list_stats(top: list, target: sp.csr_matrix, n_anime: int) -> dict:

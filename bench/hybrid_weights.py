@@ -29,7 +29,7 @@ from anime_recommender.config import load_config
 from anime_recommender.data.ingest import load_catalog, load_interactions
 from anime_recommender.data.process import process
 from anime_recommender.data.report import DataReport
-from anime_recommender.evaluation.metrics import ndcg_at_k, recall_at_k
+from anime_recommender.evaluation.metrics import list_metrics
 from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.users import History, loved_thresholds
@@ -116,8 +116,9 @@ def evaluate(rec: Recommender, relevant: sparse.csr_matrix, weights: dict, users
     for row in users:
         wanted = set(rec.m.anime_ids[relevant.indices[relevant.indptr[row]:relevant.indptr[row + 1]]].tolist())
         got = [r.anime.anime_id for r in rec.recommend(int(rec.m.user_ids[row]), k, everything).results]
-        ndcg.append(ndcg_at_k(got, wanted, k))
-        recall.append(recall_at_k(got, wanted, k))
+        measured = list_metrics(got, wanted, k)
+        ndcg.append(measured["ndcg"])
+        recall.append(measured["recall"])
     return float(np.mean(ndcg)), float(np.mean(recall))
 
 

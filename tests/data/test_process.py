@@ -9,7 +9,6 @@ from anime_recommender.data.process import (
     load_processed,
     process,
     save_processed,
-    scale_ratings,
     split_labels,
 )
 from anime_recommender.data.report import DataReport
@@ -146,5 +145,3 @@ def test_save_and_load_round_trip(processed, tmp_path):
     assert not list((tmp_path / "processed").glob("*.pkl"))
 
 
-def test_scale_ratings_maps_ten_to_one():
-    assert scale_ratings(np.array([1, 10], dtype=np.int8)).tolist() == pytest.approx([0.1, 1.0])

@@ -191,11 +191,6 @@ def _note_sizes(data: ProcessedData) -> None:
     log.info("processed: %s", ", ".join(f"{k}={v}" for k, v in sizes.items()))
 
 
-def scale_ratings(rating: np.ndarray | pd.Series) -> np.ndarray:
-    """Ratings 1..10 as float32 0.1..1.0 (the reference preset regresses on rating / 10)."""
-    return np.asarray(rating, dtype=np.float32) / np.float32(10.0)
-
-
 def save_processed(data: ProcessedData, directory: str | Path) -> Path:
     """Write ProcessedData as parquet / npy / json (no pickle)."""
     directory = Path(directory)

@@ -1,4 +1,4 @@
-"""Read a MyAnimeList list export (.xml or .xml.gz) into ListRows, refusing hostile files with a clear 4xx.
+"""Read a MyAnimeList list export (.xml or .xml.gz) into ListRows, refusing hostile files with a clear message.
 
 The format, as real exports (and AniList / Kitsu exporters) write it: root <myanimelist>, one <myinfo>,
 then one <anime> per entry with <series_animedb_id>, <series_title> (CDATA), <my_score> (0 = not scored)
@@ -37,11 +37,11 @@ _CUT_SHORT = {expat_errors.XML_ERROR_NO_ELEMENTS, expat_errors.XML_ERROR_UNCLOSE
 
 
 class ExportError(ValueError):
-    """A file that is not a usable list export; `code` is the HTTP status to answer (400, or 413 for size)."""
+    """A file that is not a usable list export; `too_large` when it broke a size limit (bytes, XML, entries)."""
 
-    def __init__(self, message: str, code: int = 400):
+    def __init__(self, message: str, *, too_large: bool = False):
         super().__init__(message)
-        self.code = code
+        self.too_large = too_large
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class MalExport:
 def read_export(data: bytes, limits: ExportLimits) -> MalExport:
     """Parse an uploaded export (plain or gzipped XML); ExportError says what is wrong with it."""
     if len(data) > limits.max_bytes:
-        raise ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", 413)
+        raise ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", too_large=True)
     if not data.strip():
         raise ExportError("the file is empty: export your list from MyAnimeList (Profile → Export) and upload it")
     chunks = _inflated(data, limits.max_xml_bytes) if data.startswith(GZIP_MAGIC) else _plain(data, limits)
@@ -78,7 +78,7 @@ def read_export(data: bytes, limits: ExportLimits) -> MalExport:
 def _plain(data: bytes, limits: ExportLimits) -> Iterator[bytes]:
     """An uncompressed upload, in parser-sized chunks."""
     if len(data) > limits.max_xml_bytes:
-        raise ExportError(f"the list is too large: at most {limits.max_xml_bytes // 2**20} MB of XML", 413)
+        raise ExportError(f"the list is too large: at most {limits.max_xml_bytes // 2**20} MB of XML", too_large=True)
     for start in range(0, len(data), CHUNK):
         yield data[start:start + CHUNK]
 
@@ -93,7 +93,8 @@ def _inflated(data: bytes, cap: int) -> Iterator[bytes]:
         for out in _drained(inflate, piece):
             total += len(out)
             if total > cap:
-                raise ExportError(f"the list is too large once decompressed: at most {cap // 2**20} MB of XML", 413)
+                raise ExportError(f"the list is too large once decompressed: at most {cap // 2**20} MB of XML",
+                                  too_large=True)
             yield out
     if not inflate.eof:
         raise ExportError("the .gz file is cut short (truncated download?): export your list again")
@@ -160,7 +161,8 @@ def _handlers(expat, entries: list[list[str | None]], max_entries: int):
                 expat.CharacterDataHandler = keep_text
         elif depth == 2:
             if name == ENTRY and len(entries) >= max_entries:
-                raise ExportError(f"the list has more than {max_entries} entries: at most {max_entries}", 413)
+                raise ExportError(f"the list has more than {max_entries} entries: at most {max_entries}",
+                                  too_large=True)
             entry = [None] * len(FIELDS) if name == ENTRY else None
         elif depth == 1:
             if name != ROOT:
