@@ -50,7 +50,7 @@ from anime_recommender.data.sample import generate_sample  # noqa: E402
 from anime_recommender.evaluation import baselines, compare, ranking  # noqa: E402
 from anime_recommender.evaluation.metrics import list_metrics  # noqa: E402
 from anime_recommender.model.export import extract_factors  # noqa: E402
-from anime_recommender.pipeline.run import _seed_everything, train_model  # noqa: E402
+from anime_recommender.pipeline.run import FitControls, _seed_everything, train_model  # noqa: E402
 from anime_recommender.recommend.engine import Recommender  # noqa: E402
 from anime_recommender.recommend.filters import Filters  # noqa: E402
 from anime_recommender.recommend.lists import COMPLETED, ListRows  # noqa: E402
@@ -135,7 +135,7 @@ def fit(cfg, kept, seed: int):
     seeded = cfg.replace("training", seed=cfg.training.seed + seed)
     _seed_everything(seeded.training.seed)
     started = time.perf_counter()
-    outcome = train_model(seeded, kept, None, [], verbose=0, matrices=m)
+    outcome = train_model(seeded, kept, controls=FitControls(verbose=0), matrices=m)
     factors = extract_factors(outcome.model)
     log.info("NCF: %d epochs in %.0fs", outcome.epochs_run, time.perf_counter() - started)
     ev = cfg.evaluation

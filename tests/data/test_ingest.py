@@ -6,6 +6,7 @@ import pytest
 from anime_recommender.config import DataConfig
 from anime_recommender.data import schema
 from anime_recommender.data.ingest import (
+    DataFolder,
     interaction_source,
     load_catalog,
     load_interactions,
@@ -22,12 +23,12 @@ pytestmark = pytest.mark.realdata
 @pytest.fixture(scope="module")
 def real_catalog(real_anime_dir):
     report = DataReport()
-    return load_catalog(real_anime_dir, report, REAL_FILES), report
+    return load_catalog(DataFolder(real_anime_dir, REAL_FILES), report), report
 
 
 def _interactions(real_anime_dir, cfg=None, **kwargs):
     report = DataReport()
-    frame = load_interactions(real_anime_dir, cfg or DataConfig(), report, files=REAL_FILES, **kwargs)
+    frame = load_interactions(DataFolder(real_anime_dir, REAL_FILES), cfg or DataConfig(), report, **kwargs)
     return frame, report
 
 
@@ -122,9 +123,9 @@ def test_watching_statuses_are_read_despite_the_spaced_header(real_anime_dir):
 
 
 def test_auto_source_prefers_rating_complete(real_anime_dir):
-    assert interaction_source(real_anime_dir, DataConfig(), REAL_FILES) == "rating_complete"
+    assert interaction_source(DataFolder(real_anime_dir, REAL_FILES), DataConfig()) == "rating_complete"
     only_list = {"rating_complete.csv": "absent.csv", "animelist.csv": "animelist_prefix.csv"}
-    assert interaction_source(real_anime_dir, DataConfig(), only_list) == "animelist"
+    assert interaction_source(DataFolder(real_anime_dir, only_list), DataConfig()) == "animelist"
 
 
 def test_display_titles_are_tidy_on_the_real_catalog(real_catalog):

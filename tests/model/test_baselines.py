@@ -101,7 +101,8 @@ def test_ease_that_would_not_fit_is_a_skipped_row_of_the_table_and_the_summary(t
     assert set(compare.scored(metrics)) == {"ncf", "popularity", "als", "popularity cold", "als cold"}
     assert compare.skipped(metrics) == {"ease": metrics["ease"]["skipped"]}
     assert metrics["ncf"]["users"] == 300  # max_eval_users: a seeded sample
-    result = TrainingResult("run", tmp_path, metrics, True, True, {"users": data.n_users})
+    result = TrainingResult(run_id="run", run_dir=tmp_path, metrics=metrics, gate_passed=True, made_current=True,
+                            counts={"users": data.n_users})
     assert f"| ease | {metrics['ease']['skipped']} |" in summary(result)
 
 

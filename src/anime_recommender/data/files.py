@@ -6,6 +6,7 @@ import codecs
 import csv
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from anime_recommender.data.report import DataError
@@ -15,9 +16,21 @@ log = logging.getLogger(__name__)
 FileNames = Mapping[str, str]  # canonical Kaggle file name -> the name actually on disk
 
 
-def resolve(data_dir: Path, name: str, files: FileNames | None = None) -> Path:
-    """Where a Kaggle file lives; `files` maps canonical names to other names (e.g. *_prefix.csv)."""
-    return follow_link_placeholder(Path(data_dir) / (files or {}).get(name, name))
+@dataclass(frozen=True)
+class DataFolder:
+    """A data folder, and the names its Kaggle files have there when not the canonical ones (*_prefix.csv)."""
+
+    path: Path
+    names: FileNames = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, folder: str | Path | DataFolder) -> DataFolder:
+        """A folder given as a path reads the canonical file names."""
+        return folder if isinstance(folder, DataFolder) else cls(Path(folder))
+
+    def file(self, name: str) -> Path:
+        """Where the Kaggle file `name` lives (a link placeholder followed)."""
+        return follow_link_placeholder(self.path / self.names.get(name, name))
 
 
 LINK_PLACEHOLDER_MAX_BYTES = 4096

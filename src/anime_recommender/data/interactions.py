@@ -30,21 +30,7 @@ log = logging.getLogger(__name__)
 _RATING_RANGE = {schema.RATING_COMPLETE_FILE: (1, 10), schema.ANIMELIST_FILE: (0, 10)}
 
 
-def load_list_file(
-    path: Path, kind: str, data_cfg: DataConfig, report: DataReport, catalog_ids: Iterable[int] | None = None,
-    *, statuses: Iterable[int] | None = None,
-) -> pd.DataFrame:
-    """Canonical interactions from one Kaggle list file, streamed; with `statuses` only the rows whose watching
-    status is one of them (the rest counted as status_not_interaction), else every row (the "seen" set)."""
-    frame = read_interaction_file(path, kind, data_cfg, report, catalog_ids)
-    if statuses is not None:
-        frame = select_statuses(frame, statuses, report, path.name)
-    report.keep(path.name, len(frame))
-    log.info("%s: %d interactions, %d users", path.name, len(frame), _count_users(frame["user_id"].to_numpy()))
-    return frame
-
-
-def _count_users(users: np.ndarray) -> int:
+def count_users(users: np.ndarray) -> int:
     """Distinct users; a cheap count of boundaries when the file is sorted by user (as Kaggle's are)."""
     if len(users) and np.all(users[1:] >= users[:-1]):
         return int((users[1:] != users[:-1]).sum()) + 1

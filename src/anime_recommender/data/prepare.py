@@ -60,7 +60,7 @@ def _other_lists(data_dir: Path, cfg: Config, ids, source: str) -> pd.DataFrame 
 
     Read into its own report (logged): the run's report accounts for the interaction file only.
     """
-    if not ingest.SOURCES[source].present(data_dir, None):
+    if not ingest.SOURCES[source].present(ingest.DataFolder(data_dir)):
         return None
     other_report = DataReport()
     rows = ingest.load_interactions(data_dir, cfg.replace("data", source=source).data, other_report, ids,

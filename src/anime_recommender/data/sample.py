@@ -121,6 +121,7 @@ TASTE_SQUARINGS = 2      # list weight = (taste match) ** (2 ** squarings) x pop
 POPULARITY_EXPONENT = 0.8  # Zipf-like popularity: anime of popularity rank r weighs r ** -exponent
 # Tuned so EASE beats popularity by ~1.7-2x in nDCG/recall, as on the real slice (0.456 vs 0.257).
 _STATUS_SLOTS = max(Status) + 1  # per-anime status counts, indexed by code
+BLOCK_USERS = 2048       # users whose lists are drawn at once (memory: BLOCK_USERS x anime floats)
 SEQUEL_SHARE = 0.1       # anime that continue an earlier one's story (MAL: about a third, counting specials)
 SEQUEL_TYPES = {"TV": 50, "Movie": 25, "OVA": 15, "Special": 10}  # what a continuation is
 
@@ -151,8 +152,7 @@ class _Catalog:
 
 
 def generate_sample(
-    out_dir: str | Path, users: int = 3000, anime: int = 1200, seed: int = 7,
-    list_rows: int | None = None, block_users: int = 2048,
+    out_dir: str | Path, *, users: int = 3000, anime: int = 1200, seed: int = 7, list_rows: int | None = None,
 ) -> dict[str, Path]:
     """Write the five Kaggle files for `users` x `anime` (about `list_rows` animelist rows); same seed, same bytes."""
     if users < 1 or anime < 10:
@@ -163,7 +163,7 @@ def generate_sample(
     catalog = _make_catalog(rng, anime)
     user_ids = np.sort(rng.choice(int(users * 1.15) + 1, size=users, replace=False)).astype(np.int32)
     mean_length = list_rows / users if list_rows else min(20 + anime / 15, 0.3 * anime)
-    counts = _write_lists(out_dir, catalog, user_ids, mean_length, seed, block_users)
+    counts = _write_lists(out_dir, catalog, user_ids, mean_length=mean_length, seed=seed)
     paths = {name: out_dir / name for name in (schema.ANIMELIST_FILE, schema.RATING_COMPLETE_FILE)}
     paths[schema.ANIME_FILE] = _write_anime(out_dir, catalog, counts)
     paths[schema.SYNOPSIS_FILE] = _write_synopses(out_dir, catalog, counts, seed)
@@ -206,7 +206,7 @@ def _make_catalog(rng: np.random.Generator, n: int) -> _Catalog:
         episodes=episodes,
         adult=adult,
         themes=themes,
-        text=_describe(rng, genres, types, episodes, studio, adult, parent),
+        text=_describe(rng, _Drawn(genres, types, episodes, studio, adult, parent)),
     )
 
 
@@ -252,9 +252,21 @@ def _episodes(rng: np.random.Generator, types: np.ndarray) -> np.ndarray:
                      [tv, 1, rng.integers(1, 13, len(types))], short).astype(np.int32)
 
 
-def _describe(rng: np.random.Generator, genres: list[str], types: np.ndarray, episodes: np.ndarray,
-              studio: np.ndarray, adult: np.ndarray, parent: np.ndarray) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Drawn:
+    """What _make_catalog drew for each anime, which its descriptive text follows."""
+
+    genres: list[str]
+    types: np.ndarray
+    episodes: np.ndarray
+    studio: np.ndarray
+    adult: np.ndarray
+    parent: np.ndarray  # the anime whose story each one continues (-1: none)
+
+
+def _describe(rng: np.random.Generator, drawn: _Drawn) -> pd.DataFrame:
     """anime.csv's descriptive text columns ('Unknown' where MAL would have nothing)."""
+    genres, types, episodes, studio, adult = drawn.genres, drawn.types, drawn.episodes, drawn.studio, drawn.adult
     n = len(genres)
     r = _text_rng(rng)
     names = _distinct(lambda: _romaji(r), n)
@@ -266,7 +278,8 @@ def _describe(rng: np.random.Generator, genres: list[str], types: np.ndarray, ep
     english = np.array(_first_only(english.tolist(), keep=schema.MISSING), dtype=object)
     japanese = np.array([_katakana(name) for name in names], dtype=object)
     names = np.array(names, dtype=object)
-    _continue_stories(rng, parent, types, names, english, japanese, year, month)
+    _continue_stories(rng, drawn, {"name": names, "english": english, "japanese": japanese, "year": year,
+                                   "month": month})
     return pd.DataFrame({
         "Name": names,
         "Genres": genres,
@@ -291,13 +304,15 @@ def _describe(rng: np.random.Generator, genres: list[str], types: np.ndarray, ep
     })
 
 
-def _continue_stories(rng: np.random.Generator, parent: np.ndarray, types: np.ndarray, names: np.ndarray,
-                      english: np.ndarray, japanese: np.ndarray, year: np.ndarray, month: np.ndarray) -> None:
-    """Name and date each continuation after its first entry, the way MAL does (in place).
+def _continue_stories(rng: np.random.Generator, drawn: _Drawn, columns: dict[str, np.ndarray]) -> None:
+    """Name and date each continuation after its first entry, the way MAL does (`columns`' arrays in place).
 
     'X Season 2' / 'X Movie 1' / 'X OVA' / 'X Specials' after the first entry's names, aired one to
     three years after the entry it continues (a few months later when that one aired in 2020).
     """
+    parent, types = drawn.parent, drawn.types
+    names, english, japanese = columns["name"], columns["english"], columns["japanese"]
+    year, month = columns["year"], columns["month"]
     root = np.arange(len(parent))
     made: dict[tuple[int, str], int] = {}
     for child in np.flatnonzero(parent >= 0):
@@ -405,18 +420,18 @@ def _synopsis(r, name: str, genres: str, kind: str) -> str:
 
 
 # --- lists ---------------------------------------------------------------------------------------
-def _write_lists(out_dir: Path, catalog: _Catalog, user_ids: np.ndarray, mean_length: float, seed: int,
-                 block_users: int) -> dict[str, np.ndarray]:
+def _write_lists(out_dir: Path, catalog: _Catalog, user_ids: np.ndarray, *, mean_length: float,
+                 seed: int) -> dict[str, np.ndarray]:
     """Stream animelist.csv and rating_complete.csv block of users by block; return per-anime counts."""
     n = len(catalog.ids)
     counts = {"members": np.zeros(n, np.int64), "status": np.zeros((n, _STATUS_SLOTS), np.int64),
               "score": np.zeros((n, 11), np.int64)}
-    starts = range(0, len(user_ids), block_users)
+    starts = range(0, len(user_ids), BLOCK_USERS)
     with _CsvOut(out_dir / schema.ANIMELIST_FILE, schema.ANIMELIST_HEADER) as full, \
             _CsvOut(out_dir / schema.RATING_COMPLETE_FILE, schema.RATING_COMPLETE_HEADER) as rated:
         for start in tqdm(starts, desc="sample lists", unit="block", disable=None, leave=False):
             rng = np.random.default_rng([seed, start])
-            rows = _user_block(rng, catalog, user_ids[start:start + block_users], mean_length)
+            rows = _user_block(rng, catalog, user_ids[start:start + BLOCK_USERS], mean_length)
             _count(counts, rows)
             full.write(rows)
             done = (rows["watching_status"] == Status.COMPLETED) & (rows["rating"] > 0)
