@@ -33,7 +33,7 @@ def load_catalog(anime_path: Path, synopsis_path: Path, report: DataReport) -> p
     return catalog[list(schema.CATALOG_COLUMNS)].astype(schema.CATALOG_COLUMNS)
 
 
-def _read_text_table(path: Path, required: list[str], report: DataReport, prefix: str) -> pd.DataFrame:
+def _read_text_table(path: Path, required: list[str], report: DataReport, *, prefix: str) -> pd.DataFrame:
     """A small CSV read as text ('Unknown' kept as text); rows with a bad or repeated id are counted."""
     require_columns(path, read_header(path), required)
     if ends_mid_line(path):  # a cut catalog silently drops every interaction with the missing anime

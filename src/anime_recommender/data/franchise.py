@@ -85,7 +85,7 @@ def _kai_reedits(catalog: pd.DataFrame, franchise_id: np.ndarray) -> np.ndarray:
     return out
 
 
-def franchise_roles(franchise_id: np.ndarray, extra: np.ndarray, members: np.ndarray,
+def franchise_roles(franchise_id: np.ndarray, extra: np.ndarray, members: np.ndarray, *,
                     reedit: np.ndarray | None = None) -> np.ndarray:
     """MAIN for the entries most of a franchise's audience watches (at least MAIN_SHARE of the members
     of its most-watched entry, whatever the type), SIDE for its other entries, EXTRA for extras.
@@ -107,7 +107,7 @@ def entry_roles(catalog: pd.DataFrame) -> np.ndarray:
     re-edit)."""
     ids = catalog["anime_id"].to_numpy(np.int64)
     reedit = is_reedit(catalog, ids)
-    return franchise_roles(ids, is_extra(catalog) | reedit, np.ones(len(ids)), reedit)
+    return franchise_roles(ids, is_extra(catalog) | reedit, np.ones(len(ids)), reedit=reedit)
 
 
 def airing_key(catalog: pd.DataFrame) -> pd.Series:
@@ -124,7 +124,7 @@ def build_franchises(catalog: pd.DataFrame) -> pd.DataFrame:
     franchise_id = pd.Series(ids).groupby(roots).transform("min").to_numpy(np.int64)
     members = catalog["members"].fillna(0).to_numpy(np.float64) if "members" in catalog else np.ones(len(ids))
     extra, reedit = is_extra(catalog), is_reedit(catalog, franchise_id)
-    role = franchise_roles(franchise_id, extra | reedit, members, reedit)
+    role = franchise_roles(franchise_id, extra | reedit, members, reedit=reedit)
     frame = pd.DataFrame({"anime_id": ids, "franchise_id": franchise_id, "role": role,
                           "aired": airing_key(catalog).to_numpy()})
     ordered = frame.sort_values(["franchise_id", "aired", "role", "anime_id"], kind="stable")
@@ -134,7 +134,8 @@ def build_franchises(catalog: pd.DataFrame) -> pd.DataFrame:
                          "franchise_role": role}).astype(FRANCHISE_COLUMNS)
 
 
-def largest_groups(catalog: pd.DataFrame, franchises: pd.DataFrame, top: int = 20, titles_shown: int = 8) -> list[dict]:
+def largest_groups(catalog: pd.DataFrame, franchises: pd.DataFrame, *, top: int = 20,
+                   titles_shown: int = 8) -> list[dict]:
     """The `top` biggest franchises (ties by id) with their first titles in airing order, for review."""
     names = catalog["display_name"].astype("string").fillna(catalog["name"].astype("string")).to_numpy()
     frame = franchises.assign(title=names)
@@ -154,4 +155,4 @@ def franchise_report(catalog: pd.DataFrame, franchises: pd.DataFrame, top: int =
     sizes = franchises.groupby("franchise_id").size()
     return {"anime": int(len(franchises)), "franchises": int(len(sizes)),
             "with_several_titles": int((sizes > 1).sum()), "anime_in_those": int(sizes[sizes > 1].sum()),
-            "largest": largest_groups(catalog, franchises, top)}
+            "largest": largest_groups(catalog, franchises, top=top)}

@@ -42,9 +42,9 @@ class KaggleListFile:
              catalog_ids: Iterable[int] | None = None, statuses: Iterable[int] | None = None) -> pd.DataFrame:
         """The file's rows; with `statuses` only those whose watching status is one of them."""
         path = folder.file(self.file)
-        frame = interactions.read_interaction_file(path, self.file, data_cfg, report, catalog_ids)
+        frame = interactions.read_interaction_file(path, self.file, data_cfg, report=report, catalog_ids=catalog_ids)
         if statuses is not None:
-            frame = interactions.select_statuses(frame, statuses, report, path.name)
+            frame = interactions.select_statuses(frame, statuses, report, file=path.name)
         report.keep(path.name, len(frame))
         log.info("%s: %d interactions, %d users", path.name, len(frame),
                  interactions.count_users(frame["user_id"].to_numpy()))

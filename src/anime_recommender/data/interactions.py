@@ -37,7 +37,7 @@ def count_users(users: np.ndarray) -> int:
     return len(pd.unique(users))
 
 
-def select_statuses(frame: pd.DataFrame, statuses: Iterable[int], report: DataReport, file: str) -> pd.DataFrame:
+def select_statuses(frame: pd.DataFrame, statuses: Iterable[int], report: DataReport, *, file: str) -> pd.DataFrame:
     """Only the list rows whose watching status counts as an interaction (plan-to-watch does not)."""
     keep = frame["status"].isin(list(statuses)).to_numpy()
     report.add("status_not_interaction", int((~keep).sum()), file)
@@ -45,7 +45,7 @@ def select_statuses(frame: pd.DataFrame, statuses: Iterable[int], report: DataRe
 
 
 def read_interaction_file(
-    path: Path, kind: str, data_cfg: DataConfig, report: DataReport, catalog_ids: Iterable[int] | None = None,
+    path: Path, kind: str, data_cfg: DataConfig, *, report: DataReport, catalog_ids: Iterable[int] | None = None,
 ) -> pd.DataFrame:
     """Stream one interaction CSV (`kind` = its canonical name) into a validated canonical frame."""
     header = read_header(path)
@@ -59,7 +59,7 @@ def read_interaction_file(
     with tqdm(total=_estimate_rows(path), unit="rows", unit_scale=True, desc=path.name,
               disable=None, leave=False) as bar:
         try:
-            for batch in _open_reader(path, header, columns, data_cfg.chunk_rows, bad_rows):
+            for batch in _open_reader(path, header, columns, chunk_rows=data_cfg.chunk_rows, bad_rows=bad_rows):
                 bar.update(batch.num_rows)
                 if not stream.add(batch):
                     break
@@ -70,7 +70,7 @@ def read_interaction_file(
     return stream.finish(report)
 
 
-def _open_reader(path: Path, header: list[str], columns: list[str], chunk_rows: int,
+def _open_reader(path: Path, header: list[str], columns: list[str], *, chunk_rows: int,
                  bad_rows: _BadRowCounter) -> pacsv.CSVStreamingReader:
     """pyarrow streaming reader: every column as text, rows with a wrong field count skipped and counted."""
     block_size = int(min(max(chunk_rows * _mean_row_bytes(path), 1 << 14), 1 << 30))

@@ -57,7 +57,7 @@ def load_interactions(data_dir: str | Path, report: DataReport,
     raw = table.to_pandas()
     report.read(path.name, _count_lines(path))
     report.add("wrong_field_count", _count_lines(path) - len(raw), path.name)
-    frame = _validate(raw, report, path.name, catalog_ids)
+    frame = _validate(raw, report, file=path.name, catalog_ids=catalog_ids)
     report.keep(path.name, len(frame))
     log.info("%s: %d ratings, %d users, %d items", path.name, len(frame), frame["user_id"].nunique(),
              frame["anime_id"].nunique())
@@ -69,7 +69,7 @@ def _count_lines(path: Path) -> int:
     return sum(1 for line in path.read_bytes().splitlines() if line.strip())
 
 
-def _validate(raw: pd.DataFrame, report: DataReport, file: str,
+def _validate(raw: pd.DataFrame, report: DataReport, *, file: str,
               catalog_ids: Iterable[int] | None) -> pd.DataFrame:
     """Numeric ids, stars in 0.5..5 doubled to 1..10, known items, first of repeated pairs."""
     users = pd.to_numeric(raw["user_id"], errors="coerce")

@@ -45,9 +45,9 @@ def load_dataset(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
     listed = ingest.load_interactions(data_dir, cfg.data, report, ids, all_statuses=True)
     interactions = listed
     if source.has_statuses:  # animelist.csv: only data.list_statuses count as interactions
-        interactions = select_statuses(listed, cfg.data.list_statuses, report, schema.ANIMELIST_FILE)
+        interactions = select_statuses(listed, cfg.data.list_statuses, report, file=schema.ANIMELIST_FILE)
         report.rows_kept[schema.ANIMELIST_FILE] = len(interactions)  # the other statuses count as dropped
-    seen = union_lists([listed if other == name else _other_lists(data_dir, cfg, ids, other)
+    seen = union_lists([listed if other == name else _other_lists(data_dir, cfg, ids, source=other)
                         for other in source.lists])
     if (data_dir / SAMPLE_MARKER).is_file():
         report.note("generated_sample", 1)  # the site says so on every page (web/demo.py)
@@ -55,7 +55,7 @@ def load_dataset(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
     return catalog, interactions, seen, report
 
 
-def _other_lists(data_dir: Path, cfg: Config, ids, source: str) -> pd.DataFrame | None:
+def _other_lists(data_dir: Path, cfg: Config, ids, *, source: str) -> pd.DataFrame | None:
     """Every row of a list file training does not read (all statuses), for exclusion at serving.
 
     Read into its own report (logged): the run's report accounts for the interaction file only.

@@ -166,7 +166,7 @@ def generate_sample(
     counts = _write_lists(out_dir, catalog, user_ids, mean_length=mean_length, seed=seed)
     paths = {name: out_dir / name for name in (schema.ANIMELIST_FILE, schema.RATING_COMPLETE_FILE)}
     paths[schema.ANIME_FILE] = _write_anime(out_dir, catalog, counts)
-    paths[schema.SYNOPSIS_FILE] = _write_synopses(out_dir, catalog, counts, seed)
+    paths[schema.SYNOPSIS_FILE] = _write_synopses(out_dir, catalog)
     paths[schema.WATCHING_STATUS_FILE] = out_dir / schema.WATCHING_STATUS_FILE
     paths[schema.WATCHING_STATUS_FILE].write_text(WATCHING_STATUS_TEXT, encoding="utf-8")
     (out_dir / SAMPLE_MARKER).write_text(SAMPLE_MARKER_TEXT, encoding="utf-8")
@@ -287,7 +287,7 @@ def _describe(rng: np.random.Generator, drawn: _Drawn) -> pd.DataFrame:
         "Japanese name": japanese,
         "Type": types,
         "Episodes": episodes.astype(str),
-        "Aired": [_aired(y, m, int(1 + (m * 7) % 28), e, t) if ok else schema.MISSING
+        "Aired": [_aired(y, m, int(1 + (m * 7) % 28), episodes=e, kind=t) if ok else schema.MISSING
                   for y, m, e, t, ok in zip(year, month, episodes, types, has_date, strict=True)],
         "Premiered": [f"{SEASONS[m - 1]} {y}" if t == "TV" and ok else schema.MISSING
                       for y, m, t, ok in zip(year, month, types, has_date, strict=True)],
@@ -300,7 +300,7 @@ def _describe(rng: np.random.Generator, drawn: _Drawn) -> pd.DataFrame:
         "Rating": np.where(adult, schema.ADULT_RATING, np.where(
             [("Ecchi" in g) for g in genres], "R+ - Mild Nudity", rng.choice(list(AGE_RATINGS), n,
                                                                              p=_p(AGE_RATINGS)))),
-        "synopsis": [_synopsis(r, name, g, t) for name, g, t in zip(names, genres, types, strict=True)],
+        "synopsis": [_synopsis(r, name, g, kind=t) for name, g, t in zip(names, genres, types, strict=True)],
     })
 
 
@@ -390,7 +390,7 @@ def _first_only(names: list[str], keep: str) -> list[str]:
     return out
 
 
-def _aired(year: int, month: int, day: int, episodes: int, kind: str) -> str:
+def _aired(year: int, month: int, day: int, *, episodes: int, kind: str) -> str:
     """'Apr 3, 1998 to Jun 24, 1998' for series, 'Sep 1, 2001' for single releases."""
     start = np.datetime64(f"{year}-{month:02d}-{day:02d}")
     text = f"{MONTHS[month - 1]} {day}, {year}"
@@ -409,7 +409,7 @@ def _duration(kind: str, r) -> str:
     return f"{minutes} min. per ep." if kind in ("TV", "OVA", "ONA") else f"{minutes} min."
 
 
-def _synopsis(r, name: str, genres: str, kind: str) -> str:
+def _synopsis(r, name: str, genres: str, *, kind: str) -> str:
     """A few sentences made of words tied to the anime's genres (so TF-IDF similarity is meaningful)."""
     words = [w for g in genres.split(", ") for w in r.sample(GENRE_WORDS[g].split(), 4)]
     r.shuffle(words)
@@ -431,7 +431,7 @@ def _write_lists(out_dir: Path, catalog: _Catalog, user_ids: np.ndarray, *, mean
             _CsvOut(out_dir / schema.RATING_COMPLETE_FILE, schema.RATING_COMPLETE_HEADER) as rated:
         for start in tqdm(starts, desc="sample lists", unit="block", disable=None, leave=False):
             rng = np.random.default_rng([seed, start])
-            rows = _user_block(rng, catalog, user_ids[start:start + BLOCK_USERS], mean_length)
+            rows = _user_block(rng, catalog, user_ids[start:start + BLOCK_USERS], mean_length=mean_length)
             _count(counts, rows)
             full.write(rows)
             done = (rows["watching_status"] == Status.COMPLETED) & (rows["rating"] > 0)
@@ -439,7 +439,7 @@ def _write_lists(out_dir: Path, catalog: _Catalog, user_ids: np.ndarray, *, mean
     return counts
 
 
-def _user_block(rng: np.random.Generator, catalog: _Catalog, user_ids: np.ndarray,
+def _user_block(rng: np.random.Generator, catalog: _Catalog, user_ids: np.ndarray, *,
                 mean_length: float) -> dict[str, np.ndarray]:
     """List rows for a block of users: anime drawn by popularity x taste, ratings following taste."""
     n_users, n_anime = len(user_ids), len(catalog.ids)
@@ -454,7 +454,7 @@ def _user_block(rng: np.random.Generator, catalog: _Catalog, user_ids: np.ndarra
     length = np.clip(rng.lognormal(np.log(mean_length) - sigma**2 / 2, sigma, n_users), 3, 0.6 * n_anime)
     prob = _inclusion(weight, length)
     user_row, anime_row = np.nonzero(rng.random((n_users, n_anime), dtype=np.float32) < prob)
-    z = _taste_z(taste, features, affinity[user_row, anime_row], user_row)
+    z = _taste_z(taste, features, affinity[user_row, anime_row], user_row=user_row)
     latent = (rng.normal(7.2, 0.8, n_users)[user_row] + catalog.quality[anime_row]
               + 0.8 * np.clip(z, -3, 3) + rng.normal(0, 0.8, len(z)))
     status = _status(rng, latent)
@@ -494,7 +494,7 @@ def _tastes(rng: np.random.Generator, catalog: _Catalog, n_users: int) -> np.nda
     return taste.astype(np.float32)
 
 
-def _taste_z(taste: np.ndarray, features: np.ndarray, value: np.ndarray, user_row: np.ndarray) -> np.ndarray:
+def _taste_z(taste: np.ndarray, features: np.ndarray, value: np.ndarray, *, user_row: np.ndarray) -> np.ndarray:
     """Affinities standardised over all anime for the user (the mean and variance of a linear score
     follow from the feature moments, no second pass over the users x anime matrix)."""
     mean = taste @ features.mean(0)
@@ -563,7 +563,7 @@ def _write_anime(out_dir: Path, catalog: _Catalog, counts: dict[str, np.ndarray]
     return path
 
 
-def _write_synopses(out_dir: Path, catalog: _Catalog, counts: dict[str, np.ndarray], seed: int) -> Path:
+def _write_synopses(out_dir: Path, catalog: _Catalog) -> Path:
     """anime_with_synopsis.csv: like the original it leaves the Hentai titles out."""
     anime = pd.read_csv(out_dir / schema.ANIME_FILE, dtype=str, keep_default_na=False,
                         usecols=["MAL_ID", "Name", "Score", "Genres"])

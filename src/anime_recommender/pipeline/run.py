@@ -129,7 +129,7 @@ def _run(cfg: Config, *, resume: bool, verbose: int, allow_shrink: bool, hooks: 
                                               model_fold_in=tower_fold_in(factors))
         with stage("write"):
             _write_arrays(writer, data, factors)
-            _write_results(writer, cfg, outcome, metrics, report)
+            _write_results(writer, cfg, outcome, metrics=metrics, report=report)
             writer.save_frame("franchises", franchises)
             writer.save_json("franchise_report", franchise_summary)
             tracker.log_model(outcome.model)
@@ -139,7 +139,8 @@ def _run(cfg: Config, *, resume: bool, verbose: int, allow_shrink: bool, hooks: 
             hooks.before_publish(writer)
         passed = bool(metrics["gate"]["passed"])
         with stage("publish"):
-            run_dir = writer.publish(_manifest(cfg, fingerprint, counts, metrics, outcome), make_current=passed)
+            manifest = _manifest(cfg, fingerprint, counts, metrics=metrics, outcome=outcome)
+            run_dir = writer.publish(manifest, make_current=passed)
     tracker.end()
     _clear_checkpoints(checkpoint_dir)
     return TrainingResult(run_id=writer.run_id, run_dir=run_dir, metrics=metrics, gate_passed=passed,
@@ -320,7 +321,7 @@ def _write_arrays(writer: artifacts.RunWriter, data, factors: Factors) -> None:
     writer.save_frame("catalog", data.catalog)
 
 
-def _write_results(writer: artifacts.RunWriter, cfg: Config, outcome, metrics: dict, report) -> None:
+def _write_results(writer: artifacts.RunWriter, cfg: Config, outcome, *, metrics: dict, report) -> None:
     """The model, its metrics, history and curves, and the data report; with _write_arrays, every file of
     the published-run table except manifest.json (written by publish)."""
     outcome.model.save(writer.file("model.keras"))
@@ -330,7 +331,7 @@ def _write_results(writer: artifacts.RunWriter, cfg: Config, outcome, metrics: d
     plots.training_curves(outcome.history, writer.file("training_curves.png"), cfg.evaluation.k)
 
 
-def _manifest(cfg: Config, fingerprint: str, counts: dict, metrics: dict, outcome) -> dict[str, Any]:
+def _manifest(cfg: Config, fingerprint: str, counts: dict, *, metrics: dict, outcome) -> dict[str, Any]:
     fit = {"rows": outcome.rows, "epochs": outcome.epochs_run, "refit_on_all": outcome.refit is not None}
     return {"code_version": code_version(), "config": config_dict(cfg), "data_fingerprint": fingerprint,
             "row_counts": counts, "preset": cfg.model.preset, "gate": metrics["gate"], "fit": fit}
