@@ -16,7 +16,9 @@ from anime_recommender.data.statuses import UNKNOWN, Status
 from anime_recommender.recommend.catalog import Catalog
 from anime_recommender.recommend.users import loved_thresholds
 
-WATCHING, COMPLETED, ON_HOLD, DROPPED, PLAN_TO_WATCH = Status  # the one status vocabulary: data/statuses.py
+# the one status vocabulary is data/statuses.py; these names are its members
+WATCHING, COMPLETED, ON_HOLD, DROPPED = Status.WATCHING, Status.COMPLETED, Status.ON_HOLD, Status.DROPPED
+PLAN_TO_WATCH = Status.PLAN_TO_WATCH
 STATUS_NAMES = {**{status: status.label for status in Status}, UNKNOWN: Status.label_of(UNKNOWN)}
 DISLIKE_AT_MOST = 4       # MAL's 4 is "Bad": a score of 4 or less pushes away like a dislike
 MILD_LIKE = 1 / 3         # an unscored Completed / Watching weighs like a score of 6
