@@ -48,14 +48,14 @@ from anime_recommender.config import load_config  # noqa: E402
 from anime_recommender.data import prepare, process  # noqa: E402
 from anime_recommender.data.sample import generate_sample  # noqa: E402
 from anime_recommender.evaluation import baselines, compare, ranking  # noqa: E402
-from anime_recommender.evaluation.metrics import ndcg_at_k  # noqa: E402
+from anime_recommender.evaluation.metrics import list_metrics  # noqa: E402
 from anime_recommender.model.export import extract_factors  # noqa: E402
+from anime_recommender.pipeline.run import FitControls, _seed_everything, train_model  # noqa: E402
 from anime_recommender.recommend.engine import Recommender  # noqa: E402
 from anime_recommender.recommend.filters import Filters  # noqa: E402
 from anime_recommender.recommend.lists import COMPLETED, ListRows  # noqa: E402
 from anime_recommender.recommend.mal_export import MalExport  # noqa: E402
 from anime_recommender.recommend.users import History, loved_thresholds  # noqa: E402
-from anime_recommender.training import _seed_everything, train_model  # noqa: E402
 
 log = logging.getLogger("bench.cold_users")
 K, HELD_OUT, UPLOADED, PICKS = 10, 0.25, 0.75, 3
@@ -135,7 +135,7 @@ def fit(cfg, kept, seed: int):
     seeded = cfg.replace("training", seed=cfg.training.seed + seed)
     _seed_everything(seeded.training.seed)
     started = time.perf_counter()
-    outcome = train_model(seeded, kept, None, [], verbose=0, matrices=m)
+    outcome = train_model(seeded, kept, controls=FitControls(verbose=0), matrices=m)
     factors = extract_factors(outcome.model)
     log.info("NCF: %d epochs in %.0fs", outcome.epochs_run, time.perf_counter() - started)
     ev = cfg.evaluation
@@ -176,8 +176,8 @@ def ranked(scores: np.ndarray, exclude: sp.csr_matrix) -> np.ndarray:
 
 
 def ndcg_rows(top: list, target: sp.csr_matrix) -> np.ndarray:
-    return np.array([ndcg_at_k(list(t), set(target.indices[target.indptr[i]:target.indptr[i + 1]].tolist()), K)
-                     for i, t in enumerate(top)])
+    return np.array([list_metrics(list(t), set(target.indices[target.indptr[i]:target.indptr[i + 1]].tolist()),
+                                  K)["ndcg"] for i, t in enumerate(top)])
 
 
 def list_stats(top: list, target: sp.csr_matrix, n_anime: int) -> dict:

@@ -11,7 +11,7 @@
 2. The pipeline runs as a user runs it: `python pipeline/training_pipeline.py --data-dir ... --artifacts-dir
    ... --fresh [--epochs N]` in a child process, with `--set` config overrides written to a config file.
    Wall time and the child's peak RSS come from os.wait4; the per-stage figures from the pipeline's own
-   `stage ...` log lines (anime_recommender.stages: wall, CPU and the stage's own peak RSS) and the
+   `stage ...` log lines (anime_recommender.pipeline.stages: wall, CPU and the stage's own peak RSS) and the
    per-epoch lines (model/progress.py). `--timeout` stops a run that would not fit; what was measured up
    to then is still reported.
 The machine's load average is sampled during the run: the table says whether the 2 cores were shared.
@@ -38,7 +38,7 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT / "src"))
 
 from anime_recommender.model.progress import EPOCH_LINE  # noqa: E402
-from anime_recommender.stages import STAGE_LINE  # noqa: E402
+from anime_recommender.pipeline.stages import STAGE_LINE  # noqa: E402
 
 BEGIN, END = "<!-- full-scale:begin -->", "<!-- full-scale:end -->"
 
@@ -142,7 +142,7 @@ def config_with(overrides: list[str], path: Path) -> Path:
     from quality import with_overrides
 
     from anime_recommender.config import load_config
-    from anime_recommender.training import config_dict
+    from anime_recommender.pipeline.run import config_dict
 
     path.write_text(yaml.safe_dump(config_dict(with_overrides(load_config(env={}), overrides))), encoding="utf-8")
     return path

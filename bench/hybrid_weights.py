@@ -26,10 +26,10 @@ from scipy import sparse
 
 from anime_recommender.artifacts import RunWriter, load_run
 from anime_recommender.config import load_config
-from anime_recommender.data.ingest import load_catalog, load_interactions
+from anime_recommender.data.ingest import DataFolder, load_catalog, load_interactions
 from anime_recommender.data.process import process
 from anime_recommender.data.report import DataReport
-from anime_recommender.evaluation.metrics import ndcg_at_k, recall_at_k
+from anime_recommender.evaluation.metrics import list_metrics
 from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.users import History, loved_thresholds
@@ -116,8 +116,9 @@ def evaluate(rec: Recommender, relevant: sparse.csr_matrix, weights: dict, users
     for row in users:
         wanted = set(rec.m.anime_ids[relevant.indices[relevant.indptr[row]:relevant.indptr[row + 1]]].tolist())
         got = [r.anime.anime_id for r in rec.recommend(int(rec.m.user_ids[row]), k, everything).results]
-        ndcg.append(ndcg_at_k(got, wanted, k))
-        recall.append(recall_at_k(got, wanted, k))
+        measured = list_metrics(got, wanted, k)
+        ndcg.append(measured["ndcg"])
+        recall.append(measured["recall"])
     return float(np.mean(ndcg)), float(np.mean(recall))
 
 
@@ -139,8 +140,9 @@ def main() -> None:
     cfg = load_config()
     files = dict(f.split("=", 1) for f in args.file)
     report = DataReport()
-    catalog = load_catalog(args.data_dir, report, files)
-    interactions = load_interactions(args.data_dir, cfg.data, report, catalog["anime_id"], files=files)
+    folder = DataFolder(args.data_dir, files)
+    catalog = load_catalog(folder, report)
+    interactions = load_interactions(folder, cfg.data, report, catalog["anime_id"])
     data = process(interactions, catalog, cfg.processing, report)
     n_u, n_a = data.n_users, data.n_anime
     train, valid, test = (_csr(f, n_u, n_a) for f in (data.train, data.valid, data.test))

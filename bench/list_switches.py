@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 
 from anime_recommender.config import Config
-from anime_recommender.evaluation.metrics import ndcg_at_k, recall_at_k
+from anime_recommender.evaluation.metrics import list_metrics
+from anime_recommender.pipeline.run import run_training
 from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.lists import COMPLETED, PLAN_TO_WATCH, ListRows
 from anime_recommender.recommend.mal_export import MalExport
-from anime_recommender.training import run_training
 
 SETTINGS = {"as shipped (Dropped dislikes, Plan to Watch hidden)": (True, False),
             "dropped_dislikes=0": (False, False), "include_planned=1": (True, True)}
@@ -71,8 +71,9 @@ def measure(rec: Recommender, listed: pd.DataFrame, seeds: int) -> dict[str, dic
                 found = rec.recommend_import(export_of(kept), n=10, include_planned=include_planned,
                                              dropped_dislikes=dropped).recs.results
                 shown = [r.anime.anime_id for r in found]
-                per_seed[name]["recall@10"].append(recall_at_k(shown, target, 10))
-                per_seed[name]["ndcg@10"].append(ndcg_at_k(shown, target, 10))
+                measured = list_metrics(shown, target, 10)
+                per_seed[name]["recall@10"].append(measured["recall"])
+                per_seed[name]["ndcg@10"].append(measured["ndcg"])
                 per_seed[name]["planned_shown"].append(len(set(shown) & planned))
         for name in SETTINGS:
             for metric, values in per_seed[name].items():

@@ -36,7 +36,8 @@ from anime_recommender.data.franchise import build_franchises
 from anime_recommender.data.sample import generate_sample
 from anime_recommender.evaluation import compare, ranking
 from anime_recommender.model.export import extract_factors
-from anime_recommender.training import (
+from anime_recommender.pipeline.run import (
+    FitControls,
     _seed_everything,
     config_dict,
     franchise_evaluation,
@@ -76,7 +77,7 @@ def ncf_rows(name: str, cfg, data, m: dict, measure, seeds: int) -> dict[str, di
     for offset in range(seeds):
         seeded = cfg.replace("training", seed=cfg.training.seed + offset)
         _seed_everything(seeded.training.seed)
-        outcome = train_model(seeded, data, None, [], verbose=0, matrices=m)
+        outcome = train_model(seeded, data, controls=FitControls(verbose=0), matrices=m)
         f = extract_factors(outcome.model)
         scorer = ranking.factor_scorer(f.user_factors, f.anime_factors, f.anime_bias)
         runs.append(measure(name, scorer, {"train_seconds": outcome.seconds, "epochs": outcome.epochs_run},

@@ -33,7 +33,7 @@ from anime_recommender.data import prepare, process
 from anime_recommender.evaluation import compare
 from anime_recommender.model import distribute
 from anime_recommender.model import train as tr
-from anime_recommender.training import _seed_everything
+from anime_recommender.pipeline.run import _seed_everything
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the source checkout bench/ lives in
 PATHS = {"users-softmax": {"batching": "users", "loss": "softmax"},

@@ -1,4 +1,4 @@
-"""Train, evaluate and publish a model: thin argparse over anime_recommender.train_command.
+"""Train, evaluate and publish a model: thin argparse over anime_recommender.pipeline.command.
 
 Same flags and exit codes as `anime-recommender train` (see that module and the README's Training section).
 """
@@ -13,7 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def main(argv: list[str] | None = None) -> int:
-    from anime_recommender import train_command
+    from anime_recommender.pipeline import command as train_command
 
     parser = argparse.ArgumentParser(description=train_command.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -23,6 +23,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from anime_recommender.train_command import finish
+    from anime_recommender.pipeline.command import finish
 
     sys.exit(finish(main()))

@@ -14,9 +14,10 @@ import anime_recommender
 
 PACKAGE = Path(anime_recommender.__file__).parent
 # Lowest first. evaluation is below model: metrics and the ranking protocol score any callable and know no
-# model, and model's epoch callback validates with them. training, cli, tracking and plots orchestrate.
+# model, and model's epoch callback validates with them. pipeline (the training run, its command, stages,
+# tracking and plots) and cli orchestrate.
 LAYERS = [{"config", "resources"}, {"data"}, {"evaluation"}, {"model"}, {"artifacts"}, {"recommend"}, {"web"},
-          {"training", "train_command", "cli", "tracking", "plots", "stages"}]
+          {"pipeline", "cli"}]
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 
 
@@ -70,7 +71,7 @@ def test_no_module_imports_upward():
 
 @pytest.mark.parametrize(("source", "expected"), [
     ("from anime_recommender.web import service\n", "imports anime_recommender.web"),
-    ("def f():\n    from anime_recommender import training\n", "imports anime_recommender.training"),
+    ("def f():\n    from anime_recommender.pipeline import run\n", "imports anime_recommender.pipeline"),
     ("from ..web.app import create_app\n", "imports anime_recommender.web.app"),
 ])
 def test_the_check_sees_upward_imports(tmp_path, monkeypatch, source, expected):
@@ -114,3 +115,38 @@ def test_serving_imports_only_what_requirements_serve_pins(project_root):
     assert not missing, f"serving imports distributions requirements-serve.txt does not pin: {missing}"
     assert not {"tensorflow", "tensorflow-cpu", "keras", "comet-ml", "implicit", "matplotlib"} & pinned
 
+
+
+def http_codes_outside_web(files: list[Path]) -> list[str]:
+    """Exceptions built with an HTTP status (400..599) or carrying a `code` attribute, outside web/."""
+    found = []
+    for path in files:
+        if part_of(".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)) == "web":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(getattr(node, "func", None), "id", "") or getattr(getattr(node, "func", None), "attr", "")
+            if isinstance(node, ast.Call) and name.endswith(("Error", "Exception")) and any(
+                    isinstance(a, ast.Constant) and type(a.value) is int and 400 <= a.value < 600
+                    for a in [*node.args, *(k.value for k in node.keywords)]):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} builds {name} with an HTTP status")
+            if isinstance(node, ast.Attribute) and node.attr == "code" and isinstance(node.ctx, ast.Store) \
+                    and getattr(node.value, "id", "") == "self":
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} sets self.code")
+    return found
+
+
+def test_http_status_codes_live_only_in_web():
+    """The engine says what went wrong (ExportError.too_large); web/ decides the status it answers with."""
+    assert http_codes_outside_web(sorted(PACKAGE.rglob("*.py"))) == []
+
+
+def test_the_check_sees_an_http_status_in_the_engine(tmp_path, monkeypatch):
+    fake = tmp_path / "anime_recommender"
+    (fake / "recommend").mkdir(parents=True)
+    (fake / "recommend" / "bad.py").write_text(
+        "class E(ValueError):\n    def __init__(self, code=400):\n        self.code = code\n"
+        "def f():\n    raise ExportError('too big', 413)\n", encoding="utf-8")
+    monkeypatch.setattr(f"{__name__}.PACKAGE", fake)
+    found = http_codes_outside_web([fake / "recommend" / "bad.py"])
+    assert sorted(found) == ["recommend/bad.py:3 sets self.code",
+                             "recommend/bad.py:5 builds ExportError with an HTTP status"]

@@ -6,8 +6,8 @@ import logging
 import sys
 from pathlib import Path
 
-from anime_recommender import train_command
 from anime_recommender.config import ConfigError, load_config
+from anime_recommender.pipeline import command as train_command
 
 log = logging.getLogger("anime_recommender")
 # The one time estimate of the first `make run` (docs/operations.md, "The first make run", has the measurement).

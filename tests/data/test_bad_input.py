@@ -7,7 +7,8 @@ import pytest
 
 from anime_recommender.config import DataConfig
 from anime_recommender.data import schema
-from anime_recommender.data.ingest import DataError, _parse_int, load_catalog, load_interactions
+from anime_recommender.data.ingest import DataError, load_catalog, load_interactions
+from anime_recommender.data.interactions import _parse_int
 from anime_recommender.data.report import DataReport
 
 LIST_HEADER = ",".join(schema.ANIMELIST_HEADER)

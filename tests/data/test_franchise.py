@@ -124,7 +124,7 @@ def test_the_report_lists_the_largest_groups_first():
     ("Apr 26, 1989 to Jan 31, 1996", "1989-04-26"), ("Jul, 1992", "1992-07"), ("1990", "1990"),
     ("Dec 7, 2020 to ?", "2020-12-07"), ("Unknown", None)])
 def test_first_aired_is_a_sortable_date(aired, first):
-    from anime_recommender.data.ingest import first_aired
+    from anime_recommender.data.catalog import first_aired
 
     value = first_aired(pd.Series([aired])).iloc[0]
     assert (None if pd.isna(value) else value) == first

@@ -6,12 +6,14 @@ import pytest
 from anime_recommender.config import DataConfig
 from anime_recommender.data import schema
 from anime_recommender.data.ingest import (
+    DataFolder,
     interaction_source,
     load_catalog,
     load_interactions,
     load_watching_statuses,
 )
 from anime_recommender.data.report import DataReport
+from anime_recommender.data.statuses import Status
 
 from .conftest import REAL_FILES
 
@@ -21,12 +23,12 @@ pytestmark = pytest.mark.realdata
 @pytest.fixture(scope="module")
 def real_catalog(real_anime_dir):
     report = DataReport()
-    return load_catalog(real_anime_dir, report, REAL_FILES), report
+    return load_catalog(DataFolder(real_anime_dir, REAL_FILES), report), report
 
 
 def _interactions(real_anime_dir, cfg=None, **kwargs):
     report = DataReport()
-    frame = load_interactions(real_anime_dir, cfg or DataConfig(), report, files=REAL_FILES, **kwargs)
+    frame = load_interactions(DataFolder(real_anime_dir, REAL_FILES), cfg or DataConfig(), report, **kwargs)
     return frame, report
 
 
@@ -115,13 +117,15 @@ def test_catalog_ids_drop_unknown_anime(real_anime_dir, real_catalog):
 
 
 def test_watching_statuses_are_read_despite_the_spaced_header(real_anime_dir):
-    assert load_watching_statuses(real_anime_dir) == schema.WATCHING_STATUSES
+    """The real file's codes are the enum's, and its words ('Currently Watching', 'On Hold') read as them."""
+    described = load_watching_statuses(real_anime_dir)
+    assert {code: Status.parse(text) for code, text in described.items()} == {s.value: s for s in Status}
 
 
 def test_auto_source_prefers_rating_complete(real_anime_dir):
-    assert interaction_source(real_anime_dir, DataConfig(), REAL_FILES) == "rating_complete"
+    assert interaction_source(DataFolder(real_anime_dir, REAL_FILES), DataConfig()) == "rating_complete"
     only_list = {"rating_complete.csv": "absent.csv", "animelist.csv": "animelist_prefix.csv"}
-    assert interaction_source(real_anime_dir, DataConfig(), only_list) == "animelist"
+    assert interaction_source(DataFolder(real_anime_dir, only_list), DataConfig()) == "animelist"
 
 
 def test_display_titles_are_tidy_on_the_real_catalog(real_catalog):

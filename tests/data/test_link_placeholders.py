@@ -6,7 +6,7 @@ import pytest
 
 from anime_recommender.config import Config
 from anime_recommender.data import prepare
-from anime_recommender.data.ingest import follow_link_placeholder
+from anime_recommender.data.files import follow_link_placeholder
 
 
 def test_a_placeholder_is_followed_to_its_target(tmp_path):

@@ -7,6 +7,7 @@ from anime_recommender.data import schema
 from anime_recommender.data.ingest import load_catalog, load_interactions
 from anime_recommender.data.prepare import ensure_data, load_dataset
 from anime_recommender.data.report import DataError, DataReport
+from anime_recommender.data.statuses import Status
 
 
 def _config(data_dir, **data):
@@ -38,7 +39,7 @@ def test_no_data_and_no_generation_is_an_error(tmp_path):
 def test_load_dataset_accounts_for_every_row_and_keeps_full_lists_as_seen(tmp_path):
     catalog, interactions, seen, report = load_dataset(_config(tmp_path))
     assert len(catalog) == 60 and len(interactions) > 0
-    assert set(seen["status"]) == set(schema.WATCHING_STATUSES) and len(seen) > len(interactions)
+    assert set(seen["status"]) == set(Status) and len(seen) > len(interactions)
     assert all(v == 0 for v in report.unaccounted().values())
 
 

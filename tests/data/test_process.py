@@ -9,7 +9,6 @@ from anime_recommender.data.process import (
     load_processed,
     process,
     save_processed,
-    scale_ratings,
     split_labels,
 )
 from anime_recommender.data.report import DataReport
@@ -84,13 +83,13 @@ def test_filters_count_train_rows_only():
 
 def test_split_is_reproducible_by_seed_and_changes_with_it(sample_data):
     users = sample_data[1]["user_id"].to_numpy()
-    first, again = split_labels(users, 0.25, 0.1, 1), split_labels(users, 0.25, 0.1, 1)
-    assert np.array_equal(first, again) and not np.array_equal(first, split_labels(users, 0.25, 0.1, 2))
+    first, again = split_labels(users, 0.25, 0.1, seed=1), split_labels(users, 0.25, 0.1, seed=1)
+    assert np.array_equal(first, again) and not np.array_equal(first, split_labels(users, 0.25, 0.1, seed=2))
 
 
 def test_split_sizes_follow_the_fractions_per_user():
     users = np.repeat([1, 2, 3], [20, 3, 1])
-    labels = split_labels(users, 0.25, 0.1, 0)
+    labels = split_labels(users, 0.25, 0.1, seed=0)
     assert np.bincount(labels[users == 1], minlength=3).tolist() == [14, 1, 5]
     assert (labels[users == 3] == 0).all() and (labels[users == 2] == 0).all()
 
@@ -146,5 +145,3 @@ def test_save_and_load_round_trip(processed, tmp_path):
     assert not list((tmp_path / "processed").glob("*.pkl"))
 
 
-def test_scale_ratings_maps_ten_to_one():
-    assert scale_ratings(np.array([1, 10], dtype=np.int8)).tolist() == pytest.approx([0.1, 1.0])

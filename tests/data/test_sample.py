@@ -6,6 +6,7 @@ import pytest
 
 from anime_recommender.data import schema
 from anime_recommender.data.sample import generate_sample
+from anime_recommender.data.statuses import Status
 
 HEADERS = {
     schema.ANIME_FILE: schema.ANIME_HEADER,
@@ -58,13 +59,13 @@ def test_different_seed_writes_different_lists(tmp_path):
 def test_rating_complete_is_the_completed_rated_part_of_animelist(sample_dir):
     lists = pd.read_csv(sample_dir / schema.ANIMELIST_FILE)
     rated = pd.read_csv(sample_dir / schema.RATING_COMPLETE_FILE)
-    done = lists[(lists["watching_status"] == 2) & (lists["rating"] > 0)][schema.RATING_COMPLETE_HEADER]
+    done = lists[(lists["watching_status"] == Status.COMPLETED) & (lists["rating"] > 0)][schema.RATING_COMPLETE_HEADER]
     pd.testing.assert_frame_equal(done.reset_index(drop=True), rated)
 
 
 def test_animelist_has_other_statuses_and_unrated_rows(sample_dir):
     lists = pd.read_csv(sample_dir / schema.ANIMELIST_FILE)
-    assert set(lists["watching_status"]) == set(schema.WATCHING_STATUSES)
+    assert set(lists["watching_status"]) == set(Status)
     assert (lists["rating"] == 0).any() and lists["rating"].between(0, 10).all()
     assert lists["user_id"].is_monotonic_increasing
 

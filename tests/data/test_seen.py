@@ -8,6 +8,7 @@ from anime_recommender.config import Config
 from anime_recommender.data import schema
 from anime_recommender.data.prepare import load_dataset
 from anime_recommender.data.seen import left_out, listed_csr, outside_model, union_lists
+from anime_recommender.data.statuses import Status
 
 
 def _frame(rows: list[tuple[int, int, int, int]]) -> pd.DataFrame:
@@ -68,7 +69,7 @@ def test_seen_is_the_union_when_the_two_files_cover_different_users(tmp_path):
     listed = pd.read_csv(tmp_path / schema.ANIMELIST_FILE)
     assert _pairs(seen) == _pairs(rated) | _pairs(listed) and _pairs(interactions) <= _pairs(seen)
     assert set(seen["user_id"]) == set(rated["user_id"]) | set(listed["user_id"])
-    assert set(seen["status"]) == set(schema.WATCHING_STATUSES)  # plan-to-watch included
+    assert set(seen["status"]) == set(Status)  # plan-to-watch included
 
 
 def test_animelist_source_unions_rating_complete_too(tmp_path):

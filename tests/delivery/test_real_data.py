@@ -22,8 +22,8 @@ import yaml
 from anime_recommender.artifacts import RunWriter
 from anime_recommender.config import load_config
 from anime_recommender.data.report import DataReport
-from anime_recommender.train_command import NATIVE_LOG_PREFIX
-from anime_recommender.training import DataShrunk, check_shrink
+from anime_recommender.pipeline.command import NATIVE_LOG_PREFIX
+from anime_recommender.pipeline.run import DataShrunk, check_shrink
 from tests.conftest import PROJECT_ROOT
 from tests.delivery.test_runtime import get
 from tests.web.browser import free_port
@@ -45,7 +45,7 @@ def test_the_shrink_guard_compares_runs_of_the_same_dataset_only(tmp_path, caplo
     cfg = load_config(env={}).replace("paths", data_dir=sample if same_folder else kaggle,
                                       artifacts_dir=tmp_path / "artifacts")
     report = DataReport(rows_kept={"rating_complete.csv": 99_584, "anime.csv": 50})
-    with caplog.at_level(logging.INFO, logger="anime_recommender.training"):
+    with caplog.at_level(logging.INFO, logger="anime_recommender.pipeline.run"):
         if same_folder:
             with pytest.raises(DataShrunk, match="99584 rows kept vs 160057 .*make train ARGS=--allow-shrink"):
                 check_shrink(cfg, report)

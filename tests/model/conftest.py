@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from anime_recommender.config import Config, config_from_dict
-from anime_recommender.training import config_dict, run_training
+from anime_recommender.pipeline.run import config_dict, run_training
 
 TINY = {
     "sample": {"users": 800, "anime": 400, "seed": 3},  # smaller lists are all popularity

@@ -87,8 +87,8 @@ def test_popularity_ranks_by_train_count():
 def test_ease_that_would_not_fit_is_a_skipped_row_of_the_table_and_the_summary(tiny_data_dir, tmp_path):
     from anime_recommender.data import prepare, process
     from anime_recommender.evaluation import compare
-    from anime_recommender.train_command import summary
-    from anime_recommender.training import TrainingResult
+    from anime_recommender.pipeline.command import summary
+    from anime_recommender.pipeline.run import TrainingResult
     from tests.model.conftest import tiny_config
 
     cfg = tiny_config(tiny_data_dir, tmp_path, evaluation={"ease_max_anime": 100, "max_eval_users": 300})
@@ -101,7 +101,8 @@ def test_ease_that_would_not_fit_is_a_skipped_row_of_the_table_and_the_summary(t
     assert set(compare.scored(metrics)) == {"ncf", "popularity", "als", "popularity cold", "als cold"}
     assert compare.skipped(metrics) == {"ease": metrics["ease"]["skipped"]}
     assert metrics["ncf"]["users"] == 300  # max_eval_users: a seeded sample
-    result = TrainingResult("run", tmp_path, metrics, True, True, {"users": data.n_users})
+    result = TrainingResult(run_id="run", run_dir=tmp_path, metrics=metrics, gate_passed=True, made_current=True,
+                            counts={"users": data.n_users})
     assert f"| ease | {metrics['ease']['skipped']} |" in summary(result)
 
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from anime_recommender import artifacts
-from anime_recommender.training import config_dict
+from anime_recommender.pipeline.run import config_dict
 from tests.model.conftest import TINY, tiny_config
 
 pytestmark = pytest.mark.slow

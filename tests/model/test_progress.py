@@ -1,4 +1,4 @@
-"""Per-epoch progress (model/progress.py) and per-stage lines (stages.py): a bar on a terminal, plain lines
+"""Per-epoch progress (model/progress.py) and per-stage lines (pipeline/stages.py): a bar on a terminal, plain lines
 in a CI log, the figures a reader needs."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import logging
 
 import numpy as np
 
-from anime_recommender import stages
 from anime_recommender.model.progress import EpochProgress, EpochSize
+from anime_recommender.pipeline import stages
 
 SIZE = EpochSize(steps=4, positives=4000, pairs=40000)
 
@@ -48,7 +48,7 @@ def test_a_terminal_gets_a_tqdm_bar_with_the_pair_rate(caplog):
 
 
 def test_a_stage_line_has_wall_cpu_and_its_own_peak_memory(caplog):
-    with caplog.at_level(logging.INFO, logger="anime_recommender.stages"), stages.stage("train"):
+    with caplog.at_level(logging.INFO, logger="anime_recommender.pipeline.stages"), stages.stage("train"):
         before = stages.peak_rss_bytes()
         block = np.ones(300 * 2**20 // 8)  # 300 MiB, touched
         block.sum()
@@ -57,14 +57,14 @@ def test_a_stage_line_has_wall_cpu_and_its_own_peak_memory(caplog):
     assert match and match["name"] == "train"
     assert float(match["rss"]) * 2**30 >= before + 250 * 2**20
     if match["kind"] == "peak RSS":  # the kernel let us reset the high-water mark: a later stage starts low
-        with caplog.at_level(logging.INFO, logger="anime_recommender.stages"), stages.stage("small"):
+        with caplog.at_level(logging.INFO, logger="anime_recommender.pipeline.stages"), stages.stage("small"):
             pass
         small = stages.STAGE_LINE.fullmatch(caplog.records[-1].getMessage())
         assert float(small["rss"]) < float(match["rss"])
 
 
 def test_a_failing_stage_logs_nothing(caplog):
-    with caplog.at_level(logging.INFO, logger="anime_recommender.stages"):
+    with caplog.at_level(logging.INFO, logger="anime_recommender.pipeline.stages"):
         try:
             with stages.stage("load"):
                 raise ValueError("broken file")

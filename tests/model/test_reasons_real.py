@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from anime_recommender.pipeline.run import run_training
 from anime_recommender.recommend.coldstart import list_vector
 from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.lists import COMPLETED, ListRows, read_list
 from anime_recommender.recommend.mal_export import MalExport
-from anime_recommender.training import run_training
 from tests.model.conftest import tiny_config
 
 USERS = 60

@@ -9,8 +9,8 @@ import pytest
 
 from anime_recommender import Recommender, UnknownUserError
 from anime_recommender.data import schema
+from anime_recommender.pipeline.run import run_training
 from anime_recommender.recommend.filters import Filters
-from anime_recommender.training import run_training
 from tests.data.test_seen import split_users
 from tests.model.conftest import TINY, tiny_config
 

@@ -18,10 +18,10 @@ import yaml
 
 from anime_recommender import artifacts
 from anime_recommender.data.franchise import build_franchises
+from anime_recommender.pipeline.command import summary
+from anime_recommender.pipeline.run import RunHooks, config_dict, run_training, validation_epochs
+from anime_recommender.pipeline.stages import STAGE_LINE
 from anime_recommender.recommend.franchise_store import check_franchises
-from anime_recommender.stages import STAGE_LINE
-from anime_recommender.train_command import summary
-from anime_recommender.training import config_dict, run_training, validation_epochs
 from tests.model.conftest import tiny_config
 
 pytestmark = pytest.mark.slow
@@ -193,7 +193,7 @@ def test_crash_before_publish_leaves_current_and_no_temporary_dir(tiny_data_dir,
 
     with pytest.raises(RuntimeError, match="disk full"):
         run_training(tiny_config(tiny_data_dir, artifacts_dir, training=QUICK), verbose=0,
-                     before_publish=boom)
+                     hooks=RunHooks(before_publish=boom))
     assert current_id(artifacts_dir) == before
     assert not [p for p in (artifacts_dir / "runs").iterdir() if p.name.startswith(".tmp-")]
 
@@ -202,9 +202,9 @@ KILL_SCRIPT = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
 from tests.model.conftest import tiny_config
-from anime_recommender.training import run_training
+from anime_recommender.pipeline.run import RunHooks, run_training
 cfg = tiny_config({data!r}, {artifacts!r}, training={{"epochs": 2}})
-run_training(cfg, verbose=0, before_publish=lambda w: os.kill(os.getpid(), signal.SIGKILL))
+run_training(cfg, verbose=0, hooks=RunHooks(before_publish=lambda w: os.kill(os.getpid(), signal.SIGKILL)))
 """
 
 
@@ -239,7 +239,7 @@ class StopAfter(keras.callbacks.Callback):
 def test_interrupted_run_resumes_after_the_last_checkpoint(tiny_data_dir, tmp_path):
     cfg = tiny_config(tiny_data_dir, tmp_path, training={"epochs": 4})
     with pytest.raises(KeyboardInterrupt):
-        run_training(cfg, verbose=0, extra_callbacks=[StopAfter(2)])
+        run_training(cfg, verbose=0, hooks=RunHooks(callbacks=(StopAfter(2),)))
     assert not artifacts.list_runs(tmp_path)
     result = run_training(cfg, verbose=0)
     assert result.initial_epoch == 3

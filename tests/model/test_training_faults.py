@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from anime_recommender import artifacts
-from anime_recommender.training import config_dict
+from anime_recommender.pipeline.run import config_dict
 from tests.model.conftest import tiny_config
 from tests.model.test_training import KILL_SCRIPT, previous_run
 
@@ -126,14 +126,15 @@ HOLD_SCRIPT = """
 import os, sys, time
 sys.path.insert(0, {root!r})
 from tests.model.conftest import tiny_config
-from anime_recommender.training import run_training
+from anime_recommender.pipeline.run import RunHooks, run_training
 
 def hold(_writer):  # the run is trained and written, not yet published: wait for the test's signal
     open({ready!r}, "w").close()
     while not os.path.exists({go!r}):
         time.sleep(0.05)
 
-run_training(tiny_config({data!r}, {artifacts!r}, training={{"epochs": 2}}), verbose=0, before_publish=hold)
+run_training(tiny_config({data!r}, {artifacts!r}, training={{"epochs": 2}}), verbose=0,
+             hooks=RunHooks(before_publish=hold))
 """
 
 

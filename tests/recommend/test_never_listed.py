@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from anime_recommender.config import Config
+from anime_recommender.pipeline.run import run_training
 from anime_recommender.recommend.engine import MODES, Filters, Recommender
 from anime_recommender.recommend.lists import PLAN_TO_WATCH, ListRows
 from anime_recommender.recommend.mal_export import MalExport
-from anime_recommender.training import run_training
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 

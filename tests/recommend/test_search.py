@@ -1,10 +1,14 @@
 """Title search: accents, case, typos, Japanese names, suggestions, similar-by-title."""
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from anime_recommender import UnknownAnimeError
-from anime_recommender.recommend.search import normalize
+from anime_recommender.data.titles import search_key
+from anime_recommender.recommend.catalog import build_catalog
+from anime_recommender.recommend.search import TitleIndex
 
 
 def _top(rec, query):
@@ -36,8 +40,22 @@ def test_markup_and_huge_queries_are_harmless(rec):
     assert rec.search("   ").hits == []
 
 
-def test_normalize_folds_case_accents_and_punctuation():
-    assert normalize("  Pokémon: THE Movie!! ") == "pokemon the movie"
+def test_the_search_key_folds_case_accents_and_punctuation():
+    assert search_key("  Pokémon: THE Movie!! ") == "pokemon the movie"
+
+
+KANA = {1: "ハート", 2: "バード", 3: "パート"}  # voiced (バ), half-voiced (パ) and plain (ハ): three words
+
+
+def test_voiced_and_unvoiced_kana_titles_stay_distinct_and_are_each_found():
+    """Kana voicing is kept by the one folding, so search finds each title by its own spelling first."""
+    frame = pd.DataFrame({"anime_id": list(KANA), "name": list(KANA.values()), "members": [10, 10, 10]})
+    frame["display_name"] = frame["name"]
+    index = TitleIndex(build_catalog(frame, np.array(list(KANA))))
+    assert len({search_key(title) for title in KANA.values()}) == len(KANA)
+    for anime_id, title in KANA.items():
+        top = index.search(title)[0]
+        assert (frame["anime_id"][top.row], top.how) == (anime_id, "exact")
 
 
 def test_similar_by_title(rec):

@@ -18,7 +18,9 @@ tests/data/fixtures/reedits.json by tests/data/test_reedits_labelled.py):
 - a film, OVA, ONA or special that is not its franchise's first entry and whose synopsis calls it a recap
   or compilation film, a summary, a re-edit or a condensed version (Haikyuu!! Movie 1, Made in Abyss
   Movie 1, Attack on Titan: Chronicle).
-Pure functions on the canonical catalog frame (data/schema.py).
+Pure functions on the canonical catalog frame (data/schema.py), titles compared through data/titles.fold:
+training publishes their table, and serving builds it with the same function only for a run published
+before franchises.parquet existed (recommend/franchise_store.py).
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from anime_recommender.data.franchise_groups import group_rows, text_column
+from anime_recommender.data.titles import fold
 
 MAIN, SIDE, EXTRA, REEDIT = 0, 1, 2, 3
 ROLE_NAMES = {MAIN: "main", SIDE: "side", EXTRA: "extra", REEDIT: "re-edit"}
@@ -70,19 +73,19 @@ def _kai_reedits(catalog: pd.DataFrame, franchise_id: np.ndarray) -> np.ndarray:
     columns = [text_column(catalog, c) for c in ("name", "english_name", "japanese_name")]
     first_year: dict[tuple[int, str], float] = {}
     for names in columns:
-        for f, name, y in zip(franchise_id.tolist(), names.str.casefold().tolist(), year.tolist(), strict=True):
+        for f, name, y in zip(franchise_id.tolist(), names.map(fold).tolist(), year.tolist(), strict=True):
             if name and not np.isnan(y):
                 first_year[(f, name)] = min(y, first_year.get((f, name), y))
     out = np.zeros(len(catalog), dtype=bool)
     for names in columns:
-        stems = names.str.extract(KAI_NAME)["stem"].str.strip().str.casefold()
+        stems = names.str.extract(KAI_NAME)["stem"].str.strip().map(fold, na_action="ignore")
         for i in np.flatnonzero(stems.notna().to_numpy()):
             earlier = first_year.get((int(franchise_id[i]), stems.iloc[i]), np.nan)
             out[i] |= bool(year[i] - earlier >= REEDIT_GAP_YEARS)
     return out
 
 
-def franchise_roles(franchise_id: np.ndarray, extra: np.ndarray, members: np.ndarray,
+def franchise_roles(franchise_id: np.ndarray, extra: np.ndarray, members: np.ndarray, *,
                     reedit: np.ndarray | None = None) -> np.ndarray:
     """MAIN for the entries most of a franchise's audience watches (at least MAIN_SHARE of the members
     of its most-watched entry, whatever the type), SIDE for its other entries, EXTRA for extras.
@@ -104,7 +107,7 @@ def entry_roles(catalog: pd.DataFrame) -> np.ndarray:
     re-edit)."""
     ids = catalog["anime_id"].to_numpy(np.int64)
     reedit = is_reedit(catalog, ids)
-    return franchise_roles(ids, is_extra(catalog) | reedit, np.ones(len(ids)), reedit)
+    return franchise_roles(ids, is_extra(catalog) | reedit, np.ones(len(ids)), reedit=reedit)
 
 
 def airing_key(catalog: pd.DataFrame) -> pd.Series:
@@ -121,7 +124,7 @@ def build_franchises(catalog: pd.DataFrame) -> pd.DataFrame:
     franchise_id = pd.Series(ids).groupby(roots).transform("min").to_numpy(np.int64)
     members = catalog["members"].fillna(0).to_numpy(np.float64) if "members" in catalog else np.ones(len(ids))
     extra, reedit = is_extra(catalog), is_reedit(catalog, franchise_id)
-    role = franchise_roles(franchise_id, extra | reedit, members, reedit)
+    role = franchise_roles(franchise_id, extra | reedit, members, reedit=reedit)
     frame = pd.DataFrame({"anime_id": ids, "franchise_id": franchise_id, "role": role,
                           "aired": airing_key(catalog).to_numpy()})
     ordered = frame.sort_values(["franchise_id", "aired", "role", "anime_id"], kind="stable")
@@ -131,7 +134,8 @@ def build_franchises(catalog: pd.DataFrame) -> pd.DataFrame:
                          "franchise_role": role}).astype(FRANCHISE_COLUMNS)
 
 
-def largest_groups(catalog: pd.DataFrame, franchises: pd.DataFrame, top: int = 20, titles_shown: int = 8) -> list[dict]:
+def largest_groups(catalog: pd.DataFrame, franchises: pd.DataFrame, *, top: int = 20,
+                   titles_shown: int = 8) -> list[dict]:
     """The `top` biggest franchises (ties by id) with their first titles in airing order, for review."""
     names = catalog["display_name"].astype("string").fillna(catalog["name"].astype("string")).to_numpy()
     frame = franchises.assign(title=names)
@@ -151,4 +155,4 @@ def franchise_report(catalog: pd.DataFrame, franchises: pd.DataFrame, top: int =
     sizes = franchises.groupby("franchise_id").size()
     return {"anime": int(len(franchises)), "franchises": int(len(sizes)),
             "with_several_titles": int((sizes > 1).sum()), "anime_in_those": int(sizes[sizes > 1].sum()),
-            "largest": largest_groups(catalog, franchises, top)}
+            "largest": largest_groups(catalog, franchises, top=top)}

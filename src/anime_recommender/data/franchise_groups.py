@@ -110,7 +110,7 @@ def _genres_agree(a: frozenset[str], b: frozenset[str]) -> bool:
     return not a or not b or 2 * len(a & b) >= min(len(a), len(b))
 
 
-def _evidence_links(bases: list[set[str]], pointers: list[set[str]], evidence: list[list[str]],
+def _evidence_links(bases: list[set[str]], pointers: list[set[str]], evidence: list[list[str]], *,
                     genres: list[frozenset[str]] | None = None) -> list[tuple[int, int]]:
     """Links between anime that have a key, or point at it, and share evidence (and genres, when given).
 
@@ -140,7 +140,7 @@ def group_rows(catalog: pd.DataFrame) -> np.ndarray:
     genres = [frozenset(g.strip() for g in text.split(",") if g.strip()) for text in _texts(catalog, "genres")]
     links = (_strong_links(strong) + _evidence_links(strong, [set()] * len(catalog), title_evidence)
              + _evidence_links(exact, pointers, title_evidence)
-             + _evidence_links(exact, subtitles, title_evidence, genres)  # subtitles are often plain words
+             + _evidence_links(exact, subtitles, title_evidence, genres=genres)  # subtitles are often plain words
              + _evidence_links(list(jp_bases), list(jp_pointers), [_studios(s) for s in studios]))
     return _components(len(catalog), links)
 

@@ -1,7 +1,7 @@
 """MovieLens ratings (u.data, ratings.dat) and items (u.item, movies.dat) as the canonical frames.
 
 MovieLens stars (1..5, half stars from ML-10M on) are doubled so they sit on the canonical 1..10
-scale as integers; every rating counts as a completed list entry (status 2).
+scale as integers; every rating counts as a completed list entry (Status.COMPLETED).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 
 from anime_recommender.data import schema
 from anime_recommender.data.report import DataError, DataReport
+from anime_recommender.data.statuses import Status
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def load_interactions(data_dir: str | Path, report: DataReport,
     raw = table.to_pandas()
     report.read(path.name, _count_lines(path))
     report.add("wrong_field_count", _count_lines(path) - len(raw), path.name)
-    frame = _validate(raw, report, path.name, catalog_ids)
+    frame = _validate(raw, report, file=path.name, catalog_ids=catalog_ids)
     report.keep(path.name, len(frame))
     log.info("%s: %d ratings, %d users, %d items", path.name, len(frame), frame["user_id"].nunique(),
              frame["anime_id"].nunique())
@@ -68,7 +69,7 @@ def _count_lines(path: Path) -> int:
     return sum(1 for line in path.read_bytes().splitlines() if line.strip())
 
 
-def _validate(raw: pd.DataFrame, report: DataReport, file: str,
+def _validate(raw: pd.DataFrame, report: DataReport, *, file: str,
               catalog_ids: Iterable[int] | None) -> pd.DataFrame:
     """Numeric ids, stars in 0.5..5 doubled to 1..10, known items, first of repeated pairs."""
     users = pd.to_numeric(raw["user_id"], errors="coerce")
@@ -84,7 +85,8 @@ def _validate(raw: pd.DataFrame, report: DataReport, file: str,
     for reason, passed in checks:
         report.add(reason, int((ok & ~passed).sum()), file)
         ok &= passed
-    frame = pd.DataFrame({"user_id": users[ok], "anime_id": items[ok], "rating": rating[ok], "status": 2})
+    frame = pd.DataFrame({"user_id": users[ok], "anime_id": items[ok], "rating": rating[ok],
+                          "status": Status.COMPLETED})
     dup = frame.duplicated(["user_id", "anime_id"])
     report.add("duplicate_pair", int(dup.sum()), file)
     return frame[~dup].astype(schema.INTERACTION_COLUMNS).reset_index(drop=True)

@@ -7,23 +7,20 @@ from pathlib import Path
 import pandas as pd
 
 from anime_recommender.config import Config
-from anime_recommender.data import ingest, movielens, schema
+from anime_recommender.data import ingest, schema
+from anime_recommender.data.interactions import select_statuses
 from anime_recommender.data.report import DataError, DataReport
 from anime_recommender.data.sample import SAMPLE_MARKER, generate_sample
 from anime_recommender.data.seen import union_lists
+from anime_recommender.data.statuses import Status
 
 log = logging.getLogger(__name__)
-
-
-def has_data(data_dir: Path) -> bool:
-    """True when the folder holds Kaggle files (anime.csv) or MovieLens ratings."""
-    return (data_dir / schema.ANIME_FILE).is_file() or movielens.find_ratings(data_dir) is not None
 
 
 def ensure_data(cfg: Config) -> Path:
     """The data folder; the embedded sample is generated there first if it is empty and that is allowed."""
     data_dir = Path(cfg.paths.data_dir)
-    if has_data(data_dir):
+    if ingest.has_data(data_dir):
         return data_dir
     if not cfg.data.generate_if_missing:
         raise DataError(f"{data_dir}: no data ({schema.ANIME_FILE} or MovieLens ratings) and "
@@ -41,31 +38,29 @@ def load_dataset(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
     report = DataReport()
     catalog = ingest.load_catalog(data_dir, report)
     ids = catalog["anime_id"].to_numpy()
-    source = ingest.interaction_source(data_dir, cfg.data)
-    if source != "movielens":
+    name = ingest.interaction_source(data_dir, cfg.data)
+    source = ingest.SOURCES[name]
+    if any(ingest.SOURCES[other].has_statuses for other in source.lists):
         _log_statuses(data_dir, cfg)
-    if source == "animelist":
-        listed = ingest.load_interactions(data_dir, cfg.data, report, ids, all_statuses=True)
-        interactions = ingest.select_statuses(listed, cfg.data.list_statuses, report, schema.ANIMELIST_FILE)
+    listed = ingest.load_interactions(data_dir, cfg.data, report, ids, all_statuses=True)
+    interactions = listed
+    if source.has_statuses:  # animelist.csv: only data.list_statuses count as interactions
+        interactions = select_statuses(listed, cfg.data.list_statuses, report, file=schema.ANIMELIST_FILE)
         report.rows_kept[schema.ANIMELIST_FILE] = len(interactions)  # the other statuses count as dropped
-        seen = union_lists([_other_file(data_dir, cfg, ids, "rating_complete"), listed])
-    else:
-        interactions = ingest.load_interactions(data_dir, cfg.data, report, ids)
-        lists = _other_file(data_dir, cfg, ids, "animelist") if source != "movielens" else None
-        seen = union_lists([interactions, lists])
+    seen = union_lists([listed if other == name else _other_lists(data_dir, cfg, ids, source=other)
+                        for other in source.lists])
     if (data_dir / SAMPLE_MARKER).is_file():
         report.note("generated_sample", 1)  # the site says so on every page (web/demo.py)
     report.log_summary()
     return catalog, interactions, seen, report
 
 
-def _other_file(data_dir: Path, cfg: Config, ids, source: str) -> pd.DataFrame | None:
-    """Every row of the interaction file training does not read (all statuses), for exclusion at serving.
+def _other_lists(data_dir: Path, cfg: Config, ids, *, source: str) -> pd.DataFrame | None:
+    """Every row of a list file training does not read (all statuses), for exclusion at serving.
 
     Read into its own report (logged): the run's report accounts for the interaction file only.
     """
-    name = schema.ANIMELIST_FILE if source == "animelist" else schema.RATING_COMPLETE_FILE
-    if not (data_dir / name).is_file():
+    if not ingest.SOURCES[source].present(ingest.DataFolder(data_dir)):
         return None
     other_report = DataReport()
     rows = ingest.load_interactions(data_dir, cfg.replace("data", source=source).data, other_report, ids,
@@ -76,9 +71,9 @@ def _other_file(data_dir: Path, cfg: Config, ids, source: str) -> pd.DataFrame |
 
 def _log_statuses(data_dir: Path, cfg: Config) -> None:
     """Say which watching statuses (watching_status.csv) count as interactions; warn on unknown codes."""
-    names = ingest.load_watching_statuses(data_dir)
-    unknown = [code for code in cfg.data.list_statuses if code not in names]
+    in_file = ingest.load_watching_statuses(data_dir)
+    unknown = [code for code in cfg.data.list_statuses if code not in in_file]
     if unknown:
         log.warning("data.list_statuses has codes not in %s: %s", schema.WATCHING_STATUS_FILE, unknown)
     log.info("list statuses counted as interactions: %s",
-             ", ".join(names.get(code, str(code)) for code in cfg.data.list_statuses))
+             ", ".join(Status.label_of(code) for code in cfg.data.list_statuses))

@@ -74,13 +74,13 @@ def process(interactions: pd.DataFrame, catalog: pd.DataFrame, proc_cfg: Process
     """Split, filter, encode (see the module docstring); `seen` (the union of every list, data/seen.py)
     defaults to the interactions themselves."""
     user_column = interactions["user_id"].to_numpy()
-    labels = split_labels(user_column, proc_cfg.holdout_fraction, proc_cfg.validation_fraction, proc_cfg.seed)
+    labels = split_labels(user_column, proc_cfg.holdout_fraction, proc_cfg.validation_fraction, seed=proc_cfg.seed)
     cold_ids = cold_users(user_column, proc_cfg.cold_user_fraction if proc_cfg.holdout_fraction > 0 else 0.0,
                           proc_cfg.seed)
     cold = np.isin(user_column, cold_ids)
     labels[cold] = COLD
     train = filter_min_counts(interactions[labels == TRAIN], proc_cfg.min_user_ratings,
-                              proc_cfg.min_anime_ratings, report)
+                              proc_cfg.min_anime_ratings, report=report)
     if train.empty:
         raise DataError(f"no training rows left after min_user_ratings={proc_cfg.min_user_ratings} and "
                         f"min_anime_ratings={proc_cfg.min_anime_ratings} ({len(interactions)} interactions in)")
@@ -89,19 +89,19 @@ def process(interactions: pd.DataFrame, catalog: pd.DataFrame, proc_cfg: Process
     data = ProcessedData(
         user_ids=user_ids, anime_ids=anime_ids,
         train=encode(train, user_ids, anime_ids),
-        valid=encode(interactions[labels == VALID], user_ids, anime_ids, report, "valid"),
-        test=encode(interactions[labels == TEST], user_ids, anime_ids, report, "test"),
+        valid=encode(interactions[labels == VALID], user_ids, anime_ids, report=report, split="valid"),
+        test=encode(interactions[labels == TEST], user_ids, anime_ids, report=report, split="test"),
         catalog=catalog, report=report,
         seen=encode(interactions if seen is None else seen, user_ids, anime_ids),
         left_out=left_out(interactions if seen is None else seen, user_ids),
         outside=outside_model(interactions if seen is None else seen, user_ids, anime_ids),
-        cold_ids=cold_ids, **cold_lists(interactions[cold], cold_ids, anime_ids, proc_cfg),
+        cold_ids=cold_ids, **cold_lists(interactions[cold], cold_ids, anime_ids, proc_cfg=proc_cfg),
     )
     _note_sizes(data)
     return data
 
 
-def split_labels(user_id: np.ndarray, holdout_fraction: float, validation_fraction: float,
+def split_labels(user_id: np.ndarray, holdout_fraction: float, validation_fraction: float, *,
                  seed: int) -> np.ndarray:
     """Per-user seeded split: floor(n*holdout) rows to TEST, floor(rest*validation) to VALID, rest TRAIN.
 
@@ -131,16 +131,16 @@ def cold_users(user_id: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng([seed, 1]).choice(users, n, replace=False)).astype(np.int64)
 
 
-def cold_lists(rows: pd.DataFrame, cold_ids: np.ndarray, anime_ids: np.ndarray,
+def cold_lists(rows: pd.DataFrame, cold_ids: np.ndarray, anime_ids: np.ndarray, *,
                proc_cfg: ProcessingConfig) -> dict[str, pd.DataFrame]:
     """{cold_given, cold_target}: each cold user's rows on known anime, split per user (given / scored)."""
     frame = encode(rows, cold_ids, anime_ids)
-    labels = split_labels(frame["user_idx"].to_numpy(), 1.0 - proc_cfg.cold_given_fraction, 0.0, proc_cfg.seed)
+    labels = split_labels(frame["user_idx"].to_numpy(), 1.0 - proc_cfg.cold_given_fraction, 0.0, seed=proc_cfg.seed)
     return {"cold_given": frame[labels == TRAIN].reset_index(drop=True),
             "cold_target": frame[labels == TEST].reset_index(drop=True)}
 
 
-def filter_min_counts(train: pd.DataFrame, min_user: int, min_anime: int, report: DataReport) -> pd.DataFrame:
+def filter_min_counts(train: pd.DataFrame, min_user: int, min_anime: int, *, report: DataReport) -> pd.DataFrame:
     """Drop users/anime with too few train rows, repeating until both minimums hold (a fixed point)."""
     users, anime = train["user_id"].to_numpy(), train["anime_id"].to_numpy()
     keep = np.ones(len(train), dtype=bool)
@@ -163,7 +163,7 @@ def _counts_of(keys: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return out
 
 
-def encode(frame: pd.DataFrame, user_ids: np.ndarray, anime_ids: np.ndarray,
+def encode(frame: pd.DataFrame, user_ids: np.ndarray, anime_ids: np.ndarray, *,
            report: DataReport | None = None, split: str = "") -> pd.DataFrame:
     """Ids -> contiguous rows; rows with a user or anime unknown to train are dropped (counted per split)."""
     user_idx, user_known = lookup(user_ids, frame["user_id"].to_numpy())
@@ -189,11 +189,6 @@ def _note_sizes(data: ProcessedData) -> None:
     for name, value in sizes.items():
         data.report.note(name, value)
     log.info("processed: %s", ", ".join(f"{k}={v}" for k, v in sizes.items()))
-
-
-def scale_ratings(rating: np.ndarray | pd.Series) -> np.ndarray:
-    """Ratings 1..10 as float32 0.1..1.0 (the reference preset regresses on rating / 10)."""
-    return np.asarray(rating, dtype=np.float32) / np.float32(10.0)
 
 
 def save_processed(data: ProcessedData, directory: str | Path) -> Path:

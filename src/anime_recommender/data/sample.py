@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 from tqdm.auto import tqdm
 
 from anime_recommender.data import schema
+from anime_recommender.data.statuses import Status
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +113,15 @@ GENRE_WORDS = {
     "Thriller": "conspiracy chase danger hostage escape deadly betrayal countdown tension pursuit",
     "Hentai": "adult explicit erotic desire intimate lust mature sensual passion night",
 }
-WATCHING_STATUS_TEXT = "status, description\n" + "\n".join(f"{k},{v}" for k, v in schema.WATCHING_STATUSES.items())
+WATCHING_STATUS_TEXT = "status, description\n" + "\n".join(f"{s.value},{s.kaggle_description}" for s in Status)
 N_THEMES = 12            # genre themes anime are drawn from and users' tastes mix
 THEME_SHARE = 0.7        # share of a user's genre taste that comes from themes (the rest is personal)
 THEME_ALPHA = 0.05       # Dirichlet concentration of the theme mix (small: one or two themes per user)
 TASTE_SQUARINGS = 2      # list weight = (taste match) ** (2 ** squarings) x popularity
 POPULARITY_EXPONENT = 0.8  # Zipf-like popularity: anime of popularity rank r weighs r ** -exponent
 # Tuned so EASE beats popularity by ~1.7-2x in nDCG/recall, as on the real slice (0.456 vs 0.257).
-_STATUS_CODES = np.array([1, 2, 3, 4, 6], dtype=np.int8)
+_STATUS_SLOTS = max(Status) + 1  # per-anime status counts, indexed by code
+BLOCK_USERS = 2048       # users whose lists are drawn at once (memory: BLOCK_USERS x anime floats)
 SEQUEL_SHARE = 0.1       # anime that continue an earlier one's story (MAL: about a third, counting specials)
 SEQUEL_TYPES = {"TV": 50, "Movie": 25, "OVA": 15, "Special": 10}  # what a continuation is
 
@@ -150,8 +152,7 @@ class _Catalog:
 
 
 def generate_sample(
-    out_dir: str | Path, users: int = 3000, anime: int = 1200, seed: int = 7,
-    list_rows: int | None = None, block_users: int = 2048,
+    out_dir: str | Path, *, users: int = 3000, anime: int = 1200, seed: int = 7, list_rows: int | None = None,
 ) -> dict[str, Path]:
     """Write the five Kaggle files for `users` x `anime` (about `list_rows` animelist rows); same seed, same bytes."""
     if users < 1 or anime < 10:
@@ -162,10 +163,10 @@ def generate_sample(
     catalog = _make_catalog(rng, anime)
     user_ids = np.sort(rng.choice(int(users * 1.15) + 1, size=users, replace=False)).astype(np.int32)
     mean_length = list_rows / users if list_rows else min(20 + anime / 15, 0.3 * anime)
-    counts = _write_lists(out_dir, catalog, user_ids, mean_length, seed, block_users)
+    counts = _write_lists(out_dir, catalog, user_ids, mean_length=mean_length, seed=seed)
     paths = {name: out_dir / name for name in (schema.ANIMELIST_FILE, schema.RATING_COMPLETE_FILE)}
     paths[schema.ANIME_FILE] = _write_anime(out_dir, catalog, counts)
-    paths[schema.SYNOPSIS_FILE] = _write_synopses(out_dir, catalog, counts, seed)
+    paths[schema.SYNOPSIS_FILE] = _write_synopses(out_dir, catalog)
     paths[schema.WATCHING_STATUS_FILE] = out_dir / schema.WATCHING_STATUS_FILE
     paths[schema.WATCHING_STATUS_FILE].write_text(WATCHING_STATUS_TEXT, encoding="utf-8")
     (out_dir / SAMPLE_MARKER).write_text(SAMPLE_MARKER_TEXT, encoding="utf-8")
@@ -205,7 +206,7 @@ def _make_catalog(rng: np.random.Generator, n: int) -> _Catalog:
         episodes=episodes,
         adult=adult,
         themes=themes,
-        text=_describe(rng, genres, types, episodes, studio, adult, parent),
+        text=_describe(rng, _Drawn(genres, types, episodes, studio, adult, parent)),
     )
 
 
@@ -251,9 +252,21 @@ def _episodes(rng: np.random.Generator, types: np.ndarray) -> np.ndarray:
                      [tv, 1, rng.integers(1, 13, len(types))], short).astype(np.int32)
 
 
-def _describe(rng: np.random.Generator, genres: list[str], types: np.ndarray, episodes: np.ndarray,
-              studio: np.ndarray, adult: np.ndarray, parent: np.ndarray) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Drawn:
+    """What _make_catalog drew for each anime, which its descriptive text follows."""
+
+    genres: list[str]
+    types: np.ndarray
+    episodes: np.ndarray
+    studio: np.ndarray
+    adult: np.ndarray
+    parent: np.ndarray  # the anime whose story each one continues (-1: none)
+
+
+def _describe(rng: np.random.Generator, drawn: _Drawn) -> pd.DataFrame:
     """anime.csv's descriptive text columns ('Unknown' where MAL would have nothing)."""
+    genres, types, episodes, studio, adult = drawn.genres, drawn.types, drawn.episodes, drawn.studio, drawn.adult
     n = len(genres)
     r = _text_rng(rng)
     names = _distinct(lambda: _romaji(r), n)
@@ -265,7 +278,8 @@ def _describe(rng: np.random.Generator, genres: list[str], types: np.ndarray, ep
     english = np.array(_first_only(english.tolist(), keep=schema.MISSING), dtype=object)
     japanese = np.array([_katakana(name) for name in names], dtype=object)
     names = np.array(names, dtype=object)
-    _continue_stories(rng, parent, types, names, english, japanese, year, month)
+    _continue_stories(rng, drawn, {"name": names, "english": english, "japanese": japanese, "year": year,
+                                   "month": month})
     return pd.DataFrame({
         "Name": names,
         "Genres": genres,
@@ -273,7 +287,7 @@ def _describe(rng: np.random.Generator, genres: list[str], types: np.ndarray, ep
         "Japanese name": japanese,
         "Type": types,
         "Episodes": episodes.astype(str),
-        "Aired": [_aired(y, m, int(1 + (m * 7) % 28), e, t) if ok else schema.MISSING
+        "Aired": [_aired(y, m, int(1 + (m * 7) % 28), episodes=e, kind=t) if ok else schema.MISSING
                   for y, m, e, t, ok in zip(year, month, episodes, types, has_date, strict=True)],
         "Premiered": [f"{SEASONS[m - 1]} {y}" if t == "TV" and ok else schema.MISSING
                       for y, m, t, ok in zip(year, month, types, has_date, strict=True)],
@@ -286,17 +300,19 @@ def _describe(rng: np.random.Generator, genres: list[str], types: np.ndarray, ep
         "Rating": np.where(adult, schema.ADULT_RATING, np.where(
             [("Ecchi" in g) for g in genres], "R+ - Mild Nudity", rng.choice(list(AGE_RATINGS), n,
                                                                              p=_p(AGE_RATINGS)))),
-        "synopsis": [_synopsis(r, name, g, t) for name, g, t in zip(names, genres, types, strict=True)],
+        "synopsis": [_synopsis(r, name, g, kind=t) for name, g, t in zip(names, genres, types, strict=True)],
     })
 
 
-def _continue_stories(rng: np.random.Generator, parent: np.ndarray, types: np.ndarray, names: np.ndarray,
-                      english: np.ndarray, japanese: np.ndarray, year: np.ndarray, month: np.ndarray) -> None:
-    """Name and date each continuation after its first entry, the way MAL does (in place).
+def _continue_stories(rng: np.random.Generator, drawn: _Drawn, columns: dict[str, np.ndarray]) -> None:
+    """Name and date each continuation after its first entry, the way MAL does (`columns`' arrays in place).
 
     'X Season 2' / 'X Movie 1' / 'X OVA' / 'X Specials' after the first entry's names, aired one to
     three years after the entry it continues (a few months later when that one aired in 2020).
     """
+    parent, types = drawn.parent, drawn.types
+    names, english, japanese = columns["name"], columns["english"], columns["japanese"]
+    year, month = columns["year"], columns["month"]
     root = np.arange(len(parent))
     made: dict[tuple[int, str], int] = {}
     for child in np.flatnonzero(parent >= 0):
@@ -374,7 +390,7 @@ def _first_only(names: list[str], keep: str) -> list[str]:
     return out
 
 
-def _aired(year: int, month: int, day: int, episodes: int, kind: str) -> str:
+def _aired(year: int, month: int, day: int, *, episodes: int, kind: str) -> str:
     """'Apr 3, 1998 to Jun 24, 1998' for series, 'Sep 1, 2001' for single releases."""
     start = np.datetime64(f"{year}-{month:02d}-{day:02d}")
     text = f"{MONTHS[month - 1]} {day}, {year}"
@@ -393,7 +409,7 @@ def _duration(kind: str, r) -> str:
     return f"{minutes} min. per ep." if kind in ("TV", "OVA", "ONA") else f"{minutes} min."
 
 
-def _synopsis(r, name: str, genres: str, kind: str) -> str:
+def _synopsis(r, name: str, genres: str, *, kind: str) -> str:
     """A few sentences made of words tied to the anime's genres (so TF-IDF similarity is meaningful)."""
     words = [w for g in genres.split(", ") for w in r.sample(GENRE_WORDS[g].split(), 4)]
     r.shuffle(words)
@@ -404,26 +420,26 @@ def _synopsis(r, name: str, genres: str, kind: str) -> str:
 
 
 # --- lists ---------------------------------------------------------------------------------------
-def _write_lists(out_dir: Path, catalog: _Catalog, user_ids: np.ndarray, mean_length: float, seed: int,
-                 block_users: int) -> dict[str, np.ndarray]:
+def _write_lists(out_dir: Path, catalog: _Catalog, user_ids: np.ndarray, *, mean_length: float,
+                 seed: int) -> dict[str, np.ndarray]:
     """Stream animelist.csv and rating_complete.csv block of users by block; return per-anime counts."""
     n = len(catalog.ids)
-    counts = {"members": np.zeros(n, np.int64), "status": np.zeros((n, 7), np.int64),
+    counts = {"members": np.zeros(n, np.int64), "status": np.zeros((n, _STATUS_SLOTS), np.int64),
               "score": np.zeros((n, 11), np.int64)}
-    starts = range(0, len(user_ids), block_users)
+    starts = range(0, len(user_ids), BLOCK_USERS)
     with _CsvOut(out_dir / schema.ANIMELIST_FILE, schema.ANIMELIST_HEADER) as full, \
             _CsvOut(out_dir / schema.RATING_COMPLETE_FILE, schema.RATING_COMPLETE_HEADER) as rated:
         for start in tqdm(starts, desc="sample lists", unit="block", disable=None, leave=False):
             rng = np.random.default_rng([seed, start])
-            rows = _user_block(rng, catalog, user_ids[start:start + block_users], mean_length)
+            rows = _user_block(rng, catalog, user_ids[start:start + BLOCK_USERS], mean_length=mean_length)
             _count(counts, rows)
             full.write(rows)
-            done = (rows["watching_status"] == 2) & (rows["rating"] > 0)
+            done = (rows["watching_status"] == Status.COMPLETED) & (rows["rating"] > 0)
             rated.write({k: rows[k][done] for k in schema.RATING_COMPLETE_HEADER})
     return counts
 
 
-def _user_block(rng: np.random.Generator, catalog: _Catalog, user_ids: np.ndarray,
+def _user_block(rng: np.random.Generator, catalog: _Catalog, user_ids: np.ndarray, *,
                 mean_length: float) -> dict[str, np.ndarray]:
     """List rows for a block of users: anime drawn by popularity x taste, ratings following taste."""
     n_users, n_anime = len(user_ids), len(catalog.ids)
@@ -438,14 +454,15 @@ def _user_block(rng: np.random.Generator, catalog: _Catalog, user_ids: np.ndarra
     length = np.clip(rng.lognormal(np.log(mean_length) - sigma**2 / 2, sigma, n_users), 3, 0.6 * n_anime)
     prob = _inclusion(weight, length)
     user_row, anime_row = np.nonzero(rng.random((n_users, n_anime), dtype=np.float32) < prob)
-    z = _taste_z(taste, features, affinity[user_row, anime_row], user_row)
+    z = _taste_z(taste, features, affinity[user_row, anime_row], user_row=user_row)
     latent = (rng.normal(7.2, 0.8, n_users)[user_row] + catalog.quality[anime_row]
               + 0.8 * np.clip(z, -3, 3) + rng.normal(0, 0.8, len(z)))
     status = _status(rng, latent)
-    rated = rng.random(len(z)) < np.select([status == 2, status == 4, status == 6], [0.85, 0.6, 0.0], 0.55)
+    rated = rng.random(len(z)) < np.select(
+        [status == Status.COMPLETED, status == Status.DROPPED, status == Status.PLAN_TO_WATCH], [0.85, 0.6, 0.0], 0.55)
     rating = np.where(rated, np.clip(np.rint(latent), 1, 10), 0).astype(np.int8)
     episodes = catalog.episodes[anime_row]
-    watched = np.select([status == 2, status == 6], [episodes, 0],
+    watched = np.select([status == Status.COMPLETED, status == Status.PLAN_TO_WATCH], [episodes, 0],
                         np.floor(rng.random(len(z)) * episodes)).astype(np.int32)
     return {"user_id": user_ids[user_row], "anime_id": catalog.ids[anime_row], "rating": rating,
             "watching_status": status, "watched_episodes": watched, "anime_row": anime_row}
@@ -477,7 +494,7 @@ def _tastes(rng: np.random.Generator, catalog: _Catalog, n_users: int) -> np.nda
     return taste.astype(np.float32)
 
 
-def _taste_z(taste: np.ndarray, features: np.ndarray, value: np.ndarray, user_row: np.ndarray) -> np.ndarray:
+def _taste_z(taste: np.ndarray, features: np.ndarray, value: np.ndarray, *, user_row: np.ndarray) -> np.ndarray:
     """Affinities standardised over all anime for the user (the mean and variance of a linear score
     follow from the feature moments, no second pass over the users x anime matrix)."""
     mean = taste @ features.mean(0)
@@ -490,14 +507,17 @@ def _status(rng: np.random.Generator, latent: np.ndarray) -> np.ndarray:
     """Watching status: plan-to-watch at random, dropped mostly when disliked, else mostly completed."""
     u = rng.random(len(latent))
     dropped = (latent < 5.5) & (rng.random(len(latent)) < 0.5) | (u < 0.03)
-    return np.select([u > 0.82, dropped, u < 0.10, u < 0.14], [6, 4, 1, 3], 2).astype(np.int8)
+    return np.select([u > 0.82, dropped, u < 0.10, u < 0.14],
+                     [Status.PLAN_TO_WATCH, Status.DROPPED, Status.WATCHING, Status.ON_HOLD],
+                     Status.COMPLETED).astype(np.int8)
 
 
 def _count(counts: dict[str, np.ndarray], rows: dict[str, np.ndarray]) -> None:
     """Accumulate anime.csv's aggregates (members, per-status and per-score counts)."""
     anime, n = rows["anime_row"], len(counts["members"])
     counts["members"] += np.bincount(anime, minlength=n)
-    counts["status"] += np.bincount(anime * 7 + rows["watching_status"], minlength=n * 7).reshape(n, 7)
+    slots = _STATUS_SLOTS
+    counts["status"] += np.bincount(anime * slots + rows["watching_status"], minlength=n * slots).reshape(n, slots)
     counts["score"] += np.bincount(anime * 11 + rows["rating"], minlength=n * 11).reshape(n, 11)
 
 
@@ -535,8 +555,7 @@ def _write_anime(out_dir: Path, catalog: _Catalog, counts: dict[str, np.ndarray]
         Score=[f"{m:.2f}" if np.isfinite(m) else schema.MISSING for m in mean],
         Ranked=[f"{r:.1f}" if np.isfinite(r) else schema.MISSING for r in ranked],
         Popularity=popularity, Members=counts["members"], Favorites=scores[:, 9] // 5,
-        Watching=status[:, 1], Completed=status[:, 2], **{"On-Hold": status[:, 3], "Dropped": status[:, 4],
-                                                         "Plan to Watch": status[:, 6]},
+        **{s.label: status[:, s] for s in Status},  # anime.csv's per-status columns are MAL's status names
         **{f"Score-{k}": [f"{c:.1f}" for c in scores[:, k - 1].astype(float)] for k in range(1, 11)},
     )
     path = out_dir / schema.ANIME_FILE
@@ -544,7 +563,7 @@ def _write_anime(out_dir: Path, catalog: _Catalog, counts: dict[str, np.ndarray]
     return path
 
 
-def _write_synopses(out_dir: Path, catalog: _Catalog, counts: dict[str, np.ndarray], seed: int) -> Path:
+def _write_synopses(out_dir: Path, catalog: _Catalog) -> Path:
     """anime_with_synopsis.csv: like the original it leaves the Hentai titles out."""
     anime = pd.read_csv(out_dir / schema.ANIME_FILE, dtype=str, keep_default_na=False,
                         usecols=["MAL_ID", "Name", "Score", "Genres"])

@@ -23,7 +23,6 @@ SYNOPSIS_HEADER = ["MAL_ID", "Name", "Score", "Genres", "sypnopsis"]  # sic: the
 ANIMELIST_HEADER = ["user_id", "anime_id", "rating", "watching_status", "watched_episodes"]
 RATING_COMPLETE_HEADER = ["user_id", "anime_id", "rating"]
 WATCHING_STATUS_HEADER = ["status", " description"]  # sic: the space is in the original
-WATCHING_STATUSES = {1: "Currently Watching", 2: "Completed", 3: "On Hold", 4: "Dropped", 6: "Plan to Watch"}
 MISSING = "Unknown"  # how anime.csv spells a missing value
 
 ADULT_RATING = "Rx - Hentai"
@@ -58,5 +57,5 @@ INTERACTION_COLUMNS = {
     "user_id": "int32",
     "anime_id": "int32",
     "rating": "int8",   # 1..10, 0 = on the list but not rated
-    "status": "int8",   # watching_status code; 2 (completed) for rating_complete.csv
+    "status": "int8",   # watching_status code (data/statuses.py); Completed for rating_complete.csv
 }

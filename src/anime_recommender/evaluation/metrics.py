@@ -1,70 +1,48 @@
-"""Top-k ranking metrics for one user's recommendation list: pure functions, no I/O.
+"""The top-k ranking metrics every evaluation reports: nDCG, recall, precision and hit rate at k.
 
-`recommended` is the ranked list of item ids (best first); `relevant` is the held-out items, either a
-collection (binary relevance) or a mapping item → gain (graded relevance, nDCG only). An empty
-recommendation list or an empty relevant set scores 0.0, never an error.
-Formulas follow Järvelin & Kekäläinen (2002) for (n)DCG and the usual IR definitions for the rest.
+Binary relevance (a held-out list entry is relevant), computed for a batch of ranked lists at once; the
+pipeline's full-ranking protocol (ranking.py), the validation callback and the benches all score
+through `batch_metrics` (`list_metrics` is one list through the same formulas). An empty list or an
+empty relevant set scores 0.0, never an error. nDCG follows Järvelin & Kekäläinen (2002):
+DCG@k = Σ_{i≤k} rel_i / log2(i + 1), divided by the DCG of an ideal list of min(|relevant|, k) hits.
+tests/model/metric_oracle.py writes the textbook per-list formulas the tests check these against.
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
+import scipy.sparse as sp
+
+METRIC_NAMES = ("ndcg", "recall", "precision", "hit")
 
 
-def _gains(relevant: Collection | Mapping) -> dict:
-    """Relevant items as item → gain (1.0 for a plain collection)."""
-    if isinstance(relevant, Mapping):
-        return {item: float(gain) for item, gain in relevant.items() if gain > 0}
-    return {item: 1.0 for item in relevant}
+def batch_metrics(top: np.ndarray, target_rows: sp.csr_matrix, k: int) -> dict[str, np.ndarray]:
+    """Per-list nDCG/recall/precision/hit@k: `top` the ranked item columns (one row per list, at most k),
+    `target_rows` the relevant items of each list (CSR over the same columns)."""
+    dense = target_rows.toarray() > 0
+    hits = np.take_along_axis(dense, top, axis=1).astype(np.float64)
+    n_relevant = dense.sum(axis=1)
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    ideal = np.concatenate([[0.0], np.cumsum(discounts)])[np.minimum(n_relevant, k)]
+    n_hits = hits.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "ndcg": np.where(ideal > 0, hits @ discounts[:top.shape[1]] / ideal, 0.0),
+            "recall": np.where(n_relevant > 0, n_hits / np.maximum(n_relevant, 1), 0.0),
+            "precision": n_hits / k,
+            "hit": (n_hits > 0).astype(np.float64),
+        }
 
 
-def _hits(recommended: Sequence, relevant: Collection | Mapping, k: int) -> int:
-    """Number of the first k recommendations that are relevant."""
-    wanted = _gains(relevant)
-    return sum(1 for item in list(recommended)[:k] if item in wanted)
-
-
-def dcg(gains: Iterable[float]) -> float:
-    """Discounted cumulative gain: sum_i gain_i / log2(i + 1), i = 1-based rank."""
-    gains = np.asarray(list(gains), dtype=np.float64)
-    return float(np.sum(gains / np.log2(np.arange(2, gains.size + 2))))
-
-
-def ndcg_at_k(recommended: Sequence, relevant: Collection | Mapping, k: int) -> float:
-    """nDCG@k in [0, 1] = DCG@k / IDCG@k, DCG@k = sum_{i<=k} gain(rec_i) / log2(i + 1).
-
-    IDCG@k is the DCG of the k largest gains among all relevant items (the ideal list).
-    """
-    gains = _gains(relevant)
-    if not gains or k <= 0:
-        return 0.0
-    ideal = dcg(sorted(gains.values(), reverse=True)[:k])
-    actual = dcg(gains.get(item, 0.0) for item in list(recommended)[:k])
-    return actual / ideal if ideal > 0 else 0.0
-
-
-def recall_at_k(recommended: Sequence, relevant: Collection | Mapping, k: int) -> float:
-    """Recall@k in [0, 1] = |top-k ∩ relevant| / |relevant|."""
-    n_relevant = len(_gains(relevant))
-    return _hits(recommended, relevant, k) / n_relevant if n_relevant and k > 0 else 0.0
-
-
-def precision_at_k(recommended: Sequence, relevant: Collection | Mapping, k: int) -> float:
-    """Precision@k in [0, 1] = |top-k ∩ relevant| / k (a list shorter than k is not rewarded)."""
-    return _hits(recommended, relevant, k) / k if k > 0 and len(_gains(relevant)) else 0.0
-
-
-def hit_at_k(recommended: Sequence, relevant: Collection | Mapping, k: int) -> float:
-    """Hit rate@k in {0, 1}: 1 when at least one of the top k is relevant."""
-    return 1.0 if _hits(recommended, relevant, k) > 0 else 0.0
-
-
-def catalog_coverage(recommendation_lists: Iterable[Sequence], n_items: int) -> float:
-    """Catalog coverage in [0, 1] = |distinct items recommended to anyone| / n_items."""
-    if n_items <= 0:
-        return 0.0
-    distinct = set()
-    for items in recommendation_lists:
-        distinct.update(np.asarray(items).ravel().tolist())
-    return len(distinct) / n_items
+def list_metrics(recommended: Sequence, relevant: Collection, k: int) -> dict[str, float]:
+    """The metrics of one ranked list of item ids (best first) against its relevant ids."""
+    if k <= 0:
+        return dict.fromkeys(METRIC_NAMES, 0.0)
+    shown = list(recommended)[:k]
+    columns = {item: i for i, item in enumerate(dict.fromkeys([*shown, *relevant]))}
+    wanted = [columns[item] for item in dict.fromkeys(relevant)]
+    target = sp.csr_matrix((np.ones(len(wanted)), (np.zeros(len(wanted), np.int64), wanted)),
+                           shape=(1, max(len(columns), 1)))
+    top = np.array([[columns[item] for item in shown]], dtype=np.int64).reshape(1, len(shown))
+    return {name: float(values[0]) for name, values in batch_metrics(top, target, k).items()}

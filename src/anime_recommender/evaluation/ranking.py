@@ -2,7 +2,7 @@
 
 A scorer is a callable `users (int array) -> scores (len(users), n_anime)`. For each evaluated user the
 items in `exclude` (train, plus valid when evaluating test) are masked to -inf, the top k are taken with
-argpartition, and the metrics of `metrics.py` are computed in vectorised form, per user, then averaged
+argpartition, and the metrics of `metrics.py` (`batch_metrics`) are computed per user, then averaged
 over users who have at least one held-out item. This is the "full ranking" protocol, not sampled
 negatives, which overstates quality (Krichene & Rendle 2020).
 """
@@ -16,13 +16,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from anime_recommender.evaluation import franchise_metrics
+from anime_recommender.evaluation.metrics import METRIC_NAMES, batch_metrics
 
 log = logging.getLogger(__name__)
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 ListScorer = Callable[[sp.csr_matrix], np.ndarray]  # lists (CSR rows over anime, ratings as data) -> scores
 Reranker = Callable[[np.ndarray, np.ndarray, sp.csr_matrix, int], np.ndarray]
-METRIC_NAMES = ("ndcg", "recall", "precision", "hit")
 
 
 def interaction_matrix(frames: pd.DataFrame | list[pd.DataFrame], n_users: int, n_anime: int,
@@ -66,23 +66,6 @@ def mask_known(scores: np.ndarray, exclude_rows: sp.csr_matrix) -> np.ndarray:
     rows = np.repeat(np.arange(exclude_rows.shape[0]), np.diff(exclude_rows.indptr))
     scores[rows, exclude_rows.indices] = -np.inf
     return scores
-
-
-def batch_metrics(top: np.ndarray, target_rows: sp.csr_matrix, k: int) -> dict[str, np.ndarray]:
-    """Per-user nDCG/recall/precision/hit@k for one batch (binary relevance)."""
-    dense = target_rows.toarray() > 0
-    hits = np.take_along_axis(dense, top, axis=1).astype(np.float64)
-    n_relevant = dense.sum(axis=1)
-    discounts = 1.0 / np.log2(np.arange(2, top.shape[1] + 2))
-    ideal = np.concatenate([[0.0], np.cumsum(discounts)])[np.minimum(n_relevant, top.shape[1])]
-    n_hits = hits.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return {
-            "ndcg": np.where(ideal > 0, hits @ discounts / ideal, 0.0),
-            "recall": np.where(n_relevant > 0, n_hits / np.maximum(n_relevant, 1), 0.0),
-            "precision": n_hits / k,
-            "hit": (n_hits > 0).astype(np.float64),
-        }
 
 
 def evaluate(scorer: Scorer, exclude: sp.csr_matrix, target: sp.csr_matrix, k: int = 10,

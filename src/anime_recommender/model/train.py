@@ -65,7 +65,7 @@ class TrainOutcome:
     best_epoch: int | None = None
     seconds: float = 0.0
     rows: int = 0                                  # interactions it was fitted on
-    refit: dict | None = None                      # {epochs, rows} of a refit on train + valid (training.py)
+    refit: dict | None = None                      # {epochs, rows} of a refit on train + valid (pipeline/run.py)
 
 
 def lr_schedule(start: float, peak: float, floor: float, rampup: int, sustain: int, decay: float):

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from anime_recommender.data.statuses import UNKNOWN, Status
 from anime_recommender.recommend.catalog import Catalog
 from anime_recommender.recommend.users import loved_thresholds
 
-WATCHING, COMPLETED, ON_HOLD, DROPPED, PLAN_TO_WATCH = 1, 2, 3, 4, 6
-STATUS_NAMES = {WATCHING: "Watching", COMPLETED: "Completed", ON_HOLD: "On-Hold", DROPPED: "Dropped",
-                PLAN_TO_WATCH: "Plan to Watch", 0: "Unknown"}
+# the one status vocabulary is data/statuses.py; these names are its members
+WATCHING, COMPLETED, ON_HOLD, DROPPED = Status.WATCHING, Status.COMPLETED, Status.ON_HOLD, Status.DROPPED
+PLAN_TO_WATCH = Status.PLAN_TO_WATCH
+STATUS_NAMES = {**{status: status.label for status in Status}, UNKNOWN: Status.label_of(UNKNOWN)}
 DISLIKE_AT_MOST = 4       # MAL's 4 is "Bad": a score of 4 or less pushes away like a dislike
 MILD_LIKE = 1 / 3         # an unscored Completed / Watching weighs like a score of 6
 SCORE_FLOOR = 4           # a score s > 4 weighs (s - 4) / 6: 10 -> 1.0, 7 -> 0.5, 5 -> 0.17

@@ -1,4 +1,4 @@
-"""Read a MyAnimeList list export (.xml or .xml.gz) into ListRows, refusing hostile files with a clear 4xx.
+"""Read a MyAnimeList list export (.xml or .xml.gz) into ListRows, refusing hostile files with a clear message.
 
 The format, as real exports (and AniList / Kitsu exporters) write it: root <myanimelist>, one <myinfo>,
 then one <anime> per entry with <series_animedb_id>, <series_title> (CDATA), <my_score> (0 = not scored)
@@ -10,7 +10,6 @@ anything more is built: no upload can make the server hang or run out of memory.
 """
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,14 +20,8 @@ import numpy as np
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from anime_recommender.recommend.lists import (
-    COMPLETED,
-    DROPPED,
-    ON_HOLD,
-    PLAN_TO_WATCH,
-    WATCHING,
-    ListRows,
-)
+from anime_recommender.data.statuses import Status
+from anime_recommender.recommend.lists import ListRows
 
 ROOT = "myanimelist"
 ENTRY = "anime"
@@ -38,21 +31,17 @@ MAX_ID = 2**31 - 1
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 64 * 1024       # bytes inflated and parsed per step
 FIELD_CHARS = 256       # characters kept of one field's text (the longest 2020 title has 114)
-_STATUS_WORDS = {"watching": WATCHING, "currentlywatching": WATCHING, "completed": COMPLETED,
-                 "onhold": ON_HOLD, "dropped": DROPPED, "plantowatch": PLAN_TO_WATCH}
-_STATUS_CODES = {str(code): code for code in (WATCHING, COMPLETED, ON_HOLD, DROPPED, PLAN_TO_WATCH)}
-_NOT_LETTERS = re.compile(r"[^a-z]+")
 # expat's messages for input that stops while an element, tag, CDATA section or character is still open
 _CUT_SHORT = {expat_errors.XML_ERROR_NO_ELEMENTS, expat_errors.XML_ERROR_UNCLOSED_TOKEN,
               expat_errors.XML_ERROR_UNCLOSED_CDATA_SECTION, expat_errors.XML_ERROR_PARTIAL_CHAR}
 
 
 class ExportError(ValueError):
-    """A file that is not a usable list export; `code` is the HTTP status to answer (400, or 413 for size)."""
+    """A file that is not a usable list export; `too_large` when it broke a size limit (bytes, XML, entries)."""
 
-    def __init__(self, message: str, code: int = 400):
+    def __init__(self, message: str, *, too_large: bool = False):
         super().__init__(message)
-        self.code = code
+        self.too_large = too_large
 
 
 @dataclass(frozen=True)
@@ -79,7 +68,7 @@ class MalExport:
 def read_export(data: bytes, limits: ExportLimits) -> MalExport:
     """Parse an uploaded export (plain or gzipped XML); ExportError says what is wrong with it."""
     if len(data) > limits.max_bytes:
-        raise ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", 413)
+        raise ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", too_large=True)
     if not data.strip():
         raise ExportError("the file is empty: export your list from MyAnimeList (Profile → Export) and upload it")
     chunks = _inflated(data, limits.max_xml_bytes) if data.startswith(GZIP_MAGIC) else _plain(data, limits)
@@ -89,7 +78,7 @@ def read_export(data: bytes, limits: ExportLimits) -> MalExport:
 def _plain(data: bytes, limits: ExportLimits) -> Iterator[bytes]:
     """An uncompressed upload, in parser-sized chunks."""
     if len(data) > limits.max_xml_bytes:
-        raise ExportError(f"the list is too large: at most {limits.max_xml_bytes // 2**20} MB of XML", 413)
+        raise ExportError(f"the list is too large: at most {limits.max_xml_bytes // 2**20} MB of XML", too_large=True)
     for start in range(0, len(data), CHUNK):
         yield data[start:start + CHUNK]
 
@@ -104,7 +93,8 @@ def _inflated(data: bytes, cap: int) -> Iterator[bytes]:
         for out in _drained(inflate, piece):
             total += len(out)
             if total > cap:
-                raise ExportError(f"the list is too large once decompressed: at most {cap // 2**20} MB of XML", 413)
+                raise ExportError(f"the list is too large once decompressed: at most {cap // 2**20} MB of XML",
+                                  too_large=True)
             yield out
     if not inflate.eof:
         raise ExportError("the .gz file is cut short (truncated download?): export your list again")
@@ -171,7 +161,8 @@ def _handlers(expat, entries: list[list[str | None]], max_entries: int):
                 expat.CharacterDataHandler = keep_text
         elif depth == 2:
             if name == ENTRY and len(entries) >= max_entries:
-                raise ExportError(f"the list has more than {max_entries} entries: at most {max_entries}", 413)
+                raise ExportError(f"the list has more than {max_entries} entries: at most {max_entries}",
+                                  too_large=True)
             entry = [None] * len(FIELDS) if name == ENTRY else None
         elif depth == 1:
             if name != ROOT:
@@ -213,7 +204,7 @@ def _export(entries: list[list[str | None]]) -> MalExport:
         bad_scores += value is None and bool((score or "").strip())
         ids.append(anime_id)
         scores.append(value or 0)
-        statuses.append(_status(status))
+        statuses.append(Status.parse(status))
     rows = _distinct(ids, scores, statuses)
     return MalExport(rows, len(entries), len(entries) - len(ids), bad_scores, len(ids) - len(rows), tuple(titles))
 
@@ -232,12 +223,6 @@ def _int(text: str | None, high: int) -> int | None:
     if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > high:
         return None
     return int(text)
-
-
-def _status(text: str | None) -> int:
-    """MAL's status code from a word ('Plan to Watch', 'On-Hold') or a numeric code; 0 when unknown."""
-    text = (text or "").strip()
-    return _STATUS_CODES.get(text) or _STATUS_WORDS.get(_NOT_LETTERS.sub("", text.lower()), 0)
 
 
 def _parse_error(exc: ExpatError, head: bytes) -> ExportError:

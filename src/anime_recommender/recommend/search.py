@@ -17,7 +17,6 @@ log = logging.getLogger(__name__)
 
 MAX_QUERY = ServingConfig.max_text_length  # serving.max_text_length: the longest query the web takes
 MAX_WORD_HITS = 300
-normalize = search_key  # the one folding (data/titles.py), under the name the readers know
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class TitleIndex:
         names, rows, raw = [], [], []
         for column in (catalog.name, catalog.english_name, catalog.japanese_name):
             for row, value in enumerate(column):
-                key = normalize(value) if value else ""
+                key = search_key(value)
                 if key:
                     names.append(key)
                     rows.append(row)
@@ -63,7 +62,7 @@ class TitleIndex:
                include_adult: bool = False) -> list[SearchHit]:
         """Best matching anime (one hit per anime), exact and substring matches before fuzzy ones; adult
         titles only with `include_adult`."""
-        key = normalize(query[:MAX_QUERY])
+        key = search_key(query[:MAX_QUERY])
         if not key or not self.keys:
             return []
         hits: dict[int, SearchHit] = {}
@@ -108,7 +107,7 @@ class TitleIndex:
     def suggest(self, query: str, limit: int = 5, include_adult: bool = False) -> list[str]:
         """Closest names whatever their score, for 'did you mean' when nothing matched (adult ones only
         with `include_adult`)."""
-        key = normalize(query[:MAX_QUERY])
+        key = search_key(query[:MAX_QUERY])
         if not key or not self.keys:
             return []
         found = process.extract(key, self.keys, scorer=fuzz.ratio, limit=limit * 6)

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-PLAN_TO_WATCH = 6  # MAL's status code (recommend/lists.py names them all)
+from anime_recommender.data.statuses import Status
 
 
 def entry_weights(ratings: np.ndarray, statuses: np.ndarray | None = None) -> np.ndarray:
     """The pooling weight of each list entry: 1 as training pools it, 0 for Plan to Watch (not watched)."""
     weights = np.ones(len(ratings), np.float32)
     if statuses is not None:
-        weights[np.asarray(statuses) == PLAN_TO_WATCH] = 0.0
+        weights[np.asarray(statuses) == Status.PLAN_TO_WATCH] = 0.0
     return weights
 
 

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from anime_recommender.config import Config, load_config
+from anime_recommender.data.statuses import Status
 from anime_recommender.resources import resource_dir
 from anime_recommender.web import api, errors, health, imports, metrics, pages, security, service, upload_guard
 
@@ -31,6 +32,7 @@ def create_app(config: Config | None = None, test_config: Mapping[str, Any] | No
     app = Flask(__name__, template_folder=str(resource_dir("templates")),
                 static_folder=str(resource_dir("static")))
     app.json = HtmlSafeJSON(app)
+    app.jinja_env.globals["Status"] = Status  # the pages name watching statuses as data/statuses.py does
     configure_app(app, config, test_config)
     configure_logging(app)
     service.init_app(app)

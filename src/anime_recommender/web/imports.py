@@ -74,8 +74,14 @@ def _too_large(limits: ExportLimits) -> ExportError:
     """The whole body over the limit, or (within it) a form that is not the import form's shape."""
     if request.content_length is not None and request.content_length <= request.max_content_length:
         return ExportError(f"the form is not the import form: at most {request.max_form_parts} fields, and at "
-                           f"most {request.max_form_memory_size // 1000} KB in a field other than the file", 413)
-    return ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", 413)
+                           f"most {request.max_form_memory_size // 1000} KB in a field other than the file",
+                           too_large=True)
+    return ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", too_large=True)
+
+
+def _status(exc: ExportError) -> int:
+    """The HTTP answer to a refused export: 413 when it broke a size limit, else 400."""
+    return 413 if exc.too_large else 400
 
 
 def _answer(rec: Recommender, export: MalExport, values):
@@ -113,7 +119,7 @@ def upload():
     except UploadRefused as exc:
         return *_page(rec, exc.code, form=MultiDict(), error=str(exc)), exc.headers
     except ExportError as exc:
-        return _page(rec, exc.code, error=str(exc))
+        return _page(rec, _status(exc), error=str(exc))
     except InputError as exc:
         return _page(rec, 400, error=str(exc))
 
@@ -131,7 +137,7 @@ def again():
     except UploadRefused as exc:
         return *_page(rec, exc.code, form=MultiDict(), error=str(exc)), exc.headers
     except ExportError as exc:
-        return _page(rec, exc.code, error=str(exc))
+        return _page(rec, _status(exc), error=str(exc))
     try:
         return _page(rec, recs=_answer(rec, export, request.form), signed=signed)
     except InputError as exc:
@@ -148,7 +154,7 @@ def api():
     except UploadRefused as exc:
         return *respond(exc.code, str(exc), title=exc.title), exc.headers
     except ExportError as exc:
-        return respond(exc.code, str(exc))
+        return respond(_status(exc), str(exc))
     return jsonify(answer(IMPORT.answer, _answer(rec, export, request.args).to_dict()))
 
 

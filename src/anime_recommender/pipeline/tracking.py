@@ -62,7 +62,7 @@ class Tracker:
         self.offline_dir = offline_dir
 
     @classmethod
-    def start(cls, cfg: Config, artifacts_dir: Path, run_id: str, env: Mapping[str, str] | None = None):
+    def start(cls, cfg: Config, artifacts_dir: Path, run_id: str, *, env: Mapping[str, str] | None = None):
         """Open an online Experiment (API key in env) or an OfflineExperiment under the artifacts dir."""
         env = os.environ if env is None else env
         comet_ml = _import_comet()

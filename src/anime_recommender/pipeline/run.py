@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from anime_recommender import artifacts, plots, resources
+from anime_recommender import artifacts, resources
 from anime_recommender.config import Config
 from anime_recommender.data import franchise
 from anime_recommender.data.report import DataError
@@ -30,10 +31,11 @@ from anime_recommender.data.seen import listed_csr
 from anime_recommender.evaluation import compare, franchise_metrics, ranking
 from anime_recommender.model import train as model_train
 from anime_recommender.model.export import Factors, extract_factors
+from anime_recommender.pipeline import plots
+from anime_recommender.pipeline.stages import stage
+from anime_recommender.pipeline.tracking import OFFLINE_DIR, Tracker
 from anime_recommender.recommend.franchise import Franchises, grouped_reranker
 from anime_recommender.recommend.tower import UserTower
-from anime_recommender.stages import stage
-from anime_recommender.tracking import OFFLINE_DIR, Tracker
 
 log = logging.getLogger(__name__)
 CHECKPOINTS = "checkpoints"
@@ -54,18 +56,35 @@ class TrainingResult:
     franchises: dict[str, Any] = field(default_factory=dict)  # franchise_report.json
 
 
+@dataclass(frozen=True)
+class RunHooks:
+    """Test hooks into a run: callbacks added to training's, and a call with the writer before it publishes."""
+
+    callbacks: tuple = ()
+    before_publish: Callable[[artifacts.RunWriter], None] | None = None
+
+
+@dataclass(frozen=True)
+class FitControls:
+    """How a fit runs, apart from what it learns: where it checkpoints, who watches each epoch, how loud."""
+
+    checkpoint_dir: Path | None = None
+    callbacks: tuple = ()
+    verbose: int = 1
+
+
 class DataShrunk(DataError):
     """The new data has far fewer interactions than the current run's: a cut file, not a new dataset."""
 
 
-def run_training(cfg: Config, resume: bool = True, extra_callbacks: list | None = None,
-                 verbose: int = 1, before_publish=None, allow_shrink: bool = False) -> TrainingResult:
+def run_training(cfg: Config, *, resume: bool = True, verbose: int = 1, allow_shrink: bool = False,
+                 hooks: RunHooks = RunHooks()) -> TrainingResult:
     """The pipeline under the artifacts dir's lock, after removing what killed runs left there."""
     artifacts_dir = Path(cfg.paths.artifacts_dir)
     with artifacts.training_lock(artifacts_dir):
         artifacts.clean_leftovers(artifacts_dir, artifacts_dir / OFFLINE_DIR)
         try:
-            return _run(cfg, resume, extra_callbacks, verbose, before_publish, allow_shrink)
+            return _run(cfg, resume=resume, verbose=verbose, allow_shrink=allow_shrink, hooks=hooks)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # free the disk: checkpoints are the big files
                 shutil.rmtree(artifacts_dir / CHECKPOINTS, ignore_errors=True)
@@ -73,9 +92,8 @@ def run_training(cfg: Config, resume: bool = True, extra_callbacks: list | None 
             raise
 
 
-def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, before_publish,
-         allow_shrink: bool) -> TrainingResult:
-    """The whole pipeline; `before_publish(writer)` is a test hook called with every file written."""
+def _run(cfg: Config, *, resume: bool, verbose: int, allow_shrink: bool, hooks: RunHooks) -> TrainingResult:
+    """The whole pipeline; `hooks.before_publish(writer)` is called with every file written."""
     from anime_recommender.data import prepare, process  # data layer: heavy pandas/pyarrow imports
 
     _seed_everything(cfg.training.seed)
@@ -100,8 +118,8 @@ def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, 
         tracker.log_data(fingerprint, counts)
         checkpoint_dir = _checkpoint_dir(cfg, fingerprint, resume)
         with stage("train"):
-            outcome = train_model(cfg, data, checkpoint_dir, [tracker.epoch_callback(), *(extra_callbacks or [])],
-                                  verbose, matrices)
+            controls = FitControls(checkpoint_dir, (tracker.epoch_callback(), *hooks.callbacks), verbose)
+            outcome = train_model(cfg, data, controls=controls, matrices=matrices)
         with stage("export"):
             factors = extract_factors(outcome.model)
         with stage("evaluate"):
@@ -110,21 +128,24 @@ def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, 
                                               *franchise_evaluation(franchises, data), m=matrices,
                                               model_fold_in=tower_fold_in(factors))
         with stage("write"):
-            _write_files(writer, cfg, data, outcome, factors, metrics, report)
+            _write_arrays(writer, data, factors)
+            _write_results(writer, cfg, outcome, metrics=metrics, report=report)
             writer.save_frame("franchises", franchises)
             writer.save_json("franchise_report", franchise_summary)
             tracker.log_model(outcome.model)
             tracker.log_results(compare.scored(metrics))
             tracker.log_image(writer.file("training_curves.png"))
-        if before_publish is not None:
-            before_publish(writer)
+        if hooks.before_publish is not None:
+            hooks.before_publish(writer)
         passed = bool(metrics["gate"]["passed"])
         with stage("publish"):
-            run_dir = writer.publish(_manifest(cfg, fingerprint, counts, metrics, outcome), make_current=passed)
+            manifest = _manifest(cfg, fingerprint, counts, metrics=metrics, outcome=outcome)
+            run_dir = writer.publish(manifest, make_current=passed)
     tracker.end()
     _clear_checkpoints(checkpoint_dir)
-    return TrainingResult(writer.run_id, run_dir, metrics, passed, passed, counts, outcome.history,
-                          outcome.initial_epoch, franchise_summary)
+    return TrainingResult(run_id=writer.run_id, run_dir=run_dir, metrics=metrics, gate_passed=passed,
+                          made_current=passed, counts=counts, history=outcome.history,
+                          initial_epoch=outcome.initial_epoch, franchises=franchise_summary)
 
 
 def tower_fold_in(factors: Factors) -> ranking.ListScorer | None:
@@ -155,19 +176,20 @@ def log_franchises(summary: dict[str, Any], shown: int = 10) -> None:
                  group["main_entries"], " | ".join(group["first_titles"]))
 
 
-def train_model(cfg: Config, data, checkpoint_dir: Path | None, callbacks: list,
-                verbose: int = 1, matrices: dict | None = None) -> model_train.TrainOutcome:
+def train_model(cfg: Config, data, *, controls: FitControls = FitControls(),
+                matrices: dict | None = None) -> model_train.TrainOutcome:
     """Fit the configured preset on train, early-stopping on valid; with training.refit_on_all, fit again on
     train + valid (every row) for the epoch count validation chose: the model that is served and evaluated."""
     m = matrices or compare.matrices(data)
-    chosen = model_train.train(train_input(data, [data.train], m["train"], m["valid"]), cfg.model, cfg.training,
-                               cfg.evaluation.k, checkpoint_dir, callbacks, verbose)
+    checkpoint_dir, callbacks, verbose = controls.checkpoint_dir, list(controls.callbacks), controls.verbose
+    chosen = model_train.train(train_input(data, [data.train], m["train"], valid_matrix=m["valid"]), cfg.model,
+                               cfg.training, cfg.evaluation.k, checkpoint_dir, callbacks, verbose)
     if not cfg.training.refit_on_all or not m["valid"].nnz:
         return chosen
     epochs = cfg.training.refit_epochs or validation_epochs(chosen.history, cfg.evaluation.k) or chosen.epochs_run
     log.info("refit on train + valid (%s rows) for %d epochs, %s", f"{len(data.train) + len(data.valid):,}", epochs,
              "training.refit_epochs" if cfg.training.refit_epochs else "the count validation chose")
-    refit = model_train.train(train_input(data, [data.train, data.valid], m["known"], None), cfg.model,
+    refit = model_train.train(train_input(data, [data.train, data.valid], m["known"]), cfg.model,
                               dataclasses.replace(cfg.training, epochs=epochs), cfg.evaluation.k,
                               checkpoint_dir / "refit" if checkpoint_dir else None, callbacks, verbose)
     return dataclasses.replace(refit, history=chosen.history, initial_epoch=chosen.initial_epoch,
@@ -175,12 +197,13 @@ def train_model(cfg: Config, data, checkpoint_dir: Path | None, callbacks: list,
                                refit={"epochs": epochs, "rows": int(refit.rows)})
 
 
-def train_input(data, frames: list[pd.DataFrame], train_matrix, valid_matrix) -> model_train.TrainInput:
+def train_input(data, frames: list[pd.DataFrame], train_matrix, *, valid_matrix=None) -> model_train.TrainInput:
     """The model's input from the given split frames (train, or train + valid for the refit)."""
     rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return model_train.TrainInput(
-        rows["user_idx"].to_numpy(np.int32), rows["anime_idx"].to_numpy(np.int32),
-        rows["rating"].to_numpy(np.int8), data.n_users, data.n_anime, train_matrix, valid_matrix)
+        users=rows["user_idx"].to_numpy(np.int32), items=rows["anime_idx"].to_numpy(np.int32),
+        ratings=rows["rating"].to_numpy(np.int8), n_users=data.n_users, n_anime=data.n_anime,
+        train_matrix=train_matrix, valid_matrix=valid_matrix)
 
 
 def validation_epochs(history: dict[str, list[float]], k: int) -> int | None:
@@ -277,10 +300,8 @@ def seen_csr(seen: pd.DataFrame, n_users: int) -> tuple[np.ndarray, np.ndarray, 
     return (indptr, frame["anime_idx"].to_numpy(np.int32), frame["rating"].to_numpy(np.int8))
 
 
-def _write_files(writer: artifacts.RunWriter, cfg: Config, data, outcome, factors: Factors,
-                 metrics: dict, report) -> None:
-    """Every file of the published-run table except manifest.json (written by publish)."""
-    outcome.model.save(writer.file("model.keras"))
+def _write_arrays(writer: artifacts.RunWriter, data, factors: Factors) -> None:
+    """The arrays serving reads (factors, ids, seen lists, the user tower) and the catalog."""
     arrays = {"user_factors": factors.user_factors, "anime_factors": factors.anime_factors,
               "anime_bias": factors.anime_bias, "user_embeddings": factors.user_embeddings,
               "anime_embeddings": factors.anime_embeddings, "user_ids": data.user_ids.astype(np.int64),
@@ -298,13 +319,19 @@ def _write_files(writer: artifacts.RunWriter, cfg: Config, data, outcome, factor
     for name, array in arrays.items():
         writer.save_array(name, array)
     writer.save_frame("catalog", data.catalog)
+
+
+def _write_results(writer: artifacts.RunWriter, cfg: Config, outcome, *, metrics: dict, report) -> None:
+    """The model, its metrics, history and curves, and the data report; with _write_arrays, every file of
+    the published-run table except manifest.json (written by publish)."""
+    outcome.model.save(writer.file("model.keras"))
     writer.save_json("metrics", metrics)
     writer.save_json("history", outcome.history)
     writer.save_json("data_report", report.to_dict())
     plots.training_curves(outcome.history, writer.file("training_curves.png"), cfg.evaluation.k)
 
 
-def _manifest(cfg: Config, fingerprint: str, counts: dict, metrics: dict, outcome) -> dict[str, Any]:
+def _manifest(cfg: Config, fingerprint: str, counts: dict, *, metrics: dict, outcome) -> dict[str, Any]:
     fit = {"rows": outcome.rows, "epochs": outcome.epochs_run, "refit_on_all": outcome.refit is not None}
     return {"code_version": code_version(), "config": config_dict(cfg), "data_fingerprint": fingerprint,
             "row_counts": counts, "preset": cfg.model.preset, "gate": metrics["gate"], "fit": fit}

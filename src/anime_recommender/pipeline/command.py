@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def configure(args: argparse.Namespace):
     """The loaded config with the command-line overrides applied (validated again)."""
     from anime_recommender.config import config_from_dict, load_config
-    from anime_recommender.training import config_dict
+    from anime_recommender.pipeline.run import config_dict
 
     cfg = load_config(getattr(args, "config", None))
     raw = config_dict(cfg)
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         import tensorflow  # noqa: F401
     try:
         cfg = configure(args)
-        from anime_recommender.training import run_training
+        from anime_recommender.pipeline.run import run_training
 
         result = run_training(cfg, resume=not args.fresh, verbose=0 if args.quiet else 1,
                               allow_shrink=args.allow_shrink)
