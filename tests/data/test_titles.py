@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 import pytest
 
 from anime_recommender.data import titles
@@ -53,3 +56,13 @@ def test_japanese_stem_ignores_movie_prefixes_and_latin_names():
 ])
 def test_english_names_get_the_space_after_a_colon_unless_the_title_is_styled_so(english, name, tidy):
     assert tidy_english(english, name) == tidy
+
+
+def test_titles_are_folded_in_one_place():
+    """Search, the title reader, the import's check and franchise grouping fold through data/titles.py: no other
+    module normalises Unicode or case-folds text on its own (two foldings once disagreed on kana voicing)."""
+    package = Path(titles.__file__).parent.parent
+    elsewhere = [str(path.relative_to(package)) for path in sorted(package.rglob("*.py"))
+                 if path != Path(titles.__file__) and re.search(r"unicodedata\.normalize|\.casefold\(",
+                                                                  path.read_text(encoding="utf-8"))]
+    assert elsewhere == []
