@@ -215,6 +215,7 @@ class ServingConfig:
     max_titles: int
     together_aggregation: str
     together_max_people: int
+    together_sharpness: float
 
 
 @dataclass(frozen=True)
@@ -287,8 +288,9 @@ def _validate(cfg: Config) -> None:
         (cfg.serving.upload_body_timeout_s > 0, "serving.upload_body_timeout_s must be > 0"),
         (1 <= cfg.serving.max_titles <= cfg.serving.max_list_values,
          "serving.max_titles must be in [1, max_list_values]"),
-        (cfg.serving.together_aggregation in ("mean", "least_misery", "rank_mean", "rank_min"),
-         "serving.together_aggregation must be mean, least_misery, rank_mean or rank_min"),
+        (cfg.serving.together_aggregation in ("mean", "least_misery", "rank_mean", "rank_min", "probability_mean"),
+         "serving.together_aggregation must be mean, least_misery, rank_mean, rank_min or probability_mean"),
+        (cfg.serving.together_sharpness > 0, "serving.together_sharpness must be > 0"),
         (cfg.serving.together_max_people >= 2, "serving.together_max_people must be >= 2"),
         (cfg.data.chunk_rows >= 1000, "data.chunk_rows must be >= 1000"),
         (0.0 <= cfg.data.max_shrink <= 1.0, "data.max_shrink must be in [0, 1]"),

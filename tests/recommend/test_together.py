@@ -67,7 +67,7 @@ def test_people_from_titles_an_upload_and_a_user_training_left_out(rec):
               tg.person_from_user(rec, 5, "Eve")]
     found = tg.recommend_together(rec, people, 5, Filters(), "rank_mean")
     assert all(a % 2 == 1 for a in _ids(found))
-    assert not set(_ids(found)) & {107, 109, 101, 103, 105, 101, 103, 105, 107}
+    assert not set(_ids(found)) & {101, 103, 105, 107, 109}  # Cleo, Dan and Eve's lists
     assert [p.summary()["given_as"] for p in found.people] == ["titles", "list", "user"]
 
 

@@ -96,6 +96,12 @@ def for_user(rec, user_id: int, include_adult: bool | None = None) -> list[NextE
     return continue_franchises(rec.franchises, rec.catalog, rows, adult)
 
 
+def for_list(rec, rows: ListRows, include_adult: bool | None = None) -> list[NextEntry]:
+    """The next entries of an imported list."""
+    adult = rec.cfg.show_adult if include_adult is None else include_adult
+    return continue_franchises(rec.franchises, rec.catalog, rows, adult)
+
+
 def user_list(history_rows: np.ndarray, history_ratings: np.ndarray, anime_ids: np.ndarray,
               outside: ListRows | None) -> ListRows:
     """A trained user's whole list as ListRows: their seen rows (a score means watched, no score an unknown

@@ -40,11 +40,22 @@ def _rank_scores(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return out
 
 
-AGGREGATIONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "mean": lambda s, c: s.mean(axis=0),                       # the mean of the people's scores
-    "least_misery": lambda s, c: s.min(axis=0),                # the least happy person's score
-    "rank_mean": lambda s, c: _rank_scores(s, c).mean(axis=0),  # the mean of each person's rank
-    "rank_min": lambda s, c: _rank_scores(s, c).min(axis=0),   # the worst rank anyone gives it
+def _probabilities(scores: np.ndarray, candidates: np.ndarray, sharpness: float) -> np.ndarray:
+    """Per person, the model's softmax over the candidates (exp of sharpness × score, summing to 1): how likely
+    each candidate is their next watch, so the mean over people is the group's expected share of hits."""
+    out = np.zeros_like(scores)
+    part = sharpness * scores[:, candidates].astype(np.float64)
+    part = np.exp(part - part.max(axis=1, keepdims=True))
+    out[:, candidates] = part / part.sum(axis=1, keepdims=True)
+    return out
+
+
+AGGREGATIONS: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray]] = {
+    "mean": lambda s, c, t: s.mean(axis=0),                       # the mean of the people's scores
+    "least_misery": lambda s, c, t: s.min(axis=0),                # the least happy person's score
+    "rank_mean": lambda s, c, t: _rank_scores(s, c).mean(axis=0),  # the mean of each person's rank
+    "rank_min": lambda s, c, t: _rank_scores(s, c).min(axis=0),   # the worst rank anyone gives it
+    "probability_mean": lambda s, c, t: _probabilities(s, c, t).mean(axis=0),  # the mean chance of a watch
 }
 
 
@@ -179,27 +190,36 @@ def person_scores(rec, people: list[Person], beta: float) -> np.ndarray:
     return np.stack([model_scores(rec.m, p.vector) - discount for p in people]).astype(np.float32)
 
 
-def group_scores(scores: np.ndarray, mask: np.ndarray, aggregation: str) -> np.ndarray:
-    """One score per model anime for the group (−inf outside `mask`)."""
+def group_scores(scores: np.ndarray, mask: np.ndarray, aggregation: str, sharpness: float = 1.0) -> np.ndarray:
+    """One score per model anime for the group (−inf outside `mask`); `sharpness` scales the scores inside
+    probability_mean's softmax."""
     if aggregation not in AGGREGATIONS:
         raise ValueError(f"aggregation must be one of {', '.join(AGGREGATIONS)} (got {aggregation!r})")
     candidates = np.flatnonzero(mask)
     out = np.full(scores.shape[1], -np.inf, np.float32)
     if len(candidates):
-        out[candidates] = AGGREGATIONS[aggregation](scores, candidates)[candidates]
+        out[candidates] = AGGREGATIONS[aggregation](scores, candidates, sharpness)[candidates]
     return out
 
 
-def recommend_together(rec, people: list[Person], n: int, filters: Filters, aggregation: str) -> TogetherRecommendations:
-    """The group's n anime, each with every person's reason."""
+def recommend_together(rec, people: list[Person], n: int, filters: Filters,
+                       aggregation: str | None = None) -> TogetherRecommendations:
+    """The group's n anime, each with every person's reason (aggregation: serving.together_aggregation)."""
     check_group(people, rec.cfg.together_max_people)
+    return shared_list(rec, people, n, filters, aggregation)
+
+
+def shared_list(rec, people: list[Person], n: int, filters: Filters,
+                aggregation: str | None = None) -> TogetherRecommendations:
+    """The list for any number of people, one included (bench/together.py's solo list: the same path)."""
+    aggregation = aggregation or rec.cfg.together_aggregation
     beta = rec.cfg.popularity_discount if filters.popularity_discount is None else filters.popularity_discount
     listed = np.unique(np.concatenate([p.listed for p in people]))
     mask = model_mask(rec.catalog, filters)
     on_lists = rec.catalog.model_row[listed]
     mask[on_lists[on_lists >= 0]] = False
     scores = person_scores(rec, people, beta)
-    total = group_scores(scores, mask, aggregation)
+    total = group_scores(scores, mask, aggregation, rec.cfg.together_sharpness)
     ranked = top_k(total, mask, n * fr.CANDIDATES_PER_ENTRY)
     picks = fr.pick(rec.franchises, rec.catalog, rec.catalog.cat_row[ranked], n, filters, listed)
     rows = rec.catalog.model_row[[p.stands_for for p in picks]].astype(np.int64)

@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
+from anime_recommender.recommend import continuation
 from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.mal_export import ExportError, ExportLimits, MalExport, read_export
 from anime_recommender.web import service
@@ -80,6 +81,11 @@ def _answer(rec: Recommender, export: MalExport, values):
                                 parse_flag(values, "dropped_dislikes", True))
 
 
+def _next_up(rec: Recommender, export: MalExport, values) -> list:
+    """Continue your franchises for the list (recommend/continuation.py), adult titles as the filters say."""
+    return continuation.for_list(rec, export.rows, parse_flag(values, "adult", rec.cfg.show_adult))
+
+
 def _page(rec: Recommender | None, status: int = 200, form=None, **context):
     """The import page; `form` (the fields to show again) is the request's form unless the body was not read."""
     return render_template("import.html", genres=rec.genres if rec else [], types=rec.types if rec else [],
@@ -99,7 +105,8 @@ def upload():
     rec = service.get_recommender()
     try:
         export = _uploaded_export(rec)
-        return _page(rec, recs=_answer(rec, export, request.form), signed=sign_export(export))
+        return _page(rec, recs=_answer(rec, export, request.form), signed=sign_export(export),
+                     next_up=_next_up(rec, export, request.form))
     except UploadRefused as exc:
         return *_page(rec, exc.code, form=MultiDict(), error=str(exc)), exc.headers
     except ExportError as exc:
@@ -123,7 +130,8 @@ def again():
     except ExportError as exc:
         return _page(rec, exc.code, error=str(exc))
     try:
-        return _page(rec, recs=_answer(rec, export, request.form), signed=signed)
+        return _page(rec, recs=_answer(rec, export, request.form), signed=signed,
+                     next_up=_next_up(rec, export, request.form))
     except InputError as exc:
         return _page(rec, 400, error=str(exc), signed=signed)
 
@@ -138,7 +146,9 @@ def api():
         return *respond(exc.code, str(exc), title=exc.title), exc.headers
     except ExportError as exc:
         return respond(exc.code, str(exc))
-    return jsonify(_answer(rec, export, request.args).to_dict())
+    body = _answer(rec, export, request.args).to_dict()
+    body["continue"] = [e.to_dict() for e in _next_up(rec, export, request.args)]
+    return jsonify(body)
 
 
 @bp.get("/api/v1/recommendations/import")

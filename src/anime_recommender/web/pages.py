@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
+from anime_recommender.recommend import continuation
 from anime_recommender.web import demo, service
 from anime_recommender.web.forms import read_options, read_picks
 from anime_recommender.web.params import parse_flag, parse_id, parse_int, parse_text
@@ -66,7 +67,8 @@ def user(user_id: str):
     uid = parse_id(user_id)
     options = read_options(rec, request.args)
     recs = rec.recommend(uid, options.n, options.filters, options.mode)
-    return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid, loved_limit=0), options=options)
+    return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid, loved_limit=0), options=options,
+                 next_up=continuation.for_user(rec, uid, options.filters.include_adult))
 
 
 @bp.get("/anime/<anime_id>")
