@@ -95,11 +95,57 @@ def schemas() -> dict[str, dict]:
                                  "by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
                                  "skipped": {"type": "integer"}, "bad_scores": {"type": "integer"},
                                  "duplicates": {"type": "integer"}}),
-            "taste_profile": _array(_object({"genre": {"type": "string"}, "count": {"type": "integer"}}))}),
+            "taste_profile": _array(_object({"genre": {"type": "string"}, "count": {"type": "integer"}})),
+            "continue": _array(_ref("NextEntry"))}, optional=("continue",)),
+        **together_schemas(info),
         "Error": _object({"error": _object({"code": {"type": "integer"}, "title": {"type": "string"},
                                             "message": {"type": "string"},
                                             "suggestions": _array({"type": "string"})}, optional=("suggestions",))}),
     }
+
+
+def together_schemas(info: dict) -> dict[str, dict]:
+    """Watch together and continue your franchises (web/together.py, recommend/together.py, continuation.py)."""
+    brief = {"anime_id": {"type": "integer"}, "title": {"type": "string"}, "share": {"type": "number"}}
+    person = _object({"name": {"type": "string"}, "reason": {"type": "string"}, "top_share": {"type": "number"},
+                      "because": _array(_object(brief))})
+    return {
+        "TogetherRecommendations": _object({
+            "people": _array(_object({"name": {"type": "string"}, "given_as": {"type": "string",
+                                                                              "enum": ["user", "list", "titles"]},
+                                      "on_list": {"type": "integer"}, "liked": _array({"type": "string"})})),
+            "aggregation": {"type": "string"}, "note": {"type": "string"}, "notes": _array({"type": "string"}),
+            "results": _array(_object({**info, "score": {"type": "number"}, "explanation": {"type": "string"},
+                                       "people": _array(person), "more_in_series": {"type": "integer"},
+                                       "series_note": {"type": "string"}}))}),
+        "NextEntry": _object({**info, "franchise": {"type": "string"}, "watched": {"type": "integer"},
+                              "remaining": {"type": "integer", "minimum": 1}, "planned": {"type": "boolean"}}),
+        "Continuation": _object({"user_id": {"type": "integer"}, "continue": _array(_ref("NextEntry"))}),
+    }
+
+
+def _together_operations(cfg: ServingConfig, filters: list[dict]) -> dict:
+    """GET with people as `user_id` values or numbered slots; POST adds uploaded exports (web/together.py)."""
+    slots = range(1, cfg.together_max_people + 1)
+    ids = {**_array({"type": "integer", "format": "int64", "minimum": 0, "maximum": INT64_MAX}),
+           "maxItems": cfg.together_max_people}
+    titles = {**_array({"type": "string", "minLength": 1, "maxLength": cfg.max_text_length}), "maxItems": cfg.max_titles}
+    people = [_query("user_id", ids, "repeatable: one person per user ID of the data (after any slots)")]
+    for i in slots:
+        people += [_query(f"name{i}", {"type": "string", "maxLength": 40}, f"what to call person {i}"),
+                   _query(f"user{i}", {"type": "integer", "format": "int64", "minimum": 0, "maximum": INT64_MAX},
+                          f"person {i} as a user ID of the data"),
+                   _query(f"liked{i}", titles, f"person {i} as a few liked titles or MAL ids")]
+    summary = f"One list for {2} to {cfg.together_max_people} people that nobody in the group has on their list"
+    get = _operation(summary, "TogetherRecommendations", [*people, *filters], (400, 404, 503))["get"]
+    files = {f"file{i}": {"type": "string", "format": "binary"} for i in slots}
+    post = _operation(summary + ", with uploaded MyAnimeList exports (multipart file<i>, all files together "
+                      f"at most {cfg.import_max_bytes // 2**20} MB)", "TogetherRecommendations", filters,
+                      (400, 404, 408, 413, 503))["get"]
+    post["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": {**files, **{f"name{i}": {"type": "string", "maxLength": 40} for i in slots},
+                                         **{f"user{i}": {"type": "string"} for i in slots}}}}}}
+    return {"get": get, "post": post}
 
 
 def _one_of(values: list[str]) -> dict:
@@ -195,6 +241,10 @@ def document(cfg: ServingConfig, genres: list[str], types: list[str]) -> dict[st
             "Recommendations from liked anime and/or genres, no account", "NewUserRecommendations",
             [_titles("liked", cfg, False), _titles("disliked", cfg, False), *filters], (400, 503)),
         "/recommendations/import": _import_operation(cfg, filters),
+        "/recommendations/together": _together_operations(cfg, filters),
+        "/users/{user_id}/continue": _operation(
+            "The next unwatched main entry of every franchise the user started and did not drop, in watch order",
+            "Continuation", [_id_path("user_id")], errors),
     }
     return {"openapi": "3.0.3",
             "info": {"title": "Anime recommender API", "version": "1",
