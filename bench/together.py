@@ -1,7 +1,8 @@
 """Watch together (issue #20): how much of each person's own list does the group's list keep, per aggregation.
 
     python bench/together.py [--only real|movielens|sample] [--seeds 3] [--max-users 200] [--group 2]
-                             [--shared-data ../shared/data] [--set section.key=value ...]
+                             [--shared-data ../shared/data] [--sample-dir bench/out/sample]
+                             [--set section.key=value ...] [--json figures.json]
 
 Protocol (the cold protocol of bench/cold_users.py), per seed 0, 1, ...: a seeded quarter of the users (≥ 4
 list rows) is held out of training entirely; the NCF (shipped config, training.seed + seed) is fitted on the
@@ -13,7 +14,9 @@ same franchise rules and popularity discount, their upload excluded) and on thei
 on anyone's upload excluded), for every aggregation in together.AGGREGATIONS. The ratio is the mean group
 recall over the mean solo recall (the goal: at least 0.85). A second solo column leaves the other group
 members' uploads out of the person's solo list too (the candidates the group list has), so the cost of
-"nobody has it on their list" and the cost of sharing the list are told apart. Nothing is chosen on the held-out titles:
+"nobody has it on their list" and the cost of sharing the list are told apart; and the recall of each
+person's own solo list cut to K / group size titles (an even split of the list between them) is printed for
+reference. Nothing is chosen on the held-out titles:
 probability_mean's sharpness (SHARPNESS) is chosen on the inner split (each upload split 75 / 25 again, as
 bench/cold_users.py chooses its weights), the other aggregations have no parameter.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import os
 import sys
@@ -50,7 +54,7 @@ from anime_recommender.training import _seed_everything, train_model  # noqa: E4
 log = logging.getLogger("bench.together")
 K = 20
 EVERYTHING = Filters(include_adult=True)
-SHARPNESS = (0.5, 1.0, 2.0, 4.0)  # probability_mean's candidates, chosen on the inner split
+SHARPNESS = (0.25, 0.5, 1.0, 2.0)  # probability_mean's candidates, chosen on the inner split
 
 
 def fit_ncf(cfg, kept, seed: int):
@@ -77,10 +81,11 @@ def people_of(rec, lists) -> tuple[list, list[set]]:
     return people, wanted
 
 
-def recall(rec, people: list, wanted: list[set], aggregation: str) -> list[float]:
-    """Each person's recall@K on their held-out titles, for the list of `people` together."""
+def recall(rec, people: list, wanted: list[set], aggregation: str, shown_k: int = K) -> list[float]:
+    """Each person's recall@K on their held-out titles, for the list of `people` together (its first `shown_k`
+    titles: fewer gives a solo list's share of a list split evenly)."""
     shown = [r.anime.anime_id for r in together.shared_list(rec, people, K, EVERYTHING, aggregation).results]
-    return [recall_at_k(shown, w, K) for w in wanted]
+    return [recall_at_k(shown[:shown_k], w, K) for w in wanted]
 
 
 def measure(rec, lists, seed: int, size: int, aggregations) -> dict[str, tuple[float, float]]:
@@ -91,11 +96,12 @@ def measure(rec, lists, seed: int, size: int, aggregations) -> dict[str, tuple[f
     solo = np.array([recall(rec, [people[i]], [wanted[i]], "mean")[0] for g in groups for i in g])
     alike = np.array([recall(rec, [dataclasses.replace(people[i], listed=np.unique(np.concatenate(
         [people[j].listed for j in g])))], [wanted[i]], "mean")[0] for g in groups for i in g])
+    split = np.array([recall(rec, [people[i]], [wanted[i]], "mean", K // size)[0] for g in groups for i in g])
     out = {}
     for aggregation in aggregations:
         group = np.concatenate([recall(rec, [people[i] for i in g], [wanted[i] for i in g], aggregation)
                                 for g in groups])
-        out[aggregation] = (float(solo.mean()), float(group.mean()), float(alike.mean()))
+        out[aggregation] = (float(solo.mean()), float(group.mean()), float(alike.mean()), float(split.mean()))
     return out
 
 
@@ -126,10 +132,13 @@ def table(runs: list[dict], title: str) -> str:
     lines = [f"### {title}", "", f"| aggregation | solo recall@{K} | group recall@{K} | group / solo | per seed | "
              "solo, the group's lists left out too | group / that solo |", "|---|---|---|---|---|---|---|"]
     for aggregation in together.AGGREGATIONS:
-        solo, group, alike = (np.mean([r[aggregation][j] for r in runs]) for j in range(3))
+        solo, group, alike, _ = (np.mean([r[aggregation][j] for r in runs]) for j in range(4))
         per_seed = ", ".join(f"{r[aggregation][1] / r[aggregation][0]:.3f}" for r in runs)
         lines.append(f"| {aggregation} | {solo:.4f} | {group:.4f} | **{group / solo:.3f}** | {per_seed} | "
                      f"{alike:.4f} | {group / alike:.3f} |")
+    split = np.mean([r["mean"][3] for r in runs]) / np.mean([r["mean"][0] for r in runs])
+    lines += ["", f"An even split for reference: each person's own first {K} // group size titles keep "
+                  f"{split:.3f} of their solo recall@{K}."]
     chosen = ", ".join(f"{r['sharpness']:g}" for r in runs)
     return "\n".join(lines + ["", f"probability_mean's sharpness chosen on the inner split, per seed: {chosen}"])
 
@@ -143,12 +152,13 @@ def main() -> None:
     parser.add_argument("--shared-data", type=Path, default=PROJECT_ROOT.parent / "shared" / "data")
     parser.add_argument("--sample-dir", type=Path, default=PROJECT_ROOT / "bench" / "out" / "sample")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("anime_recommender", "tensorflow", "absl"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     cfg = with_overrides(load_config(), args.overrides)
-    started = time.perf_counter()
+    started, everything = time.perf_counter(), {}
     for name in args.only or ["real", "movielens"]:
         with tempfile.TemporaryDirectory() as tmp:
             data_cfg = dataset(name, cfg, args.shared_data, Path(tmp), args.sample_dir)
@@ -156,8 +166,11 @@ def main() -> None:
             data = process.process(interactions, catalog, data_cfg.processing, report, seen)
             runs = [one_seed(data_cfg, data, seed, args.max_users, args.group, Path(tmp))
                     for seed in range(args.seeds)]
+        everything[name] = runs
         print(table(runs, f"{name}: {data.n_users} users x {data.n_anime} anime, groups of {args.group}, "
                           f"{args.seeds} seeds"), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(everything, indent=1))
     print(f"\noverrides: {' '.join(args.overrides) or 'none'}; total {time.perf_counter() - started:.0f} s")
 
 

@@ -55,6 +55,7 @@ AGGREGATIONS: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray]] =
     "least_misery": lambda s, c, t: s.min(axis=0),                # the least happy person's score
     "rank_mean": lambda s, c, t: _rank_scores(s, c).mean(axis=0),  # the mean of each person's rank
     "rank_min": lambda s, c, t: _rank_scores(s, c).min(axis=0),   # the worst rank anyone gives it
+    "rank_max": lambda s, c, t: _rank_scores(s, c).max(axis=0),   # taking turns: each one's best in turn
     "probability_mean": lambda s, c, t: _probabilities(s, c, t).mean(axis=0),  # the mean chance of a watch
 }
 

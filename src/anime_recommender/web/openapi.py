@@ -129,7 +129,8 @@ def _together_operations(cfg: ServingConfig, filters: list[dict]) -> dict:
     slots = range(1, cfg.together_max_people + 1)
     ids = {**_array({"type": "integer", "format": "int64", "minimum": 0, "maximum": INT64_MAX}),
            "maxItems": cfg.together_max_people}
-    titles = {**_array({"type": "string", "minLength": 1, "maxLength": cfg.max_text_length}), "maxItems": cfg.max_titles}
+    titles = {**_array({"type": "string", "minLength": 1, "maxLength": cfg.max_text_length}),
+              "maxItems": cfg.max_titles}
     people = [_query("user_id", ids, "repeatable: one person per user ID of the data (after any slots)")]
     for i in slots:
         people += [_query(f"name{i}", {"type": "string", "maxLength": 40}, f"what to call person {i}"),
