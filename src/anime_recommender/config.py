@@ -213,6 +213,9 @@ class ServingConfig:
     max_text_length: int
     max_list_values: int
     max_titles: int
+    max_query_string: int
+    max_body_bytes: int
+    search_n: int
     together_aggregation: str
     together_max_people: int
     together_sharpness: float
@@ -283,6 +286,7 @@ def _validate(cfg: Config) -> None:
         (len(cfg.evaluation.ease_lambdas) >= 1, "evaluation.ease_lambdas must not be empty"),
         (cfg.evaluation.k >= 1, "evaluation.k must be >= 1"),
         (1 <= cfg.serving.default_n <= cfg.serving.max_n, "serving.default_n must be in [1, max_n]"),
+        (1 <= cfg.serving.search_n <= cfg.serving.max_n, "serving.search_n must be in [1, max_n]"),
         (cfg.serving.max_text_length >= 1, "serving.max_text_length must be >= 1"),
         (cfg.serving.upload_slots >= 1, "serving.upload_slots must be >= 1"),
         (cfg.serving.upload_body_timeout_s > 0, "serving.upload_body_timeout_s must be > 0"),

@@ -15,7 +15,6 @@ import yaml
 from werkzeug.test import encode_multipart
 
 from anime_recommender.config import load_config
-from anime_recommender.web.imports import FORM_OVERHEAD
 from anime_recommender.web.signed_list import MAX_TOKEN_BYTES
 from tests.conftest import PROJECT_ROOT
 from tests.recommend.exports import entries_xml
@@ -63,9 +62,10 @@ def test_the_shipped_config_is_valid_nginx(tmp_path):
 
 def test_the_proxy_limits_are_the_apps():
     cfg = load_config(env={}).serving
-    assert directive("client_max_body_size") == ["64k", f"{(cfg.import_max_bytes + FORM_OVERHEAD) // 1024}k",
-                                                 f"{(MAX_TOKEN_BYTES + FORM_OVERHEAD) // 1024}k"]
-    assert directive("client_body_buffer_size") == [f"{(cfg.import_max_bytes + FORM_OVERHEAD) // 1024}k"]
+    form = cfg.max_body_bytes  # every route's body, and the form fields around an import's file
+    assert directive("client_max_body_size") == [f"{form // 1024}k", f"{(cfg.import_max_bytes + form) // 1024}k",
+                                                 f"{(MAX_TOKEN_BYTES + form) // 1024}k"]
+    assert directive("client_body_buffer_size") == [f"{(cfg.import_max_bytes + form) // 1024}k"]
     gunicorn_timeout = int(re.search(r'"GUNICORN_TIMEOUT", (\d+)', (PROJECT_ROOT / "gunicorn.conf.py").read_text())[1])
     assert int(directive("proxy_read_timeout")[0].rstrip("s")) > gunicorn_timeout
     web_port = next(p["containerPort"] for p in container("web")["ports"])

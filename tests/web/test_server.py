@@ -2,7 +2,8 @@
 ending conditions, with real sockets: slow clients, SIGTERM with requests in flight, multi-process metrics.
 
 Every wait is on a condition with a deadline (the kernel's accept queue, a socket closing, a process
-exiting); the one fixed bound is the requirement itself: normal requests answered within 1 s.
+exiting). No latency is asserted: a request must be answered at all (a socket timeout is a failure, never a
+measurement); how fast, with the slow clients connected, is bench/serve.py's (`slow_clients_probe`).
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ pytestmark = pytest.mark.slow
 
 SLOW_CLIENTS = 50
 PROBES = 10
-ANSWER_WITHIN = 1.0   # issue 11: normal requests answered within 1 s while 50 slow clients are connected
 DEADLINE = 60.0       # how long a condition may take on a busy CI box before the test gives up
 
 
@@ -80,16 +80,15 @@ def read_response(sock: socket.socket) -> tuple[int, bytes]:
     return status, body
 
 
-def get(port: int, path: str) -> tuple[int, float]:
-    """One request on a fresh connection: (status, seconds to the whole answer); status 0 if none came."""
-    started = time.monotonic()
+def get(port: int, path: str) -> int:
+    """One request on a fresh connection: its status; 0 if none came (within a generous socket timeout)."""
     try:
         with connect(port, f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode()) as sock:
-            sock.settimeout(10)
+            sock.settimeout(DEADLINE)
             status, _ = read_response(sock)
     except OSError:
         status = 0
-    return status, time.monotonic() - started
+    return status
 
 
 def still_open(sock: socket.socket) -> bool:
@@ -119,11 +118,8 @@ def test_fifty_slow_clients_do_not_stop_normal_requests(tiny_artifacts, tmp_path
         connected = sum(still_open(s) for s in slow)
         for sock in slow:
             sock.close()
-    seconds = sorted(s for _, s in probes)
-    assert [status for status, _ in probes] == [200] * PROBES, probes
+    assert probes == [200] * PROBES, probes
     assert connected == SLOW_CLIENTS, "the slow clients must be connected during the probes"
-    # the bound holds for (nearly) every probe; one may lose the CPU to the neighbours of a shared CI box
-    assert sum(s <= ANSWER_WITHIN for s in seconds) >= PROBES - 1, seconds
 
 
 def test_a_request_that_never_finishes_arriving_is_dropped_after_keepalive(tiny_artifacts, tmp_path):
@@ -158,7 +154,7 @@ def test_metrics_add_up_across_workers_and_leave_other_files_alone(tiny_artifact
     (metrics_dir / "keep").mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"stale")  # a previous run's file: removed
     with gunicorn(tiny_artifacts, tmp_path, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)) as (_, port, log_path):
-        assert [get(port, "/healthz")[0] for _ in range(20)] == [200] * 20
+        assert [get(port, "/healthz") for _ in range(20)] == [200] * 20
         with connect(port, b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n") as sock:
             status, body = read_response(sock)
     text = body.decode()

@@ -69,7 +69,7 @@ def test_the_api_takes_user_ids_and_names_people_by_default(client, app):
 
 def test_titles_make_a_person_and_titles_not_read_are_said(client):
     body = client.get(f"{API}?name1=Cleo&liked1=Attack on Titan&liked1=Toradora!&user2={ODD}"
-                      "&name3=Dan&liked3=qqqzzzxx%0A101").get_json()
+                      "&name3=Dan&liked3=qqqzzzxx&liked3=101").get_json()
     assert [(p["name"], p["given_as"]) for p in body["people"]] == [("Cleo", "titles"), ("Person 2", "user"),
                                                                     ("Dan", "titles")]
     assert any(n.startswith("Dan: “qqqzzzxx” was not used") for n in body["notes"])
@@ -78,12 +78,13 @@ def test_titles_make_a_person_and_titles_not_read_are_said(client):
 
 @pytest.mark.parametrize("query,code,message", [
     (f"user_id={EVEN_A}", 400, "watch together is for 2 to 4 people"),
-    ("&".join(f"user_id={u}" for u in (10, 11, 12, 13, 14)), 400, "watch together is for 2 to 4 people"),
+    ("&".join(f"user_id={u}" for u in (10, 11, 12, 13, 14)), 400, "too many user_id values: at most 4"),
+    (f"user1={EVEN_A}&user2={ODD}&user3=12&user4=14&user_id=16", 400, "watch together is for 2 to 4 people"),
     (f"user_id={EVEN_A}&user_id=424242", 404, "Person 2: User 424242 is not in our data"),
-    (f"user1={EVEN_A}&name2=Ben&user2=abc", 400, "Ben: user ID must be a whole number"),
+    (f"user1={EVEN_A}&name2=Ben&user2=abc", 400, "user2 must be a whole number"),
     (f"user1={EVEN_A}&user2={ODD}&liked2=Toradora!", 400, "give one of a user ID, a list file or a few titles"),
     (f"user1={EVEN_A}&liked2=900", 400, "Person 2: none of the anime given is known well enough"),
-    (f"user1={EVEN_A}&user2={ODD}&name1={'x' * 41}", 400, "the name of person 1 is too long"),
+    (f"user1={EVEN_A}&user2={ODD}&name1={'x' * 121}", 400, "name1 is too long: at most 120 characters"),
     (f"user1={EVEN_A}&user2={ODD}&year_min=2000&year_max=1990", 400, "year range is empty"),
 ])
 def test_bad_groups_get_a_clear_4xx_on_the_api_and_the_page(client, query, code, message):

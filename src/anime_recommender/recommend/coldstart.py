@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from anime_recommender.config import ServingConfig
 from anime_recommender.recommend import explain as ex
 from anime_recommender.recommend import sources as src
 from anime_recommender.recommend.arrays import AnimeSpace
@@ -17,7 +18,7 @@ from anime_recommender.recommend.lists import COMPLETED, Taste
 from anime_recommender.recommend.results import NewUserRecommendations
 from anime_recommender.recommend.tower import entry_weights
 
-MAX_PICKS = 50
+MAX_PICKS = ServingConfig.max_list_values  # serving.max_list_values: the web's cap on liked= / disliked=
 GENRE_WEIGHT = 0.5
 POPULAR_WEIGHT = 0.3
 

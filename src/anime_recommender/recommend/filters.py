@@ -29,7 +29,7 @@ class Filters:
         if self.min_score is not None and (math.isnan(self.min_score) or not 0 <= self.min_score <= 10):
             raise ValueError(f"min_score must be between 0 and 10 (got {self.min_score})")
         if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
-            raise ValueError(f"year range is empty: {self.year_min} > {self.year_max}")
+            raise ValueError(f"year range is empty: from {self.year_min} to {self.year_max}")
         if self.popularity_discount is not None and not 0 <= self.popularity_discount < math.inf:
             raise ValueError(f"popularity_discount must be 0 or more (got {self.popularity_discount})")
 
@@ -62,8 +62,8 @@ def model_mask(catalog: Catalog, filters: Filters) -> np.ndarray:
     return catalog_mask(catalog, filters)[catalog.cat_row]
 
 
-def check_n(n: int, max_n: int = 100) -> int:
-    """Validate a result count: an int in [1, max_n]."""
+def check_n(n: int, max_n: int) -> int:
+    """Validate a result count: an int in [1, max_n] (serving.max_n)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= max_n:
         raise ValueError(f"n must be an integer between 1 and {max_n} (got {n!r})")
     return int(n)

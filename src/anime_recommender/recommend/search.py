@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from anime_recommender.config import ServingConfig
 from anime_recommender.data.titles import search_key
 from anime_recommender.recommend.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY = 200
+MAX_QUERY = ServingConfig.max_text_length  # serving.max_text_length: the longest query the web takes
 MAX_WORD_HITS = 300
 normalize = search_key  # the one folding (data/titles.py), under the name the readers know
 

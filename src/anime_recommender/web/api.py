@@ -1,80 +1,71 @@
-"""The JSON API under /api/v1 (errors come back as {"error": {...}} from errors.py)."""
+"""The JSON API under /api/v1 (errors come back as {"error": {...}} from errors.py). Each route is declared once
+(web/declare.py): its query model, its answer model; the OpenAPI document is generated from them."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
-from anime_recommender.web import openapi, service
+from anime_recommender.web import bodies, openapi, queries, service
+from anime_recommender.web.declare import bounds, route
 from anime_recommender.web.errors import respond
-from anime_recommender.web.forms import read_options, read_picks
-from anime_recommender.web.params import parse_flag, parse_id, parse_int, parse_text
+from anime_recommender.web.forms import picks_of
 
 bp = Blueprint("api", __name__)
 
 
-@bp.get("/users/<user_id>/recommendations")
-def user_recommendations(user_id: str):
-    rec = service.get_recommender()
-    uid = parse_id(user_id)
-    options = read_options(rec, request.args)
-    return jsonify(rec.recommend(uid, options.n, options.filters, options.mode).to_dict())
+@route(bp, "/users/<user_id>/recommendations", summary="Recommendations for a known user",
+       query=queries.recommend_query, answer=bodies.UserRecommendations)
+def user_recommendations(rec, query, user_id: int):
+    return rec.recommend(user_id, query.n, query.filters(), query.mode)
 
 
-@bp.get("/users/<user_id>/profile")
-def user_profile(user_id: str):
-    return jsonify(service.get_recommender().user_profile(parse_id(user_id)).to_dict())
+@route(bp, "/users/<user_id>/profile", summary="A user's genre profile and similar users", answer=bodies.UserProfile)
+def user_profile(rec, user_id: int):
+    return rec.user_profile(user_id)
 
 
-@bp.get("/anime/<anime_id>")
-def anime(anime_id: str):
-    return jsonify(service.get_recommender().anime(parse_id(anime_id, "anime ID")).to_dict())
+@route(bp, "/anime/<anime_id>", summary="One anime", answer=bodies.Anime)
+def anime(rec, anime_id: int):
+    return rec.anime(anime_id)
 
 
-@bp.get("/anime/<anime_id>/similar")
-def similar(anime_id: str):
-    rec = service.get_recommender()
-    aid = parse_id(anime_id, "anime ID")
-    options = read_options(rec, request.args)
-    return jsonify(rec.similar_anime(aid, options.n, options.filters).to_dict())
+@route(bp, "/anime/<anime_id>/similar", summary="Anime similar to one anime",
+       query=queries.filter_query, answer=bodies.SimilarAnime)
+def similar(rec, query, anime_id: int):
+    return rec.similar_anime(anime_id, query.n, query.filters())
 
 
-@bp.get("/similar")
-def similar_by_title():
-    rec = service.get_recommender()
-    title = parse_text(request.args, "title", rec.cfg)
-    options = read_options(rec, request.args)
-    return jsonify(rec.similar_by_title(title, options.n, options.filters).to_dict())
+@route(bp, "/similar", summary="Anime similar to the surely read title (404 with the alternatives otherwise)",
+       query=queries.title_query, answer=bodies.SimilarAnime)
+def similar_by_title(rec, query):
+    return rec.similar_by_title(query.title, query.n, query.filters())
 
 
-@bp.get("/search")
-def search():
-    rec = service.get_recommender()
-    query = parse_text(request.args, "q", rec.cfg)
-    return jsonify(rec.search(query, parse_int(request.args, "n", 10, 1, rec.cfg.max_n),
-                              parse_flag(request.args, "adult", rec.cfg.show_adult)).to_dict())
+@route(bp, "/search", summary="Title search", query=queries.search_query, answer=bodies.SearchResults,
+       errors=(400, 503))
+def search(rec, query):
+    return rec.search(query.q, query.n, query.adult)
 
 
-@bp.get("/recommendations/new-user")
-def new_user():
-    rec = service.get_recommender()
-    picks = read_picks(rec, request.args)
-    options = read_options(rec, request.args)
-    body = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, options.n, options.filters).to_dict()
+@route(bp, "/recommendations/new-user", summary="Recommendations from liked anime and/or genres, no account",
+       query=queries.picks_query, answer=bodies.NewUserRecommendations, errors=(400, 503))
+def new_user(rec, query):
+    picks = picks_of(rec, query)
+    body = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, query.n, query.filters()).to_dict()
     body["read"] = [r.to_dict() for r in picks.read]
     alternatives = {r.typed: r.to_dict()["alternatives"] for r in picks.unsure}
     body["unmatched"] = [{"input": text, "suggestions": s, "alternatives": alternatives.get(text, [])}
                          for text, s in picks.unmatched]
-    return jsonify(body)
+    return body
 
 
 @bp.get("/openapi.json")
 def openapi_document():
-    """This API's OpenAPI 3 document (with the loaded model's genres and types, and the request limits)."""
+    """This API's OpenAPI 3.1 document (with the loaded model's genres and types, and the request limits)."""
     try:
-        rec = service.get_recommender()
-        cfg, genres, types = rec.cfg, rec.genres, rec.types
+        limits = bounds(service.get_recommender())
     except service.ModelUnavailable:
-        cfg, genres, types = current_app.config["APP_CONFIG"].serving, [], []
-    return jsonify(openapi.document(cfg, genres, types))
+        limits = queries.Bounds.of(current_app.config["APP_CONFIG"].serving)
+    return jsonify(openapi.document(current_app, limits))
 
 
 @bp.route("/<path:anything>")

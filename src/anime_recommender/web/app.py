@@ -26,8 +26,6 @@ from anime_recommender.web import (
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_STRING = 4096
-
 
 class HtmlSafeJSON(DefaultJSONProvider):
     """JSON with <, > and & escaped, so echoed input can never become markup if a page embeds it."""
@@ -57,8 +55,9 @@ def create_app(config: Config | None = None, test_config: Mapping[str, Any] | No
 
 def configure_app(app: Flask, config: Config | None, test_config: Mapping[str, Any] | None) -> None:
     """Project config plus Flask settings; `test_config` may set ARTIFACTS_DIR or inject RECOMMENDER."""
-    app.config.update(APP_CONFIG=config or load_config(), MAX_CONTENT_LENGTH=64 * 1024,
-                      MAX_QUERY_STRING=MAX_QUERY_STRING)
+    config = config or load_config()
+    app.config.update(APP_CONFIG=config, MAX_CONTENT_LENGTH=config.serving.max_body_bytes,
+                      MAX_QUERY_STRING=config.serving.max_query_string)
     if test_config:
         app.config.update(test_config)
     app.debug = False
@@ -80,5 +79,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(together.bp)
+    app.register_blueprint(together.api_bp, url_prefix="/api/v1")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)

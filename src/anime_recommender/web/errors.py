@@ -8,6 +8,8 @@ from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException
 
 from anime_recommender.recommend.errors import RecommenderError, UnknownAnimeError, UnknownUserError
+from anime_recommender.web.bodies import Error
+from anime_recommender.web.declare import answer
 from anime_recommender.web.params import InputError
 from anime_recommender.web.service import ModelUnavailable
 from anime_recommender.web.upload_guard import framing_error
@@ -29,16 +31,16 @@ def sentence(message: str) -> str:
     return (message[0].upper() if capital else message[0]) + message[1:] + ("" if message[-1] in ".?!" else ".")
 
 
-def respond(code: int, message: str, suggestions: list[str] | None = None, kind: str = "",
+def respond(code: int, message: str, *, suggestions: list[str] | None = None, kind: str = "",
             title: str | None = None):
-    """A JSON error under /api/, otherwise the page `{code}.html` (or error.html); `kind` (user, anime)
-    picks the page's help."""
+    """A JSON error under /api/ (the declared bodies.Error), otherwise the page `{code}.html` (or error.html);
+    `kind` (user, anime) picks the page's help."""
     title = title or TITLES.get(code, "Error")
     if request.path.startswith("/api/"):
-        body = {"code": code, "title": title, "message": message}
+        detail = {"code": code, "title": title, "message": message}
         if suggestions:
-            body["suggestions"] = suggestions
-        return jsonify(error=body), code
+            detail["suggestions"] = suggestions
+        return jsonify(answer(Error, {"error": detail})), code
     context = {"code": code, "title": title, "message": sentence(message), "suggestions": suggestions or [],
                "kind": kind}
     try:
@@ -69,7 +71,8 @@ def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http)
     app.register_error_handler(InputError, lambda e: respond(400, str(e)))
     app.register_error_handler(UnknownUserError, lambda e: respond(404, str(e), kind="user"))
-    app.register_error_handler(UnknownAnimeError, lambda e: respond(404, str(e), e.suggestions, kind="anime"))
+    app.register_error_handler(UnknownAnimeError,
+                               lambda e: respond(404, str(e), suggestions=e.suggestions, kind="anime"))
     app.register_error_handler(RecommenderError, lambda e: respond(400, str(e)))
     app.register_error_handler(ModelUnavailable, lambda e: respond(503, str(e)))
     app.register_error_handler(Exception, _unexpected)
@@ -78,6 +81,6 @@ def register_errorhandlers(app: Flask) -> None:
 
 def _limit_query_string():
     """Refuse oversized query strings before any parsing."""
-    limit = current_app.config.get("MAX_QUERY_STRING", 4096)
+    limit = current_app.config["MAX_QUERY_STRING"]
     if len(request.query_string) > limit:
         raise InputError(f"the address is too long: at most {limit} characters of parameters")

@@ -1,34 +1,22 @@
-"""What the pages and the API read from a request, validated once for both."""
+"""What the pages and the API read from a request, validated once for both (the models of web/queries.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
-from anime_recommender.recommend.engine import MODES, Recommender
+from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.errors import UnknownAnimeError
-from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.results import TitleReading
-from anime_recommender.web.params import InputError, looks_like_id, parse_filters, parse_id, parse_list, parse_n, shown
+from anime_recommender.web import queries
+from anime_recommender.web.declare import bounds, read
+from anime_recommender.web.params import InputError, looks_like_id, parse_id, shown
+from anime_recommender.web.queries import Query
 
 
-@dataclass(frozen=True)
-class Options:
-    """Result count, filters and mode of a recommendation request."""
-
-    n: int
-    filters: Filters
-    mode: str
-
-
-def read_options(rec: Recommender, args: MultiDict) -> Options:
-    """n, filters and mode from the query string."""
-    cfg = rec.cfg
-    mode = (args.get("mode") or "hybrid").strip()
-    if mode not in MODES:
-        raise InputError(f"mode must be one of {', '.join(MODES)} (got '{shown(mode)}')")
-    return Options(parse_n(args, cfg.default_n, cfg.max_n),
-                   parse_filters(args, rec.genres, rec.types, cfg), mode)
+def read_options(rec: Recommender, args: MultiDict) -> Query:
+    """n, filters and mode from the query string (the API's recommend_query: one declaration for both)."""
+    return read(queries.recommend_query(bounds(rec)), args)
 
 
 @dataclass(frozen=True)
@@ -76,16 +64,14 @@ def _resolve(rec: Recommender, values: list[str], picks: Picks) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def read_picks(rec: Recommender, args: MultiDict, strict: bool = True) -> Picks:
-    """liked / disliked (ids or titles) and genre values of the new-user form; with `strict` off, typed
-    titles that matched nothing surely are returned (for the page to offer what they could mean) instead
-    of an InputError."""
-    cfg = rec.cfg
-    picks = Picks([], [], parse_list(args, "genre", cfg, rec.genres), [], [])
-    liked, disliked = parse_list(args, "liked", cfg), parse_list(args, "disliked", cfg)
-    _limit_titles(liked + disliked, cfg.max_titles)
-    picks.liked.extend(_resolve(rec, liked, picks))
-    picks.disliked.extend(a for a in _resolve(rec, disliked, picks) if a not in picks.liked)
+def picks_of(rec: Recommender, query: Query, strict: bool = True) -> Picks:
+    """liked / disliked (ids or titles) and genre values of the new-user form, as queries.picks_query read
+    them; with `strict` off, typed titles that matched nothing surely are returned (for the page to offer
+    what they could mean) instead of an InputError."""
+    picks = Picks([], [], list(query.genre), [], [])
+    _limit_titles(query.liked + query.disliked, rec.cfg.max_titles)
+    picks.liked.extend(_resolve(rec, query.liked, picks))
+    picks.disliked.extend(a for a in _resolve(rec, query.disliked, picks) if a not in picks.liked)
     if not picks.usable and (strict or not picks.unmatched):
         raise InputError("name at least one anime you like (title or ID) or pick a genre"
                          + _unmatched_hint(picks))

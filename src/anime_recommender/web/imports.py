@@ -7,24 +7,30 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, g, jsonify, render_template, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
+from anime_recommender.config import ServingConfig
 from anime_recommender.recommend import continuation
 from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.mal_export import ExportError, ExportLimits, MalExport, read_export
-from anime_recommender.web import service
+from anime_recommender.web import bodies, queries, service
+from anime_recommender.web.declare import Operation, answer, attach
 from anime_recommender.web.errors import respond
-from anime_recommender.web.forms import read_options
-from anime_recommender.web.params import TRUE, InputError, parse_flag
+from anime_recommender.web.params import InputError
 from anime_recommender.web.signed_list import MAX_TOKEN_BYTES, read_signed, sign_export
 from anime_recommender.web.title_check import naming_other_anime
 from anime_recommender.web.upload_guard import UploadRefused, upload_slot
 
 bp = Blueprint("imports", __name__)
-FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the filter fields around the file
+
+
+# parsed after the upload is read (under its slot), by _answer; documented by web/openapi.py
+IMPORT = Operation(summary="Recommendations for an uploaded MyAnimeList export (.xml or .xml.gz)",
+                   answer=bodies.ListRecommendations, query=queries.import_query, errors=(400, 413, 503),
+                   upload=queries.export_upload, method="POST")
 
 
 class InMemoryFormParser(FormDataParser):
@@ -46,7 +52,8 @@ def _uploaded_export(rec: Recommender) -> MalExport:
     ExportError or UploadRefused (4xx / 503) for anything that is not a usable one."""
     limits = _limits(rec)
     with upload_slot():
-        request.max_content_length = limits.max_bytes + FORM_OVERHEAD  # this route only: the app allows 64 KiB
+        # this route only: the app allows serving.max_body_bytes, which also bounds the form fields around the file
+        request.max_content_length = limits.max_bytes + rec.cfg.max_body_bytes
         request.form_data_parser_class = InMemoryFormParser
         try:
             upload = request.files.get("file")
@@ -75,21 +82,24 @@ def _too_large(limits: ExportLimits) -> ExportError:
 def _answer(rec: Recommender, export: MalExport, values):
     """Recommendations for the export with the filters in `values` (form fields or query parameters), and
     the switches: include_planned (Plan to Watch may come back) and dropped_dislikes (Dropped pushes away)."""
-    options = read_options(rec, values)
-    include_planned = (values.get("include_planned") or "").strip().lower() in TRUE
-    return rec.recommend_import(export, options.n, options.filters, include_planned,
-                                parse_flag(values, "dropped_dislikes", True))
+    query = IMPORT.parse(rec, values)
+    return rec.recommend_import(export, query.n, query.filters(), query.include_planned, query.dropped_dislikes)
+
+
+def _serving(rec: Recommender | None) -> ServingConfig:
+    """The serving config, from the recommender or (no model loaded) the app's."""
+    return rec.cfg if rec else current_app.config["APP_CONFIG"].serving
 
 
 def _next_up(rec: Recommender, export: MalExport, values) -> list:
     """Continue your franchises for the list (recommend/continuation.py), adult titles as the filters say."""
-    return continuation.for_list(rec, export.rows, parse_flag(values, "adult", rec.cfg.show_adult))
+    return continuation.for_list(rec, export.rows, IMPORT.parse(rec, values).adult)
 
 
 def _page(rec: Recommender | None, status: int = 200, form=None, **context):
     """The import page; `form` (the fields to show again) is the request's form unless the body was not read."""
     return render_template("import.html", genres=rec.genres if rec else [], types=rec.types if rec else [],
-                           args=request.form if form is None else form, max_n=rec.cfg.max_n if rec else 100,
+                           args=request.form if form is None else form, max_n=_serving(rec).max_n,
                            **context), status
 
 
@@ -120,7 +130,7 @@ def again():
     """The same list with other filters, hides or switches: read from the signed list the results page
     carries (web/signed_list.py), no upload, nothing stored."""
     rec = service.get_recommender()
-    request.max_content_length = MAX_TOKEN_BYTES + FORM_OVERHEAD
+    request.max_content_length = MAX_TOKEN_BYTES + rec.cfg.max_body_bytes
     try:
         with upload_slot():  # a body of up to 1 MiB: read under the same slot and deadline as an upload
             signed = request.form.get("list", "")
@@ -137,6 +147,7 @@ def again():
 
 
 @bp.post("/api/v1/recommendations/import")
+@attach(IMPORT)
 def api():
     """JSON: the new-user answer for the list, plus `imported` (entries, matched, unknown_ids, by_status)."""
     rec = service.get_recommender()
@@ -148,7 +159,7 @@ def api():
         return respond(exc.code, str(exc))
     body = _answer(rec, export, request.args).to_dict()
     body["continue"] = [e.to_dict() for e in _next_up(rec, export, request.args)]
-    return jsonify(body)
+    return jsonify(answer(IMPORT.answer, body))
 
 
 @bp.get("/api/v1/recommendations/import")

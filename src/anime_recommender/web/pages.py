@@ -3,15 +3,18 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from anime_recommender.recommend import continuation
-from anime_recommender.web import demo, service
-from anime_recommender.web.forms import read_options, read_picks
-from anime_recommender.web.params import parse_flag, parse_id, parse_int, parse_text
+from anime_recommender.web import demo, queries, service
+from anime_recommender.web.declare import bounds, read
+from anime_recommender.web.forms import picks_of, read_options
+from anime_recommender.web.params import parse_id
 
 bp = Blueprint("pages", __name__)
 bp.app_context_processor(demo.context)
+bp.add_app_template_global(queries.YEARS, "years")
+bp.add_app_template_global(queries.MAX_SCORE, "max_score")
 
 
 @bp.app_template_global()
@@ -44,7 +47,7 @@ def home():
         rec = service.get_recommender()
     except service.ModelUnavailable as exc:
         return render_template("home.html", unavailable=str(exc), genres=[], types=[], args=request.args,
-                               max_n=100), 503
+                               max_n=current_app.config["APP_CONFIG"].serving.max_n), 503
     return _page("home.html", rec, unavailable=None)
 
 
@@ -66,9 +69,10 @@ def user(user_id: str):
     rec = service.get_recommender()
     uid = parse_id(user_id)
     options = read_options(rec, request.args)
-    recs = rec.recommend(uid, options.n, options.filters, options.mode)
+    filters = options.filters()
+    recs = rec.recommend(uid, options.n, filters, options.mode)
     return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid, loved_limit=0), options=options,
-                 next_up=continuation.for_user(rec, uid, options.filters.include_adult))
+                 next_up=continuation.for_user(rec, uid, filters.include_adult))
 
 
 @bp.get("/anime/<anime_id>")
@@ -77,7 +81,7 @@ def anime(anime_id: str):
     rec = service.get_recommender()
     aid = parse_id(anime_id, "anime ID")
     options = read_options(rec, request.args)
-    return _page("anime.html", rec, similar=rec.similar_anime(aid, options.n, options.filters))
+    return _page("anime.html", rec, similar=rec.similar_anime(aid, options.n, options.filters()))
 
 
 @bp.get("/similar")
@@ -85,33 +89,30 @@ def similar_by_title():
     """'More like <title>': the surely read title's page; otherwise the likeliest titles, each a link to
     its "more like this" (the one title reader: typos are offered, never guessed)."""
     rec = service.get_recommender()
-    title = parse_text(request.args, "title", rec.cfg)
-    adult = parse_flag(request.args, "adult", rec.cfg.show_adult)
-    reading = rec.read_title(title, adult)
+    query = read(queries.title_query(bounds(rec)), request.args)
+    reading = rec.read_title(query.title, query.adult)
     if reading.anime is not None:
         return redirect(url_for("pages.anime", anime_id=reading.anime.anime_id) + "#similar")
-    return _page("search.html", rec, results=rec.search(title, 10, adult), similar=True)
+    return _page("search.html", rec, results=rec.search(query.title, query.n, query.adult), similar=True)
 
 
 @bp.get("/search")
 def search():
     """Title search results (names, English and Japanese names, fans' short forms; typos forgiven)."""
     rec = service.get_recommender()
-    query = parse_text(request.args, "q", rec.cfg)
-    limit = parse_int(request.args, "n", 20, 1, rec.cfg.max_n)
-    return _page("search.html", rec, results=rec.search(query, limit, parse_flag(request.args, "adult",
-                                                                                  rec.cfg.show_adult)))
+    query = read(queries.search_query(bounds(rec)), request.args)
+    return _page("search.html", rec, results=rec.search(query.q, query.n, query.adult))
 
 
 @bp.get("/new")
 def new_user():
     """Recommendations for someone who named anime they like (and maybe genres and dislikes)."""
     rec = service.get_recommender()
-    picks = read_picks(rec, request.args, strict=False)
-    options = read_options(rec, request.args)
+    query = read(queries.picks_query(bounds(rec)), request.args)
+    picks = picks_of(rec, query, strict=False)
     recs = None  # nothing surely read: the page offers what the titles could mean, with the form kept
     if picks.usable:
-        recs = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, options.n, options.filters)
+        recs = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, query.n, query.filters())
     named = {str(a.anime_id): a.title for a in (recs.liked + recs.disliked if recs else [])}
     return _page("new_user.html", rec, recs=recs, picks=picks, swap=_swap_url, named=named)
 

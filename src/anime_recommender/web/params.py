@@ -1,13 +1,19 @@
-"""Parse and validate request values; every problem becomes an InputError with a readable message."""
+"""The kinds of request value (an id, a bounded number, a switch, a text, a list) as pydantic field types.
+
+Each kind is declared once with its bounds: the same declaration parses the value, words its 400 message and
+writes its OpenAPI schema (web/queries.py puts them together, web/declare.py reads a request with them).
+Constraints come first in each Annotated, so pydantic documents them as JSON Schema keywords and checks them
+after the plain-words check.
+"""
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from werkzeug.datastructures import MultiDict
-
-from anime_recommender.config import ServingConfig
-from anime_recommender.recommend.filters import Filters
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 INT64_MAX = 2**63 - 1
 # ASCII digits only: `\d` and int() also take other scripts' digits ('٣' is 3), so one id would have
@@ -31,9 +37,19 @@ def shown(value: str, limit: int = 60) -> str:
     return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf") else c for c in value)
 
 
+def refuse(message: str) -> PydanticCustomError:
+    """A validation error whose message is `message` as written (braces in echoed input stay as typed)."""
+    return PydanticCustomError("input", "{message}", {"message": message})
+
+
 def looks_like_id(text: str) -> bool:
     """True for 1-19 ASCII digits (an id to look up), False for anything else (a title to search)."""
     return _DIGITS.fullmatch(text) is not None
+
+
+def id_name(field: str) -> str:
+    """How a message names an id field: user_id -> 'user ID'."""
+    return field.removesuffix("_id").replace("_", " ") + " ID"
 
 
 def parse_id(raw: str | None, what: str = "user ID") -> int:
@@ -47,84 +63,100 @@ def parse_id(raw: str | None, what: str = "user ID") -> int:
     return int(text)
 
 
-def parse_int(args: MultiDict, name: str, default: int | None, low: int, high: int) -> int | None:
-    """An optional bounded integer query parameter."""
-    text = (args.get(name) or "").strip()
-    if not text:
-        return default
-    if not _INT.fullmatch(text) or not low <= int(text) <= high:
-        raise InputError(f"{name} must be a whole number between {low} and {high} (got '{shown(text)}')")
-    return int(text)
+def mal_id(what: Callable[[str], str] = id_name) -> Any:
+    """A non-negative int64 id in ASCII digits; `what` names it in a message from the field's name."""
+    def check(value: Any, info: ValidationInfo) -> int:
+        try:
+            return parse_id(str(value), what(info.field_name))
+        except InputError as exc:
+            raise refuse(str(exc)) from None
+    schema = {"type": "integer", "format": "int64", "minimum": 0, "maximum": INT64_MAX,
+              "description": "ASCII digits"}
+    return Annotated[int, BeforeValidator(check), WithJsonSchema(schema)]
 
 
-def parse_float(args: MultiDict, name: str, low: float, high: float) -> float | None:
-    """An optional bounded decimal query parameter."""
-    text = (args.get(name) or "").strip()
-    if not text:
-        return None
-    if not _DECIMAL.fullmatch(text) or not low <= float(text) <= high:
-        raise InputError(f"{name} must be a number between {low:g} and {high:g} (got '{shown(text)}')")
-    return float(text)
+def whole_number(low: int, high: int, description: str) -> Any:
+    """An integer from `low` to `high` written in ASCII digits."""
+    def check(value: Any, info: ValidationInfo) -> int:
+        text = str(value)
+        if not _INT.fullmatch(text) or not low <= int(text) <= high:
+            raise refuse(f"{info.field_name} must be a whole number between {low} and {high} "
+                         f"(got '{shown(text)}')")
+        return int(text)
+    return Annotated[int, Field(ge=low, le=high, description=description), BeforeValidator(check)]
 
 
-def parse_text(args: MultiDict, name: str, limits: ServingConfig, required: bool = True) -> str:
-    """A free-text field, stripped and capped at serving.max_text_length."""
-    text = (args.get(name) or "").strip()
-    if required and not text:
-        raise InputError(f"please enter something to search for ({name} is empty)")
-    if len(text) > limits.max_text_length:
-        raise InputError(f"{name} is too long: at most {limits.max_text_length} characters (got {len(text)})")
-    return text
+def _up_to(high: float) -> str:
+    """A decimal with up to three places from 0 to `high` (a whole number up to 10), as `decimal` reads it."""
+    top = int(high)
+    below = f"[0-{top - 1}]" if top > 1 else "0"
+    return rf"^(0?{below}(\.[0-9]{{1,3}})?|{top}(\.0{{1,3}})?)$"
 
 
-def parse_list(args: MultiDict, name: str, limits: ServingConfig, allowed: list[str] | None = None) -> list[str]:
-    """Repeated values (genre=..&genre=..), non-empty ones, capped, optionally from a fixed set."""
-    values = [v.strip() for v in args.getlist(name) if v and v.strip()]
-    if len(values) > limits.max_list_values:
-        raise InputError(f"too many {name} values: at most {limits.max_list_values} (got {len(values)})")
-    for value in values:
-        if len(value) > limits.max_text_length:
-            raise InputError(f"a {name} value is too long: at most {limits.max_text_length} characters "
-                             f"(got {len(value)})")
-        if allowed is not None and value not in allowed:
-            raise InputError(f"unknown {name} '{shown(value)}': choose from {', '.join(allowed)}")
-    return list(dict.fromkeys(values))
+def decimal(high: float, description: str) -> Any:
+    """A number from 0 to `high` with up to three decimal places (documented as the pattern it must match)."""
+    def check(value: Any, info: ValidationInfo) -> float:
+        text = str(value)
+        if not _DECIMAL.fullmatch(text) or not 0 <= float(text) <= high:
+            raise refuse(f"{info.field_name} must be a number between 0 and {high:g} (got '{shown(text)}')")
+        return float(text)
+    schema = {"type": "string", "pattern": _up_to(high), "description": description}
+    return Annotated[float, BeforeValidator(check), WithJsonSchema(schema)]
 
 
-def parse_flag(args: MultiDict, name: str, default: bool) -> bool:
-    """An optional on/off query parameter: 1/0, true/false, yes/no, on/off."""
-    text = (args.get(name) or "").strip().lower()
-    if not text:
-        return default
+def _flag(value: Any, info: ValidationInfo) -> bool:
+    text = str(value).lower()
     if text not in TRUE | FALSE:
-        raise InputError(f"{name} must be 1 or 0 (got '{shown(text)}')")
+        raise refuse(f"{info.field_name} must be 1 or 0 (got '{shown(text)}')")
     return text in TRUE
 
 
-def parse_ids(args: MultiDict, name: str, limits: ServingConfig) -> tuple[int, ...]:
-    """Repeated anime ids (hide=1&hide=2), at most serving.max_list_values, each a MAL id (unknown ones
-    simply match nothing)."""
-    return tuple(dict.fromkeys(parse_id(v, f"{name} value (an anime ID)") for v in parse_list(args, name, limits)))
+def flag(description: str) -> Any:
+    """An on/off switch: 1/0, true/false, yes/no, on/off."""
+    schema = {"type": "string", "enum": sorted(TRUE | FALSE), "description": description}
+    return Annotated[bool, BeforeValidator(_flag), WithJsonSchema(schema)]
 
 
-def parse_filters(args: MultiDict, genres: list[str], types: list[str], limits: ServingConfig) -> Filters:
-    """Genre, type, year range, minimum score, the adult switch (default: serving.show_adult), franchise
-    grouping, the popularity discount (default: serving.popularity_discount), and the titles the viewer hid
-    ("Not interested": hide=<id>) or marked "Seen it" (seen=<id>)."""
-    year_min = parse_int(args, "year_min", None, 1900, 2100)
-    year_max = parse_int(args, "year_max", None, 1900, 2100)
-    if year_min is not None and year_max is not None and year_min > year_max:
-        raise InputError(f"year range is empty: from {year_min} to {year_max}")
-    adult = (args.get("adult") or "").strip().lower()
-    return Filters(genres=tuple(parse_list(args, "genre", limits, genres)),
-                   types=tuple(parse_list(args, "type", limits, types)),
-                   year_min=year_min, year_max=year_max, min_score=parse_float(args, "min_score", 0, 10),
-                   include_adult=adult in TRUE if adult else limits.show_adult,
-                   group_franchises=parse_flag(args, "group_franchises", True),
-                   exclude=parse_ids(args, "hide", limits), seen=parse_ids(args, "seen", limits),
-                   popularity_discount=parse_float(args, "popularity_discount", 0, limits.max_popularity_discount))
+def text(max_length: int, description: str, *, item: bool = False) -> Any:
+    """Free text of 1 to `max_length` characters (a search query, a typed title); `item`: one of a list."""
+    def check(value: Any, info: ValidationInfo) -> str:
+        if len(value) > max_length:
+            what = f"a {info.field_name} value is" if item else f"{info.field_name} is"
+            raise refuse(f"{what} too long: at most {max_length} characters (got {len(value)})")
+        return value
+    return Annotated[str, Field(min_length=1, max_length=max_length, description=description), BeforeValidator(check)]
 
 
-def parse_n(args: MultiDict, default: int, max_n: int) -> int:
-    """How many results (1..max_n)."""
-    return parse_int(args, "n", default, 1, max_n)
+def one_of(allowed: tuple[str, ...], description: str = "") -> Any:
+    """A string from `allowed` (any string when `allowed` is empty: the model, and so the list, is not loaded)."""
+    def check(value: Any, info: ValidationInfo) -> str:
+        if allowed and value not in allowed:
+            raise refuse(f"{info.field_name} must be one of {', '.join(allowed)} (got '{shown(value)}')")
+        return value
+    schema = {"type": "string", **({"enum": list(allowed)} if allowed else {}),
+              **({"description": description} if description else {})}
+    return Annotated[str, BeforeValidator(check), WithJsonSchema(schema)]
+
+
+def choices(allowed: tuple[str, ...], max_length: int) -> Any:
+    """One value of a repeated parameter from `allowed` (any when empty), at most `max_length` characters."""
+    def check(value: Any, info: ValidationInfo) -> str:
+        if len(value) > max_length:
+            raise refuse(f"a {info.field_name} value is too long: at most {max_length} characters "
+                         f"(got {len(value)})")
+        if allowed and value not in allowed:
+            raise refuse(f"unknown {info.field_name} '{shown(value)}': choose from {', '.join(allowed)}")
+        return value
+    schema = {"type": "string", **({"enum": list(allowed)} if allowed else {"maxLength": max_length})}
+    return Annotated[str, BeforeValidator(check), WithJsonSchema(schema)]
+
+
+def repeated(item: Any, max_values: int, description: str, *, min_values: int = 0) -> Any:
+    """A repeated parameter (genre=..&genre=..): at most `max_values` values, duplicates dropped."""
+    def check(values: Any, info: ValidationInfo) -> list:
+        if len(values) > max_values:
+            raise refuse(f"too many {info.field_name} values: at most {max_values} (got {len(values)})")
+        return values
+    unique: Callable[[list], list] = lambda values: list(dict.fromkeys(values))  # noqa: E731
+    return Annotated[list[item], Field(min_length=min_values, max_length=max_values, description=description),
+                     BeforeValidator(check), AfterValidator(unique)]
