@@ -141,3 +141,13 @@ def test_the_import_answer_and_page_carry_the_next_entries(fr_client):
     assert [(e["title"], e["remaining"]) for e in body["continue"]] == [("Dragon Ball Z:Dead Zone", 3)]
     page = _text(post(fr_client, "/import", _file(export)))
     assert "Continue your series" in page and "Dragon Ball Z:Dead Zone" in page.split('id="continue"')[1]
+
+
+def test_not_interested_on_a_shared_list_hides_the_title_and_the_list_refills(client):
+    url = f"/together?user1={EVEN_A}&user2={EVEN_B}&n=5"
+    page = _text(client.get(url))
+    first = re.search(r'class="title" href="/anime/(\d+)"', page).group(1)
+    hide = re.search(r'class="hide-it" rel="nofollow" href="([^"]+)"', page).group(1)
+    again = _text(client.get(hide))
+    shown = re.findall(r'class="title" href="/anime/(\d+)"', again)
+    assert first not in shown and len(shown) == 5 and 'id="hidden-note"' in again
