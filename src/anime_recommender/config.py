@@ -216,6 +216,9 @@ class ServingConfig:
     max_query_string: int
     max_body_bytes: int
     search_n: int
+    together_aggregation: str
+    together_max_people: int
+    together_sharpness: float
 
 
 @dataclass(frozen=True)
@@ -289,6 +292,11 @@ def _validate(cfg: Config) -> None:
         (cfg.serving.upload_body_timeout_s > 0, "serving.upload_body_timeout_s must be > 0"),
         (1 <= cfg.serving.max_titles <= cfg.serving.max_list_values,
          "serving.max_titles must be in [1, max_list_values]"),
+        (cfg.serving.together_aggregation in ("mean", "least_misery", "rank_mean", "rank_min", "rank_max",
+                                              "probability_mean"),
+         "serving.together_aggregation must be mean, least_misery, rank_mean, rank_min, rank_max or probability_mean"),
+        (cfg.serving.together_sharpness > 0, "serving.together_sharpness must be > 0"),
+        (cfg.serving.together_max_people >= 2, "serving.together_max_people must be >= 2"),
         (cfg.data.chunk_rows >= 1000, "data.chunk_rows must be >= 1000"),
         (0.0 <= cfg.data.max_shrink <= 1.0, "data.max_shrink must be in [0, 1]"),
         (set(cfg.serving.hybrid_weights) <= {"model", "users", "content"},

@@ -31,7 +31,7 @@ def slots(app):
         semaphore.release()
 
 
-@pytest.mark.parametrize("url", [API, "/import"])
+@pytest.mark.parametrize("url", [API, "/import", "/api/v1/recommendations/together", "/together"])
 def test_all_slots_taken_is_a_503_with_retry_after_and_the_body_is_not_read(app, client, slots, url):
     semaphore, taken = slots
     while semaphore.acquire(blocking=False):  # uploads in progress in this worker hold every slot

@@ -145,3 +145,15 @@ def test_an_upload_through_the_proxy_is_answered_and_an_oversized_one_refused_by
                "Content-Type: multipart/form-data; boundary=b\r\n\r\n").encode()
     with connect(proxy_port, too_big) as sock:
         assert read_response(sock)[0] == 413
+
+
+def test_a_watch_together_upload_past_64k_passes_the_proxy(stack):
+    """web/together.py's uploads share the import's nginx location: a group's files beyond the 64k default."""
+    _, proxy_port, _ = stack
+    files = {f"file{i}": _file(entries_xml(1500, 100 + i))["file"] for i in (1, 2)}
+    boundary, body = encode_multipart(files)
+    assert len(body) > 64 * 1024
+    head = (f"POST /api/v1/recommendations/together HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+            f'Content-Length: {len(body)}\r\nContent-Type: multipart/form-data; boundary="{boundary}"\r\n\r\n').encode()
+    with connect(proxy_port, head + body) as sock:
+        assert read_response(sock)[0] == 200

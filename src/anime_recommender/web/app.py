@@ -12,7 +12,18 @@ from flask.json.provider import DefaultJSONProvider
 from anime_recommender.config import Config, load_config
 from anime_recommender.data.statuses import Status
 from anime_recommender.resources import resource_dir
-from anime_recommender.web import api, errors, health, imports, metrics, pages, security, service, upload_guard
+from anime_recommender.web import (
+    api,
+    errors,
+    health,
+    imports,
+    metrics,
+    pages,
+    security,
+    service,
+    together,
+    upload_guard,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,5 +80,7 @@ def register_blueprints(app: Flask) -> None:
     """Pages, the JSON API, the list import (page + API) and the health probes."""
     app.register_blueprint(pages.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(together.bp)
+    app.register_blueprint(together.api_bp, url_prefix="/api/v1")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)

@@ -142,9 +142,46 @@ class ImportSummary(Body):
     duplicates: int
 
 
-class ListRecommendations(PicksRecommendations):
-    imported: ImportSummary
-    taste_profile: list[GenreCount]
+NextEntry = create_model(
+    "NextEntry", __base__=Body, __doc__="Continue your franchises: one franchise's next main entry "
+    "(recommend/continuation.py).", **_anime_fields(leave_out=("synopsis",)), franchise=(str, ...),
+    watched=(int, Field(ge=1)), remaining=(int, Field(ge=1)), planned=(bool, ...))
+
+
+# `continue` is a Python keyword: these two are made with create_model, whose field names are strings
+Continuation = create_model("Continuation", __base__=Body, __doc__="A user's next entries.", user_id=(int, ...),
+                            **{"continue": (list[NextEntry], ...)})
+ListRecommendations = create_model(
+    "ListRecommendations", __base__=PicksRecommendations, __doc__="An imported list's answer.",
+    imported=(ImportSummary, ...), taste_profile=(list[GenreCount], ...), **{"continue": (list[NextEntry], [])})
+
+
+class PersonBrief(Body):
+    name: str
+    given_as: str
+    on_list: int
+    liked: list[str]
+
+
+class PersonReason(Body):
+    name: str
+    reason: str
+    top_share: float
+    because: list[Because]
+
+
+TogetherItem = create_model(
+    "TogetherItem", __base__=Body, __doc__="One anime for the group, with each person's reason.",
+    **_anime_fields(leave_out=("synopsis",)), score=(float, ...), explanation=(str, ...),
+    people=(list[PersonReason], ...), more_in_series=(int, Field(ge=0)), series_note=(str, ...))
+
+
+class TogetherRecommendations(Body):
+    people: list[PersonBrief]
+    aggregation: str
+    note: str
+    notes: list[str]
+    results: list[TogetherItem]
 
 
 class ErrorDetail(Body):

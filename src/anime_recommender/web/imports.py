@@ -13,6 +13,7 @@ from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from anime_recommender.config import ServingConfig
+from anime_recommender.recommend import continuation
 from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.mal_export import ExportError, ExportLimits, MalExport, read_export
 from anime_recommender.web import bodies, queries, service
@@ -41,7 +42,7 @@ class InMemoryFormParser(FormDataParser):
         super().__init__(stream_factory=lambda *_args, **_kwargs: io.BytesIO(), **kwargs)
 
 
-def _limits(rec: Recommender) -> ExportLimits:
+def export_limits(rec: Recommender) -> ExportLimits:
     cfg = rec.cfg
     return ExportLimits(cfg.import_max_bytes, cfg.import_max_xml_bytes, cfg.import_max_entries)
 
@@ -49,7 +50,7 @@ def _limits(rec: Recommender) -> ExportLimits:
 def _uploaded_export(rec: Recommender) -> MalExport:
     """The export in the multipart field `file`, read and parsed holding one of the worker's upload slots:
     ExportError or UploadRefused (4xx / 503) for anything that is not a usable one."""
-    limits = _limits(rec)
+    limits = export_limits(rec)
     with upload_slot():
         # this route only: the app allows serving.max_body_bytes, which also bounds the form fields around the file
         request.max_content_length = limits.max_bytes + rec.cfg.max_body_bytes
@@ -79,7 +80,7 @@ def _too_large(limits: ExportLimits) -> ExportError:
     return ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", too_large=True)
 
 
-def _status(exc: ExportError) -> int:
+def export_status(exc: ExportError) -> int:
     """The HTTP answer to a refused export: 413 when it broke a size limit, else 400."""
     return 413 if exc.too_large else 400
 
@@ -94,6 +95,11 @@ def _answer(rec: Recommender, export: MalExport, values):
 def _serving(rec: Recommender | None) -> ServingConfig:
     """The serving config, from the recommender or (no model loaded) the app's."""
     return rec.cfg if rec else current_app.config["APP_CONFIG"].serving
+
+
+def _next_up(rec: Recommender, export: MalExport, values) -> list:
+    """Continue your franchises for the list (recommend/continuation.py), adult titles as the filters say."""
+    return continuation.for_list(rec, export.rows, IMPORT.parse(rec, values).adult)
 
 
 def _page(rec: Recommender | None, status: int = 200, form=None, **context):
@@ -115,11 +121,12 @@ def upload():
     rec = service.get_recommender()
     try:
         export = _uploaded_export(rec)
-        return _page(rec, recs=_answer(rec, export, request.form), signed=sign_export(export))
+        return _page(rec, recs=_answer(rec, export, request.form), signed=sign_export(export),
+                     next_up=_next_up(rec, export, request.form))
     except UploadRefused as exc:
         return *_page(rec, exc.code, form=MultiDict(), error=str(exc)), exc.headers
     except ExportError as exc:
-        return _page(rec, _status(exc), error=str(exc))
+        return _page(rec, export_status(exc), error=str(exc))
     except InputError as exc:
         return _page(rec, 400, error=str(exc))
 
@@ -137,9 +144,10 @@ def again():
     except UploadRefused as exc:
         return *_page(rec, exc.code, form=MultiDict(), error=str(exc)), exc.headers
     except ExportError as exc:
-        return _page(rec, _status(exc), error=str(exc))
+        return _page(rec, export_status(exc), error=str(exc))
     try:
-        return _page(rec, recs=_answer(rec, export, request.form), signed=signed)
+        return _page(rec, recs=_answer(rec, export, request.form), signed=signed,
+                     next_up=_next_up(rec, export, request.form))
     except InputError as exc:
         return _page(rec, 400, error=str(exc), signed=signed)
 
@@ -154,8 +162,10 @@ def api():
     except UploadRefused as exc:
         return *respond(exc.code, str(exc), title=exc.title), exc.headers
     except ExportError as exc:
-        return respond(_status(exc), str(exc))
-    return jsonify(answer(IMPORT.answer, _answer(rec, export, request.args).to_dict()))
+        return respond(export_status(exc), str(exc))
+    body = _answer(rec, export, request.args).to_dict()
+    body["continue"] = [e.to_dict() for e in _next_up(rec, export, request.args)]
+    return jsonify(answer(IMPORT.answer, body))
 
 
 @bp.get("/api/v1/recommendations/import")

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from anime_recommender.recommend import continuation
 from anime_recommender.web import demo, queries, service
 from anime_recommender.web.declare import bounds, read
 from anime_recommender.web.forms import picks_of, read_options
@@ -68,8 +69,10 @@ def user(user_id: str):
     rec = service.get_recommender()
     uid = parse_id(user_id)
     options = read_options(rec, request.args)
-    recs = rec.recommend(uid, options.n, options.filters(), options.mode)
-    return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid, loved_limit=0), options=options)
+    filters = options.filters()
+    recs = rec.recommend(uid, options.n, filters, options.mode)
+    return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid, loved_limit=0), options=options,
+                 next_up=continuation.for_user(rec, uid, filters.include_adult))
 
 
 @bp.get("/anime/<anime_id>")

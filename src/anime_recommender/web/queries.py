@@ -9,7 +9,7 @@ import dataclasses
 import functools
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from anime_recommender.config import ServingConfig
 from anime_recommender.recommend.engine import MODES
@@ -45,6 +45,7 @@ class Bounds:
     popularity_discount: float
     max_popularity_discount: float
     import_max_bytes: int
+    together_max_people: int
     genres: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
 
@@ -161,3 +162,30 @@ def export_upload(b: Bounds) -> type[BaseModel]:
         file: Annotated[bytes, Field(max_length=b.import_max_bytes, description="a MyAnimeList export (.xml, .xml.gz)")]
 
     return ExportUpload
+
+
+@functools.lru_cache(maxsize=16)
+def together_query(b: Bounds) -> type[Query]:
+    """Watch together (web/together.py): numbered people, each a name and one of a user ID or liked titles
+    (`name<i>`, `user<i>`, `liked<i>`), or `user_id` repeated (one person each); and the filters."""
+    slots = range(1, b.together_max_people + 1)
+    titles = repeated(text(b.max_text_length, "a MAL id or a title", item=True), b.max_list_values,
+                      f"MAL ids or titles, repeatable; at most {b.max_titles} titles per person")
+    fields = {"user_id": (repeated(mal_id(), b.together_max_people, "repeatable: one person per user ID of the "
+                                                                      "data, after any numbered people"), [])}
+    for i in slots:
+        fields[f"name{i}"] = (text(b.max_text_length, f"what to call person {i} (default: Person {i})"), None)
+        fields[f"user{i}"] = (mal_id(str), None)  # "user2 must be a whole number ..."
+        fields[f"liked{i}"] = (titles, [])
+    return create_model("TogetherQuery", __base__=filter_query(b), **fields)
+
+
+@functools.lru_cache(maxsize=16)
+def together_upload(b: Bounds) -> type[BaseModel]:
+    """Watch together's multipart body: people's exports (read, capped and parsed by web/together.py), and any
+    field of together_query."""
+    files = {f"file{i}": (Annotated[bytes, Field(description=f"person {i}'s MyAnimeList export (.xml, .xml.gz); "
+                                                               f"all files together at most {b.import_max_bytes} "
+                                                               "bytes")], None)
+             for i in range(1, b.together_max_people + 1)}
+    return create_model("TogetherUpload", **files)
