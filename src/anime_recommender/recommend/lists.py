@@ -13,6 +13,7 @@ import numpy as np
 from scipy import sparse
 
 from anime_recommender.recommend.catalog import Catalog
+from anime_recommender.recommend.errors import RecommenderError
 from anime_recommender.recommend.users import loved_thresholds
 
 WATCHING, COMPLETED, ON_HOLD, DROPPED, PLAN_TO_WATCH = 1, 2, 3, 4, 6
@@ -21,6 +22,7 @@ STATUS_NAMES = {WATCHING: "Watching", COMPLETED: "Completed", ON_HOLD: "On-Hold"
 DISLIKE_AT_MOST = 4       # MAL's 4 is "Bad": a score of 4 or less pushes away like a dislike
 MILD_LIKE = 1 / 3         # an unscored Completed / Watching weighs like a score of 6
 SCORE_FLOOR = 4           # a score s > 4 weighs (s - 4) / 6: 10 -> 1.0, 7 -> 0.5, 5 -> 0.17
+MAX_PICKS = 50            # liked or disliked anime named on the new-user form
 
 
 @dataclass(frozen=True)
@@ -107,3 +109,32 @@ def favourites(rows: ListRows, catalog: Catalog) -> tuple[np.ndarray, int]:
     keep = (like_weights(scores, statuses) > 0) & (scores >= threshold)
     order = np.argsort(-scores[keep], kind="stable")
     return found[known][keep][order], threshold
+
+
+def _pick_rows(catalog: Catalog, ids: list[int]) -> np.ndarray:
+    """Catalog rows of MAL ids, UnknownAnimeError on the first unknown one."""
+    if len(ids) > MAX_PICKS:
+        raise RecommenderError(f"at most {MAX_PICKS} liked or disliked anime (got {len(ids)})")
+    return np.array([catalog.require(a) for a in ids], dtype=np.int64)
+
+
+def genre_columns(catalog: Catalog, genres: tuple[str, ...]) -> list[int]:
+    """Columns of the catalog's genre matrix for genre names; RecommenderError naming an unknown one."""
+    names = catalog.genre_names
+    unknown = [g for g in genres if g not in names]
+    if unknown:
+        raise RecommenderError(f"unknown genre {unknown[0]!r}; known genres: {', '.join(names)}")
+    return [names.index(g) for g in genres]
+
+
+def picks_taste(catalog: Catalog, liked: list[int], disliked: list[int], genres: list[str]) -> Taste:
+    """The new-user form's picks as a Taste: plain likes and dislikes, both kept out of the results."""
+    if not liked and not genres:
+        raise RecommenderError("name at least one anime you like or pick a genre")
+    liked_cat, disliked_cat = _pick_rows(catalog, liked), _pick_rows(catalog, disliked)
+    genre_columns(catalog, tuple(genres))
+    return Taste(liked=liked_cat, weights=np.ones(len(liked_cat), np.float32),
+                 scores=np.zeros(len(liked_cat), np.int8), disliked=disliked_cat,
+                 exclude=np.concatenate([liked_cat, disliked_cat]), genres=tuple(genres), entries=liked_cat,
+                 entry_scores=np.zeros(len(liked_cat), np.int8),
+                 entry_statuses=np.full(len(liked_cat), COMPLETED, np.int8), picks=True)
