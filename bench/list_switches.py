@@ -22,7 +22,7 @@ import pandas as pd
 from anime_recommender.config import Config
 from anime_recommender.evaluation.metrics import ndcg_at_k, recall_at_k
 from anime_recommender.recommend.engine import Recommender
-from anime_recommender.recommend.lists import COMPLETED, PLAN_TO_WATCH, ListRows
+from anime_recommender.recommend.lists import COMPLETED, PLAN_TO_WATCH, ListReading, ListRows
 from anime_recommender.recommend.mal_export import MalExport
 from anime_recommender.training import run_training
 
@@ -68,8 +68,8 @@ def measure(rec: Recommender, listed: pd.DataFrame, seeds: int) -> dict[str, dic
                 continue
             planned = set(kept.loc[kept["status"] == PLAN_TO_WATCH, "anime_id"].tolist())
             for name, (dropped, include_planned) in SETTINGS.items():
-                found = rec.recommend_import(export_of(kept), n=10, include_planned=include_planned,
-                                             dropped_dislikes=dropped).recs.results
+                found = rec.recommend_import(export_of(kept), n=10, reading=ListReading(include_planned,
+                                                                                       dropped)).recs.results
                 shown = [r.anime.anime_id for r in found]
                 per_seed[name]["recall@10"].append(recall_at_k(shown, target, 10))
                 per_seed[name]["ndcg@10"].append(ndcg_at_k(shown, target, 10))

@@ -20,7 +20,15 @@ from anime_recommender.recommend.errors import RecommenderError, UnknownAnimeErr
 from anime_recommender.recommend.explain import Source
 from anime_recommender.recommend.filters import Filters, Request, check_n, model_mask, top_k
 from anime_recommender.recommend.franchise_store import load_franchises
-from anime_recommender.recommend.lists import ListRows, Taste, favourites, picks_taste, read_list
+from anime_recommender.recommend.lists import (
+    AS_SHIPPED,
+    ListReading,
+    ListRows,
+    Taste,
+    favourites,
+    picks_taste,
+    read_list,
+)
 from anime_recommender.recommend.mal_export import MalExport
 from anime_recommender.recommend.neighbours import UserIndex
 from anime_recommender.recommend.results import (
@@ -285,15 +293,14 @@ class Recommender:
         found = self._from_list(taste, self.cfg.picks_weights, Request(filters, n, taste.exclude))
         return records.new_user(self.evidence, found)
 
-    def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None,
-                         include_planned: bool = False, dropped_dislikes: bool = True,
-                         mode: str = "hybrid") -> ListRecommendations:
+    def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None, *,
+                         reading: ListReading = AS_SHIPPED, mode: str = "hybrid") -> ListRecommendations:
         """Recommendations for an imported list, through the new-user path: nothing on the list comes back
-        (Plan to Watch titles may, with `include_planned`); Dropped titles push away unless
-        `dropped_dislikes` is off (then they only stay out); mode "model" ranks by the model alone."""
+        (Plan to Watch titles may, with `reading.include_planned`); Dropped titles push away unless
+        `reading.dropped_dislikes` is off (then they only stay out); mode "model" ranks by the model alone."""
         if mode not in ("hybrid", Source.MODEL):
             raise ValueError(f"mode must be hybrid or model (got {mode!r})")
-        taste, unknown = read_list(export.rows, self.catalog, include_planned, dropped_dislikes)
+        taste, unknown = read_list(export.rows, self.catalog, reading)
         loved, _ = favourites(export.rows, self.catalog)
         weights = self.cfg.import_weights if mode == "hybrid" else {Source.MODEL: 1.0}
         found = self._from_list(taste, weights, Request(self._filters(filters), self._n(n), taste.exclude))

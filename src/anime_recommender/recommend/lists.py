@@ -75,21 +75,30 @@ class Taste:
     picks: bool = False  # named on the new-user form (every entry a like), not a whole list
 
 
-def read_list(rows: ListRows, catalog: Catalog, include_planned: bool = False,
-              dropped_dislikes: bool = True) -> tuple[Taste, list[int]]:
-    """The list's meaning over catalog rows, and the MAL ids the catalog does not have.
+@dataclass(frozen=True)
+class ListReading:
+    """The viewer's switches for reading a list: with `include_planned`, Plan to Watch titles may come back
+    as recommendations; `dropped_dislikes` off reads Dropped entries as On-Hold ones (their score alone, if
+    any, says like or dislike)."""
 
-    With `include_planned`, Plan to Watch titles may come back as recommendations; `dropped_dislikes` off
-    reads Dropped entries as On-Hold ones (their score alone, if any, says like or dislike).
-    """
+    include_planned: bool = False
+    dropped_dislikes: bool = True
+
+
+AS_SHIPPED = ListReading()  # the switches' defaults
+
+
+def read_list(rows: ListRows, catalog: Catalog, reading: ListReading = AS_SHIPPED) -> tuple[Taste, list[int]]:
+    """The list's meaning over catalog rows (read with the viewer's switches), and the MAL ids the catalog
+    does not have."""
     found = [catalog.row_of.get(a) for a in rows.anime_ids.tolist()]
     known = np.array([r is not None for r in found], dtype=bool)
     cat_rows = np.array([r for r in found if r is not None], dtype=np.int64)
     scores, statuses = rows.scores[known], rows.statuses[known]
-    weights = like_weights(scores, statuses, dropped_dislikes)
+    weights = like_weights(scores, statuses, reading.dropped_dislikes)
     liked_at = np.flatnonzero(weights > 0)
     liked_at = liked_at[np.argsort(-weights[liked_at], kind="stable")]
-    excluded = cat_rows[statuses != PLAN_TO_WATCH] if include_planned else cat_rows
+    excluded = cat_rows[statuses != PLAN_TO_WATCH] if reading.include_planned else cat_rows
     taste = Taste(liked=cat_rows[liked_at], weights=weights[liked_at], scores=scores[liked_at],
                   disliked=cat_rows[weights < 0], exclude=excluded, entries=cat_rows, entry_scores=scores,
                   entry_statuses=statuses)

@@ -5,7 +5,7 @@ The one place results are built; the wording itself is explain.py's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -73,19 +73,17 @@ def results(ev: Evidence, found: Found) -> list[ex.Recommendation]:
     contributors = _top_contributors(ev, found, rows)
     out = []
     for p, r in zip(ranked.picks, rows, strict=True):
-        source = Source(main_source(ranked.parts, r))
         because = _because(ev, found.user, found.scored, contributors.get(int(r), []))
-        reason = _reason(catalog, (r, source), found, closest.get(int(r)), because)
-        out.append(_record(catalog, p, float(ranked.total[r]), source, reason,
-                           components={k: float(v[r]) for k, v in ranked.parts.items()}, because=because))
+        facts = _facts(catalog, (r, Source(main_source(ranked.parts, r))), found, closest.get(int(r)), because)
+        record = _record(catalog, p, float(ranked.total[r]), facts.source, ex.reason(facts))
+        out.append(replace(record, components={k: float(v[r]) for k, v in ranked.parts.items()}, because=because))
     return out
 
 
-def _record(catalog: Catalog, shown: Grouped, score: float, source: Source, reason: str, *,
-            components: dict[str, float] | None = None, because: tuple[ex.Because, ...] = ()) -> ex.Recommendation:
+def _record(catalog: Catalog, shown: Grouped, score: float, source: Source, reason: str) -> ex.Recommendation:
     """One result: the anime shown, scored and explained by the candidate it stands for (its franchise's best)."""
-    return ex.Recommendation(ex.anime_info(catalog, shown.row), score, source, reason, components or {},
-                             shown.more, ex.series_note(shown.row != shown.stands_for, shown.started), because)
+    return ex.Recommendation(ex.anime_info(catalog, shown.row), score, source, reason, {}, shown.more,
+                             ex.series_note(shown.row != shown.stands_for, shown.started))
 
 
 def _closest_favourites(ev: Evidence, scored: Scored, rows: np.ndarray) -> dict[int, int]:
@@ -123,17 +121,17 @@ def _because(ev: Evidence, user: UserVector, scored: Scored,
                  for r, share in found)
 
 
-def _reason(catalog: Catalog, result: tuple[int, Source], found: Found, closest: int | None,
-            because: tuple[ex.Because, ...]) -> str:
-    """The facts the reason of one result (model row, main source) needs, handed to explain.reason."""
+def _facts(catalog: Catalog, result: tuple[int, Source], found: Found, closest: int | None,
+           because: tuple[ex.Because, ...]) -> ex.Facts:
+    """The facts the reason of one result (model row, main source) needs, for explain.reason's wording."""
     row, source = result
     scored, favourite = found.scored, None
     if closest is not None:
         favourite = ex.Favourite(ex.title_of(catalog, catalog.cat_row[closest]),
                                  int(scored.favourite_scores.get(closest, 0)), scored.stated)
     neighbours = None if scored.neighbour_counts is None else int(scored.neighbour_counts[row])
-    return ex.reason(source, favourite, neighbours, scored.k, list(found.genres) or None,
-                     ex.mal_score_of(catalog, catalog.cat_row[row]), because)
+    return ex.Facts(source=source, favourite=favourite, neighbours=neighbours, k=scored.k, genres=found.genres,
+                    mal_score=ex.mal_score_of(catalog, catalog.cat_row[row]), because=because)
 
 
 # --- the answers --------------------------------------------------------------------------------

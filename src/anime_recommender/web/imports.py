@@ -13,6 +13,7 @@ from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from anime_recommender.recommend.engine import Recommender
+from anime_recommender.recommend.lists import ListReading
 from anime_recommender.recommend.mal_export import ExportError, ExportLimits, MalExport, read_export
 from anime_recommender.web import service
 from anime_recommender.web.errors import respond
@@ -76,8 +77,8 @@ def _answer(rec: Recommender, export: MalExport, values):
     the switches: include_planned (Plan to Watch may come back) and dropped_dislikes (Dropped pushes away)."""
     options = read_options(rec, values)
     include_planned = (values.get("include_planned") or "").strip().lower() in TRUE
-    return rec.recommend_import(export, options.n, options.filters, include_planned,
-                                parse_flag(values, "dropped_dislikes", True))
+    reading = ListReading(include_planned, parse_flag(values, "dropped_dislikes", True))
+    return rec.recommend_import(export, options.n, options.filters, reading=reading)
 
 
 def _page(rec: Recommender | None, status: int = 200, form=None, **context):
