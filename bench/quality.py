@@ -110,8 +110,8 @@ def franchise_measures(data, m: dict, k: int):
     rows, served = franchise_evaluation(build_franchises(data.catalog), data)
 
     def measure(name: str, scorer, extra: dict, fold_in=None) -> dict[str, dict]:
-        plain = ranking.evaluate(scorer, m["known"], m["test"], k, franchises=rows)
-        grouped = ranking.evaluate(scorer, m["known"], m["test"], k, franchises=rows, rerank=served)
+        plain = ranking.evaluate(scorer, m["known"], m["test"], k, ranking.Scope(franchises=rows))
+        grouped = ranking.evaluate(scorer, m["known"], m["test"], k, ranking.Scope(franchises=rows, rerank=served))
         table = {name: {**plain, **extra}, f"{name} + franchise rules": {**grouped, **extra}}
         if fold_in is not None and m["cold_target"].nnz:
             table[name + compare.COLD] = {**compare.cold_evaluation(fold_in, m, k, None, rows), **extra}

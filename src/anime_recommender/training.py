@@ -106,9 +106,9 @@ def _run(cfg: Config, resume: bool, extra_callbacks: list | None, verbose: int, 
             factors = extract_factors(outcome.model)
         with stage("evaluate"):
             scorer = ranking.factor_scorer(factors.user_factors, factors.anime_factors, factors.anime_bias)
-            metrics = compare.evaluate_models(cfg, data, scorer, outcome.seconds,
-                                              *franchise_evaluation(franchises, data), m=matrices,
-                                              model_fold_in=tower_fold_in(factors))
+            trained = compare.Trained(scorer, outcome.seconds, tower_fold_in(factors))
+            metrics = compare.evaluate_models(cfg, data, trained, franchise_evaluation(franchises, data),
+                                              m=matrices)
         with stage("write"):
             _write_files(writer, cfg, data, outcome, factors, metrics, report)
             writer.save_frame("franchises", franchises)

@@ -58,7 +58,7 @@ def test_vectorised_evaluation_matches_pure_functions():
     import scipy.sparse as sp
 
     result = ranking.evaluate(lambda users: scores[users], sp.csr_matrix(train), sp.csr_matrix(test), k,
-                              batch_size=7)
+                              ranking.Scope(batch_size=7))
     expected = {"ndcg": [], "recall": [], "precision": [], "hit": []}
     for u in range(n_users):
         relevant = set(np.flatnonzero(test[u]))
