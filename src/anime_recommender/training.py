@@ -160,8 +160,9 @@ def train_model(cfg: Config, data, checkpoint_dir: Path | None, callbacks: list,
     """Fit the configured preset on train, early-stopping on valid; with training.refit_on_all, fit again on
     train + valid (every row) for the epoch count validation chose: the model that is served and evaluated."""
     m = matrices or compare.matrices(data)
+    options = model_train.FitOptions(checkpoint_dir=checkpoint_dir, callbacks=tuple(callbacks), verbose=verbose)
     chosen = model_train.train(train_input(data, [data.train], m["train"], m["valid"]), cfg.model, cfg.training,
-                               cfg.evaluation.k, checkpoint_dir, callbacks, verbose)
+                               cfg.evaluation.k, options)
     if not cfg.training.refit_on_all or not m["valid"].nnz:
         return chosen
     epochs = cfg.training.refit_epochs or validation_epochs(chosen.history, cfg.evaluation.k) or chosen.epochs_run
@@ -169,7 +170,8 @@ def train_model(cfg: Config, data, checkpoint_dir: Path | None, callbacks: list,
              "training.refit_epochs" if cfg.training.refit_epochs else "the count validation chose")
     refit = model_train.train(train_input(data, [data.train, data.valid], m["known"], None), cfg.model,
                               dataclasses.replace(cfg.training, epochs=epochs), cfg.evaluation.k,
-                              checkpoint_dir / "refit" if checkpoint_dir else None, callbacks, verbose)
+                              dataclasses.replace(options, checkpoint_dir=checkpoint_dir / "refit"
+                                                  if checkpoint_dir else None))
     return dataclasses.replace(refit, history=chosen.history, initial_epoch=chosen.initial_epoch,
                                best_epoch=epochs - 1, seconds=chosen.seconds + refit.seconds,
                                refit={"epochs": epochs, "rows": int(refit.rows)})
