@@ -41,10 +41,13 @@ from anime_recommender.recommend import vectors  # noqa: E402
 from anime_recommender.recommend.lists import read_list  # noqa: E402
 from anime_recommender.recommend.tower import entry_weights  # noqa: E402
 
+ALPHA, REG = 40.0, 0.1  # the fold-in's confidence scale and ridge, as served before #15
+
 
 def fold_in(factors: np.ndarray, gram_matrix: np.ndarray, liked: np.ndarray, disliked: np.ndarray,
-            alpha: float = 40.0, reg: float = 0.1, liked_weights: np.ndarray | None = None) -> np.ndarray:
+            liked_weights: np.ndarray | None = None) -> np.ndarray:
     """User vector u minimising Σ c_i (u·a_i − p_i)² + λ|u|² (implicit ALS fold-in, Hu et al. 2008)."""
+    alpha, reg = ALPHA, REG
     d = factors.shape[1]
     liked_f = factors[np.asarray(liked, dtype=np.int64)].astype(np.float64)
     disliked_f = factors[np.asarray(disliked, dtype=np.int64)].astype(np.float64)
