@@ -42,7 +42,6 @@ from anime_recommender.recommend.results import (
 )
 from anime_recommender.recommend.search import TitleIndex
 from anime_recommender.recommend.titles import TitleReader
-from anime_recommender.recommend.users import genre_profile
 
 __all__ = ["Filters", "Recommender", "RecommenderError", "UnknownAnimeError", "UnknownUserError"]
 log = logging.getLogger(__name__)
@@ -197,24 +196,16 @@ class Recommender:
         row = self._user_row(user_id)
         items, ratings = self.m.history.items(row)
         loved, _ = self.m.history.loved(row)
-        cat_rows = self.catalog.cat_row[loved]
-        return UserProfile(
-            user_id=int(user_id), n_seen=len(items), n_rated=int((ratings > 0).sum()),
-            loved_threshold=int(self.m.history.threshold[row]),
-            genres=genre_profile(self.catalog.genre_matrix, cat_rows, self.catalog.genre_names),
-            loved=[ex.anime_info(self.catalog, r) for r in cat_rows[:loved_limit]],
-            similar_users=self.similar_users(user_id),
-        )
+        counts = (len(items), int((ratings > 0).sum()), int(self.m.history.threshold[row]))
+        return records.user_profile(self.catalog, int(user_id), counts, self.catalog.cat_row[loved],
+                                    (loved_limit, self.similar_users(user_id)))
 
     def _listed_profile(self, user_id: int, loved_limit: int) -> UserProfile:
         """Counts and genre profile of a user training left out; no similar users (they have no vector)."""
         rows = self._listed_rows(user_id)
         loved, threshold = favourites(rows, self.catalog)
-        return UserProfile(
-            user_id=user_id, n_seen=len(rows), n_rated=int((rows.scores > 0).sum()), loved_threshold=threshold,
-            genres=genre_profile(self.catalog.genre_matrix, loved, self.catalog.genre_names),
-            loved=[ex.anime_info(self.catalog, r) for r in loved[:loved_limit]], similar_users=[],
-        )
+        counts = (len(rows), int((rows.scores > 0).sum()), threshold)
+        return records.user_profile(self.catalog, user_id, counts, loved, (loved_limit, []))
 
     # --- content ----------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 10, include_adult: bool | None = None) -> SearchResults:

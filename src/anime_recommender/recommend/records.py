@@ -22,6 +22,7 @@ from anime_recommender.recommend.results import (
     ListRecommendations,
     NewUserRecommendations,
     SimilarAnime,
+    UserProfile,
     UserRecommendations,
 )
 from anime_recommender.recommend.sources import MAX_FAVOURITES, Scored
@@ -178,6 +179,16 @@ def imported(ev: Evidence, found: Found, export: MalExport, unknown: list[int],
                             bad_scores=export.bad_scores, duplicates=export.duplicates)
     genres = genre_profile(ev.catalog.genre_matrix, loved, ev.catalog.genre_names)
     return ListRecommendations(new_user(ev, found), summary, genres)
+
+
+def user_profile(catalog: Catalog, user_id: int, counts: tuple[int, int, int], loved: np.ndarray,
+                 shown: tuple[int, list[tuple[int, float]]]) -> UserProfile:
+    """A user's profile: `counts` = (on their list, rated, the score their favourites start at), `loved` their
+    favourites' catalog rows (best first), `shown` = (how many favourites to list, their nearest users)."""
+    (n_seen, n_rated, threshold), (loved_limit, similar_users) = counts, shown
+    return UserProfile(user_id=user_id, n_seen=n_seen, n_rated=n_rated, loved_threshold=threshold,
+                       genres=genre_profile(catalog.genre_matrix, loved, catalog.genre_names),
+                       loved=[ex.anime_info(catalog, r) for r in loved[:loved_limit]], similar_users=similar_users)
 
 
 def similar_anime(catalog: Catalog, row: int, similar: tuple[Method, np.ndarray, np.ndarray],
