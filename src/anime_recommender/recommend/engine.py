@@ -154,7 +154,7 @@ class Recommender:
         row = self._user_row(user_id)
         items, ratings = self.m.history.items(row)
         # everything on their lists stays out, across the whole catalog (not only the model's anime)
-        request = Request(filters, n, self.catalog.rows_of(self.m.listed_ids(int(user_id))))
+        request = Request(filters=filters, n=n, listed=self.catalog.rows_of(self.m.listed_ids(int(user_id))))
         user = vectors.trained(self.m.user_factors, row, items, ratings)
         note = ""
         if mode != Source.POPULAR and len(items) < self.cfg.min_history_for_model:
@@ -163,7 +163,8 @@ class Recommender:
         scored = None if mode == Source.POPULAR else sources.for_user(self.tables, self.m.history, user, weights,
                                                                       self._similar_to)
         ranked = hybrid.rank(self.shelf, scored, request)
-        return records.trained_user(self.evidence, user_id, mode, records.Found(user, scored, ranked), note)
+        found = records.Found(user=user, scored=scored, ranked=ranked)
+        return records.trained_user(self.evidence, user_id, mode, found, note)
 
     def _similar_to(self, row: int) -> tuple:
         """The nearest users of a user row (serving.similar_users of them), cached."""
@@ -173,7 +174,7 @@ class Recommender:
         """A user training left out (too few ratings): served from their list, like an imported one."""
         rows = self._listed_rows(user_id)
         taste, _ = read_list(rows, self.catalog)
-        found = self._from_list(taste, self.cfg.import_weights, Request(filters, n, taste.exclude))
+        found = self._from_list(taste, self.cfg.import_weights, Request(filters=filters, n=n, listed=taste.exclude))
         return records.listed_user(self.evidence, user_id, len(rows), found)
 
     def _from_list(self, taste: Taste, weights: dict[str, float], request: Request) -> records.Found:
@@ -181,7 +182,8 @@ class Recommender:
         scores, the entries chosen. Nothing of the list comes back."""
         user = vectors.of_list(self.m.tower, self.catalog.model_row, taste)
         scored = sources.for_list(self.tables, self.catalog, taste, user, weights)
-        return records.Found(user, scored, hybrid.rank(self.shelf, scored, request, fallback=False), taste)
+        ranked = hybrid.rank(self.shelf, scored, request, fallback=False)
+        return records.Found(user=user, scored=scored, ranked=ranked, taste=taste)
 
     def similar_users(self, user_id: int, k: int | None = None) -> list[tuple[int, float]]:
         """The k users with the closest embeddings, as (user_id, cosine)."""
@@ -259,8 +261,8 @@ class Recommender:
         others = dataclasses.replace(filters, exclude=filters.exclude + tuple(
             int(self.catalog.anime_id[r]) for r in series))
         similar = similar_rows(self.catalog, self.m.anime_embeddings, self.tables.text, row,
-                               Request(others, n * fr.CANDIDATES_PER_ENTRY))
-        picks = fr.pick(self.franchises, self.catalog, similar[1], Request(filters, n))
+                               Request(filters=others, n=n * fr.CANDIDATES_PER_ENTRY))
+        picks = fr.pick(self.franchises, self.catalog, similar[1], Request(filters=filters, n=n))
         return records.similar_anime(self.catalog, row, similar, picks, series)
 
     def _same_series(self, row: int, filters: Filters) -> np.ndarray:
@@ -281,7 +283,7 @@ class Recommender:
         themselves are never recommended back."""
         n, filters = self._n(n), self._filters(filters)
         taste = picks_taste(self.catalog, list(liked), list(disliked), list(genres))
-        found = self._from_list(taste, self.cfg.picks_weights, Request(filters, n, taste.exclude))
+        found = self._from_list(taste, self.cfg.picks_weights, Request(filters=filters, n=n, listed=taste.exclude))
         return records.new_user(self.evidence, found)
 
     def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None, *,
@@ -294,5 +296,6 @@ class Recommender:
         taste, unknown = read_list(export.rows, self.catalog, reading)
         loved, _ = favourites(export.rows, self.catalog)
         weights = self.cfg.import_weights if mode == "hybrid" else {Source.MODEL: 1.0}
-        found = self._from_list(taste, weights, Request(self._filters(filters), self._n(n), taste.exclude))
+        request = Request(filters=self._filters(filters), n=self._n(n), listed=taste.exclude)
+        found = self._from_list(taste, weights, request)
         return records.imported(self.evidence, found, export, unknown, loved)

@@ -110,7 +110,7 @@ def group_ranked(ranked: np.ndarray, fr: Franchises, state: ListState, n: int) -
             continue
         series = fr.series(candidate)
         more = int((state.recommendable(fr, series) & (series != row)).sum())
-        out.append(Grouped(row, candidate, more, bool(state.seen[series].any())))
+        out.append(Grouped(row=row, stands_for=candidate, more=more, started=bool(state.seen[series].any())))
         if len(out) == n:
             break
     return out
@@ -130,7 +130,7 @@ def pick(fr: Franchises | None, catalog: Catalog, ranked: np.ndarray, request: R
     seen[np.asarray(request.listed, dtype=np.int64)] = True
     seen[catalog.rows_of(filters.seen)] = True
     if fr is None or not filters.group_franchises:
-        return [Grouped(int(r), int(r), 0, False) for r in ranked[~seen[ranked]][:n]]
+        return [Grouped(row=int(r), stands_for=int(r), more=0, started=False) for r in ranked[~seen[ranked]][:n]]
     return group_ranked(ranked, fr, ListState(seen, catalog_mask(catalog, filters) & ~seen, filters.types), n)
 
 

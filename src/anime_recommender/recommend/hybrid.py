@@ -83,8 +83,8 @@ def rank(shelf: Shelf, scored: Scored | None, request: Request, *, fallback: boo
         total, parts = blend(discounted(shelf, scored.scores, request), scored.weights, mask)
         picks = _pick(shelf, total, mask & (total > 0), request) if parts else []
         if picks or not fallback:
-            return Ranked(picks, total, parts)
-    return Ranked(_pick(shelf, shelf.popular, mask, request), shelf.popular, popular=True)
+            return Ranked(picks=picks, total=total, parts=parts)
+    return Ranked(picks=_pick(shelf, shelf.popular, mask, request), total=shelf.popular, popular=True)
 
 
 def discounted(shelf: Shelf, scores: dict, request: Request) -> dict:

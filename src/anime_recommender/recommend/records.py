@@ -83,8 +83,9 @@ def results(ev: Evidence, found: Found) -> list[ex.Recommendation]:
 
 def _record(catalog: Catalog, shown: Grouped, score: float, source: Source, reason: str) -> ex.Recommendation:
     """One result: the anime shown, scored and explained by the candidate it stands for (its franchise's best)."""
-    return ex.Recommendation(ex.anime_info(catalog, shown.row), score, source, reason, {}, shown.more,
-                             ex.series_note(shown.row != shown.stands_for, shown.started))
+    return ex.Recommendation(anime=ex.anime_info(catalog, shown.row), score=score, source=source, explanation=reason,
+                             more_in_series=shown.more,
+                             series_note=ex.series_note(shown.row != shown.stands_for, shown.started))
 
 
 def _closest_favourites(ev: Evidence, scored: Scored, rows: np.ndarray) -> dict[int, int]:
@@ -118,8 +119,8 @@ def _because(ev: Evidence, user: UserVector, scored: Scored,
     def liked(row: int) -> bool:
         score = user.scores.get(row, 0)
         return score >= ex.HIGH_SCORE or (scored.stated and score == 0 and not user.listed)
-    return tuple(ex.Because(int(ev.anime_ids[r]), ex.title_of(catalog, catalog.cat_row[r]), share, liked(r))
-                 for r, share in found)
+    return tuple(ex.Because(anime_id=int(ev.anime_ids[r]), title=ex.title_of(catalog, catalog.cat_row[r]),
+                            share=share, liked=liked(r)) for r, share in found)
 
 
 def _facts(catalog: Catalog, result: tuple[int, Source], found: Found, closest: int | None,
@@ -128,8 +129,8 @@ def _facts(catalog: Catalog, result: tuple[int, Source], found: Found, closest: 
     row, source = result
     scored, favourite = found.scored, None
     if closest is not None:
-        favourite = ex.Favourite(ex.title_of(catalog, catalog.cat_row[closest]),
-                                 int(scored.favourite_scores.get(closest, 0)), scored.stated)
+        favourite = ex.Favourite(title=ex.title_of(catalog, catalog.cat_row[closest]),
+                                 score=int(scored.favourite_scores.get(closest, 0)), stated=scored.stated)
     neighbours = None if scored.neighbour_counts is None else int(scored.neighbour_counts[row])
     return ex.Facts(source=source, favourite=favourite, neighbours=neighbours, k=scored.k, genres=found.genres,
                     mal_score=ex.mal_score_of(catalog, catalog.cat_row[row]), because=because)
@@ -140,7 +141,7 @@ def trained_user(ev: Evidence, user_id: int, mode: str, found: Found, note: str 
     """A trained user's answer; a note when their personal scores left nothing and popular anime stand in."""
     if found.ranked.popular and found.scored is not None:
         note = note or ex.NO_PERSONAL_CANDIDATES
-    return UserRecommendations(int(user_id), mode, results(ev, found), note)
+    return UserRecommendations(user_id=int(user_id), mode=mode, results=results(ev, found), note=note)
 
 
 def _list_mode(found: Found) -> str:
@@ -160,15 +161,16 @@ def _list_note(found: Found) -> str:
 def listed_user(ev: Evidence, user_id: int, n_listed: int, found: Found) -> UserRecommendations:
     """A user training left out, answered from their list."""
     note = " ".join(filter(None, (ex.from_their_list(user_id, n_listed), _list_note(found))))
-    return UserRecommendations(user_id, _list_mode(found), results(ev, found), note)
+    return UserRecommendations(user_id=user_id, mode=_list_mode(found), results=results(ev, found), note=note)
 
 
 def new_user(ev: Evidence, found: Found) -> NewUserRecommendations:
     """Picks or a list: its strongest likes and first dislikes echoed (not a whole list), then the results."""
     taste, catalog = found.taste, ev.catalog
-    return NewUserRecommendations([ex.anime_info(catalog, r) for r in taste.liked[:MAX_FAVOURITES]],
-                                  [ex.anime_info(catalog, r) for r in taste.disliked[:MAX_FAVOURITES]],
-                                  list(taste.genres), _list_mode(found), results(ev, found), _list_note(found))
+    return NewUserRecommendations(liked=[ex.anime_info(catalog, r) for r in taste.liked[:MAX_FAVOURITES]],
+                                  disliked=[ex.anime_info(catalog, r) for r in taste.disliked[:MAX_FAVOURITES]],
+                                  genres=list(taste.genres), mode=_list_mode(found), results=results(ev, found),
+                                  note=_list_note(found))
 
 
 def imported(ev: Evidence, found: Found, export: MalExport, unknown: list[int],
@@ -178,7 +180,7 @@ def imported(ev: Evidence, found: Found, export: MalExport, unknown: list[int],
                             by_status=export.rows.by_status(), skipped=export.skipped,
                             bad_scores=export.bad_scores, duplicates=export.duplicates)
     genres = genre_profile(ev.catalog.genre_matrix, loved, ev.catalog.genre_names)
-    return ListRecommendations(new_user(ev, found), summary, genres)
+    return ListRecommendations(recs=new_user(ev, found), imported=summary, genres=genres)
 
 
 def user_profile(catalog: Catalog, user_id: int, counts: tuple[int, int, int], loved: np.ndarray,
@@ -199,7 +201,8 @@ def similar_anime(catalog: Catalog, row: int, similar: tuple[Method, np.ndarray,
     info = ex.anime_info(catalog, row)
     similarity = dict(zip(rows.tolist(), scores.tolist(), strict=True))
     reason = ex.similar_reason(info.title, method)
-    found = [ex.Recommendation(ex.anime_info(catalog, p.row), similarity[p.stands_for], Source.SIMILAR, reason, {},
-                               p.more, ex.series_note(p.row != p.stands_for, False)) for p in picks]
-    return SimilarAnime(info, method, ex.METHOD_LABELS[method], found, "" if found else ex.NOTHING_SIMILAR,
-                        [ex.anime_info(catalog, r) for r in series])
+    found = [ex.Recommendation(anime=ex.anime_info(catalog, p.row), score=similarity[p.stands_for],
+                               source=Source.SIMILAR, explanation=reason, more_in_series=p.more,
+                               series_note=ex.series_note(p.row != p.stands_for, False)) for p in picks]
+    return SimilarAnime(anime=info, method=method, method_label=ex.METHOD_LABELS[method], results=found,
+                        note="" if found else ex.NOTHING_SIMILAR, series=[ex.anime_info(catalog, r) for r in series])

@@ -27,8 +27,8 @@ class UserVector:
 
 def trained(user_factors: np.ndarray, row: int, items: np.ndarray, ratings: np.ndarray) -> UserVector:
     """A trained user's own vector; the pool is their history (model rows `items`, their `ratings`)."""
-    return UserVector(user_factors[row], items.astype(np.int64), entry_weights(ratings),
-                      dict(zip(items.tolist(), ratings.tolist(), strict=True)), row=row)
+    return UserVector(vector=user_factors[row], rows=items.astype(np.int64), weights=entry_weights(ratings),
+                      scores=dict(zip(items.tolist(), ratings.tolist(), strict=True)), row=row)
 
 
 def of_list(tower: UserTower, model_row: np.ndarray, taste: Taste) -> UserVector:
@@ -40,7 +40,7 @@ def of_list(tower: UserTower, model_row: np.ndarray, taste: Taste) -> UserVector
     pool_rows, pool_weights = rows[keep].astype(np.int64), weights[keep]
     vector = list_vector(tower, model_row, taste) if len(pool_rows) else None
     scores = dict(zip(rows.tolist(), taste.entry_scores.tolist(), strict=True)) if vector is not None else {}
-    return UserVector(vector, pool_rows, pool_weights, scores, listed=not taste.picks)
+    return UserVector(vector=vector, rows=pool_rows, weights=pool_weights, scores=scores, listed=not taste.picks)
 
 
 def list_vector(tower: UserTower, model_row: np.ndarray, taste: Taste) -> np.ndarray | None:
