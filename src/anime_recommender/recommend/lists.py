@@ -69,6 +69,7 @@ class Taste:
     disliked: np.ndarray      # catalog rows
     exclude: np.ndarray       # catalog rows never to recommend
     genres: tuple[str, ...] = ()
+    genre_columns: tuple[int, ...] = ()  # the picked genres' columns of the catalog's genre matrix
     entries: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # every entry: what the tower pools
     entry_scores: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # their scores (0 = none)
     entry_statuses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # their MAL status codes
@@ -141,9 +142,10 @@ def picks_taste(catalog: Catalog, liked: list[int], disliked: list[int], genres:
     if not liked and not genres:
         raise RecommenderError("name at least one anime you like or pick a genre")
     liked_cat, disliked_cat = _pick_rows(catalog, liked), _pick_rows(catalog, disliked)
-    genre_columns(catalog, tuple(genres))
+    columns = genre_columns(catalog, tuple(genres))
     return Taste(liked=liked_cat, weights=np.ones(len(liked_cat), np.float32),
                  scores=np.zeros(len(liked_cat), np.int8), disliked=disliked_cat,
-                 exclude=np.concatenate([liked_cat, disliked_cat]), genres=tuple(genres), entries=liked_cat,
+                 exclude=np.concatenate([liked_cat, disliked_cat]), genres=tuple(genres),
+                 genre_columns=tuple(columns), entries=liked_cat,
                  entry_scores=np.zeros(len(liked_cat), np.int8),
                  entry_statuses=np.full(len(liked_cat), COMPLETED, np.int8), picks=True)

@@ -9,7 +9,7 @@ import numpy as np
 from anime_recommender.recommend.catalog import Catalog
 from anime_recommender.recommend.content import TextSimilarity, embedding_similarity
 from anime_recommender.recommend.explain import Source
-from anime_recommender.recommend.lists import Taste, genre_columns
+from anime_recommender.recommend.lists import Taste
 from anime_recommender.recommend.users import History
 from anime_recommender.recommend.vectors import UserVector
 
@@ -85,8 +85,7 @@ def for_list(tables: ScoreTables, catalog: Catalog, taste: Taste, user: UserVect
         out.scores[Source.CONTENT] = tables.text.similarity(taste.liked)[catalog.cat_row]
         out.weights[Source.CONTENT] = 1.0
     if taste.genres:
-        cols = genre_columns(catalog, taste.genres)
-        out.scores[Source.GENRES] = genre_match(catalog.genre_matrix[catalog.cat_row], cols)
+        out.scores[Source.GENRES] = genre_match(catalog.genre_matrix[catalog.cat_row], list(taste.genre_columns))
         out.weights[Source.GENRES] = path_weights.get(Source.GENRES, GENRE_WEIGHT)
     if user.vector is None:
         out.scores[Source.POPULAR], out.weights[Source.POPULAR] = tables.popular, POPULAR_WEIGHT
