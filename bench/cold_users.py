@@ -41,7 +41,7 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hybrid_weights import write_run  # noqa: E402
+from hybrid_weights import Tower, write_run  # noqa: E402
 from quality import PROJECT_ROOT, link_real_slice, with_overrides  # noqa: E402
 
 from anime_recommender.config import load_config  # noqa: E402
@@ -166,7 +166,7 @@ def served_run(kept, m: dict, factors, out: Path) -> Recommender:
              "anime_embeddings": factors.anime_embeddings, "anime_context": factors.anime_context}
     known = ratings_matrix([kept.train, kept.valid], (kept.n_users, kept.n_anime))
     known.data = np.maximum(known.data, 0)
-    run_dir = write_run(kept, known, model, out, factors.user_scale, "bench/cold_users.py")
+    run_dir = write_run(kept, known, model, out, Tower(user_scale=factors.user_scale, note="bench/cold_users.py"))
     return Recommender.load(run_dir, load_config().serving)
 
 
@@ -238,13 +238,15 @@ def cold_baselines(lists: Lists, ease: np.ndarray, als, popularity: np.ndarray) 
             "popularity": ranked(np.broadcast_to(popularity, binary.shape), binary)}
 
 
-def warm(rec: Recommender, m: dict, kept, cold: np.ndarray, fitted: tuple, max_users: int, seed: int) -> dict:
-    """Kept users' test split: served pages (and their popularity discounts) beside the same models."""
+def sampled(users: np.ndarray, max_users: int, seed: int) -> np.ndarray:
+    """A seeded sample of at most max_users of `users`, sorted."""
+    return np.sort(np.random.default_rng(seed).choice(users, min(max_users, len(users)), replace=False))
+
+
+def warm(rec: Recommender, m: dict, kept, fitted: tuple, users: np.ndarray) -> dict:
+    """Kept users' test split (`users`): served pages (and their popularity discounts) beside the same models."""
     factors, ease, als, popularity = fitted
-    test = m["test"]
-    users = np.setdiff1d(np.flatnonzero(np.diff(test.indptr) > 0), cold)
-    users = np.sort(np.random.default_rng(seed).choice(users, min(max_users, len(users)), replace=False))
-    known, target = m["known"], test[users]
+    known, target = m["known"], m["test"][users]
     x = m["train"]
     scores = {"NCF alone": factors.user_factors[users] @ factors.anime_factors.T + factors.anime_bias,
               "EASE (x·B)": np.asarray(x[users] @ ease),
@@ -262,8 +264,7 @@ def warm(rec: Recommender, m: dict, kept, cold: np.ndarray, fitted: tuple, max_u
 def user_weights(rec: Recommender, m: dict, max_users: int, seed: int) -> dict:
     """A trained user's page weights on the validation split (train excluded)."""
     valid = m["valid"]
-    users = np.flatnonzero(np.diff(valid.indptr) > 0)
-    users = np.sort(np.random.default_rng(seed).choice(users, min(max_users, len(users)), replace=False))
+    users = sampled(np.flatnonzero(np.diff(valid.indptr) > 0), max_users, seed)
     saved = rec.m.history
     train = m["train"].tocsr()
     rec.m.history = History(train, loved_thresholds(train))
@@ -320,7 +321,8 @@ def one_seed(cfg, data, seed: int, max_users: int, tmp: Path) -> dict:
     rec.cfg = load_config().serving
     log.info("seed %d: cold test done", seed)
     fitted = (factors, ease, als, popularity)
-    result["test"].update({f"warm {k}": v for k, v in warm(rec, m, kept, cold, fitted, max_users, seed).items()})
+    users = sampled(np.setdiff1d(np.flatnonzero(np.diff(m["test"].indptr) > 0), cold), max_users, seed)
+    result["test"].update({f"warm {k}": v for k, v in warm(rec, m, kept, fitted, users).items()})
     return result
 
 

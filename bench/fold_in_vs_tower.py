@@ -37,14 +37,17 @@ from cold_users import (  # noqa: E402
 
 from anime_recommender.config import load_config  # noqa: E402
 from anime_recommender.data import prepare, process  # noqa: E402
-from anime_recommender.recommend import coldstart  # noqa: E402
+from anime_recommender.recommend import vectors  # noqa: E402
 from anime_recommender.recommend.lists import read_list  # noqa: E402
 from anime_recommender.recommend.tower import entry_weights  # noqa: E402
 
+ALPHA, REG = 40.0, 0.1  # the fold-in's confidence scale and ridge, as served before #15
+
 
 def fold_in(factors: np.ndarray, gram_matrix: np.ndarray, liked: np.ndarray, disliked: np.ndarray,
-            alpha: float = 40.0, reg: float = 0.1, liked_weights: np.ndarray | None = None) -> np.ndarray:
+            liked_weights: np.ndarray | None = None) -> np.ndarray:
     """User vector u minimising Σ c_i (u·a_i − p_i)² + λ|u|² (implicit ALS fold-in, Hu et al. 2008)."""
+    alpha, reg = ALPHA, REG
     d = factors.shape[1]
     liked_f = factors[np.asarray(liked, dtype=np.int64)].astype(np.float64)
     disliked_f = factors[np.asarray(disliked, dtype=np.int64)].astype(np.float64)
@@ -55,15 +58,14 @@ def fold_in(factors: np.ndarray, gram_matrix: np.ndarray, liked: np.ndarray, dis
     return np.linalg.solve(system, target).astype(np.float32)
 
 
-def fold_in_vector(gram_matrix: np.ndarray):
-    """coldstart.list_vector's stand-in: the fold-in of a Taste's likes and dislikes, as served before #15."""
-    def vector(space, taste):
-        catalog, factors = space.catalog, space.arrays.anime_factors
-        known = catalog.model_row[taste.liked] >= 0
+def fold_in_vector(factors: np.ndarray, gram_matrix: np.ndarray):
+    """vectors.list_vector's stand-in: the fold-in of a Taste's likes and dislikes, as served before #15."""
+    def vector(_tower, model_row, taste):
+        known = model_row[taste.liked] >= 0
         if not known.any():
             return None
-        disliked = catalog.model_row[taste.disliked]
-        return fold_in(factors, gram_matrix, catalog.model_row[taste.liked[known]], disliked[disliked >= 0],
+        disliked = model_row[taste.disliked]
+        return fold_in(factors, gram_matrix, model_row[taste.liked[known]], disliked[disliked >= 0],
                        liked_weights=taste.weights[known])
     return vector
 
@@ -75,11 +77,11 @@ def one_seed(cfg, data, seed: int, max_users: int, tmp: Path) -> dict:
     factors64 = rec.m.anime_factors.astype(np.float64)
     gram_matrix = factors64.T @ factors64
     n = data.n_anime
-    vector = fold_in_vector(gram_matrix)
+    vector = fold_in_vector(rec.m.anime_factors, gram_matrix)
     users = []
     for i in range(len(test.rows)):
         taste, _ = read_list(export_of(rec, test.upload, i).rows, rec.catalog)
-        found = vector(rec.space, taste)
+        found = vector(rec.m.tower, rec.catalog.model_row, taste)
         users.append(np.zeros(factors64.shape[1], np.float32) if found is None else found)
     fold_scores = np.stack(users) @ rec.m.anime_factors.T + rec.m.anime_bias
     out = {"cold_users": len(cold), "scored": len(test.rows), "valid": {}, "test": {}}
@@ -87,12 +89,12 @@ def one_seed(cfg, data, seed: int, max_users: int, tmp: Path) -> dict:
     out["test"]["ALS-style fold-in alone (before #15)"] = list_stats(list(ranked(fold_scores, test.upload)),
                                                                      test.target, n)
     out["test"]["served import, tower"] = list_stats(served_import(rec, test), test.target, n)
-    saved, coldstart.list_vector = coldstart.list_vector, vector
+    saved, vectors.list_vector = vectors.list_vector, vector
     try:
         out["test"]["served import, fold-in in the tower's place"] = list_stats(served_import(rec, test),
                                                                                 test.target, n)
     finally:
-        coldstart.list_vector = saved
+        vectors.list_vector = saved
     return out
 
 

@@ -114,9 +114,10 @@ class LoadSampler(threading.Thread):
             self.samples.append(os.getloadavg()[0])
 
 
-def pipeline(data_dir: Path, artifacts_dir: Path, epochs: int | None, overrides: list[str], timeout: float,
-             log: Path) -> dict:
-    """The training command on the dataset, timed; its stage and epoch lines parsed from the log."""
+def pipeline(data_dir: Path, artifacts_dir: Path, args: argparse.Namespace, log: Path) -> dict:
+    """The training command on the dataset (with the flags' --epochs, --override and --timeout), timed; its
+    stage and epoch lines parsed from the log."""
+    epochs, overrides, timeout = args.epochs, args.overrides, args.timeout
     cmd = [sys.executable, "pipeline/training_pipeline.py", "--data-dir", str(data_dir), "--artifacts-dir",
            str(artifacts_dir), "--fresh"]
     if epochs:
@@ -246,7 +247,7 @@ def main() -> None:
     folder, gen = dataset(args.users, args.anime, args.list_rows, args.seed, args.out)
     with tempfile.TemporaryDirectory(dir=args.out) as tmp:
         log = args.out / f"{folder.name}-pipeline.log"
-        run = pipeline(folder, Path(tmp) / "artifacts", args.epochs, args.overrides, args.timeout, log)
+        run = pipeline(folder, Path(tmp) / "artifacts", args, log)
     text = markdown(args, gen, run)
     print(text)
     if args.doc:

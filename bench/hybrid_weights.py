@@ -89,11 +89,22 @@ def run_model(run_dir: Path, data) -> dict[str, np.ndarray]:
     return {name: run.array(name) for name in names}
 
 
+@dataclasses.dataclass(frozen=True)
+class Tower:
+    """The user tower's scale (None: a plain dot product) and the note a published run carries."""
+
+    user_scale: float | None = None
+    note: str = "bench/hybrid_weights.py: implicit ALS on the train split"
+
+
+PLAIN = Tower()
+
+
 def write_run(data, train: sparse.csr_matrix, model: dict[str, np.ndarray], out: Path,
-              user_scale: float | None = None, note: str = "bench/hybrid_weights.py: implicit ALS on the train split"
-              ) -> Path:
+              tower: Tower = Tower()) -> Path:
     """Publish the model with a train-only seen CSR as a run, so the engine loads it like any other
-    (with `model["anime_context"]`, the user tower and its `user_scale` too)."""
+    (with `model["anime_context"]`, the user tower and `tower.user_scale` too)."""
+    user_scale, note = tower.user_scale, tower.note
     with RunWriter(out) as writer:
         if "anime_context" in model:
             writer.save_json("user_tower", {"user_scale": user_scale})

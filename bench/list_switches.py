@@ -23,7 +23,7 @@ from anime_recommender.config import Config
 from anime_recommender.evaluation.metrics import list_metrics
 from anime_recommender.pipeline.run import run_training
 from anime_recommender.recommend.engine import Recommender
-from anime_recommender.recommend.lists import COMPLETED, PLAN_TO_WATCH, ListRows
+from anime_recommender.recommend.lists import COMPLETED, PLAN_TO_WATCH, ListReading, ListRows
 from anime_recommender.recommend.mal_export import MalExport
 
 SETTINGS = {"as shipped (Dropped dislikes, Plan to Watch hidden)": (True, False),
@@ -68,8 +68,8 @@ def measure(rec: Recommender, listed: pd.DataFrame, seeds: int) -> dict[str, dic
                 continue
             planned = set(kept.loc[kept["status"] == PLAN_TO_WATCH, "anime_id"].tolist())
             for name, (dropped, include_planned) in SETTINGS.items():
-                found = rec.recommend_import(export_of(kept), n=10, include_planned=include_planned,
-                                             dropped_dislikes=dropped).recs.results
+                found = rec.recommend_import(export_of(kept), n=10, reading=ListReading(include_planned,
+                                                                                       dropped)).recs.results
                 shown = [r.anime.anime_id for r in found]
                 measured = list_metrics(shown, target, 10)
                 per_seed[name]["recall@10"].append(measured["recall"])

@@ -12,20 +12,37 @@ import http.client
 import json
 import threading
 import time
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import numpy as np
 
 
-def _worker(host: str, port: int, paths: list[str], start: int, stride: int, deadline: float,
-            budget: list[int], lock: threading.Lock, latencies: list[float], errors: list[int]) -> None:
-    conn = http.client.HTTPConnection(host, port, timeout=600)
+@dataclass
+class _Phase:
+    """One closed-loop phase, shared by its threads: its deadline, the requests left, what was measured."""
+
+    deadline: float
+    budget: int
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    latencies: list[float] = field(default_factory=list)
+    errors: list[int] = field(default_factory=list)
+
+    def take(self) -> bool:
+        """One request from the budget; False when it is spent."""
+        with self.lock:
+            if self.budget <= 0:
+                return False
+            self.budget -= 1
+            return True
+
+
+def _worker(url, paths: list[str], start: int, stride: int, phase: _Phase) -> None:
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
     i = start
-    while time.monotonic() < deadline:
-        with lock:
-            if budget[0] <= 0:
-                break
-            budget[0] -= 1
+    while time.monotonic() < phase.deadline:
+        if not phase.take():
+            break
         path = paths[i % len(paths)]
         i += stride
         began = time.perf_counter()
@@ -36,11 +53,11 @@ def _worker(host: str, port: int, paths: list[str], start: int, stride: int, dea
             ok = response.status < 400
         except (OSError, http.client.HTTPException):
             conn.close()
-            conn = http.client.HTTPConnection(host, port, timeout=600)
+            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
             ok = False
-        latencies.append(time.perf_counter() - began)
+        phase.latencies.append(time.perf_counter() - began)
         if not ok:
-            errors.append(1)
+            phase.errors.append(1)
     conn.close()
 
 
@@ -65,23 +82,30 @@ def _load_bodies(paths: list) -> list:
 
 def _drive(url, paths: list[str], concurrency: int, duration: float, max_requests: int):
     """One closed-loop phase; returns latencies (s), error count and elapsed seconds."""
-    latencies: list[float] = []
-    errors: list[int] = []
-    lock, budget = threading.Lock(), [max_requests]
     began = time.monotonic()
-    threads = [threading.Thread(target=_worker, args=(url.hostname, url.port, paths, k, concurrency,
-                                                      began + duration, budget, lock, latencies, errors))
+    phase = _Phase(deadline=began + duration, budget=max_requests)
+    threads = [threading.Thread(target=_worker, args=(url, paths, k, concurrency, phase))
                for k in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return latencies, errors, time.monotonic() - began
+    return phase.latencies, phase.errors, time.monotonic() - began
 
 
-def run_load(base: str, paths: list[str], concurrency: int, duration: float, max_requests: int,
-             warmup: float = 2.0) -> dict:
-    """Warm up (unmeasured), then drive `paths` round-robin from `concurrency` threads; summarise."""
+@dataclass(frozen=True)
+class Load:
+    """How hard and how long: client threads, measured seconds, a request cap, unmeasured warm-up seconds."""
+
+    concurrency: int
+    duration: float
+    max_requests: int
+    warmup: float = 2.0
+
+
+def run_load(base: str, paths: list[str], load: Load) -> dict:
+    """Warm up (unmeasured), then drive `paths` round-robin from `load.concurrency` threads; summarise."""
+    concurrency, duration, max_requests, warmup = load.concurrency, load.duration, load.max_requests, load.warmup
     url = urlparse(base)
     _drive(url, paths[::-1], concurrency, warmup, max(1, min(max_requests // 10, 1000)))
     latencies, errors, elapsed = _drive(url, paths, concurrency, duration, max_requests)
@@ -101,7 +125,8 @@ def main() -> None:
     args = parser.parse_args()
     with open(args.paths, encoding="utf-8") as handle:
         paths = _load_bodies(json.load(handle))
-    print(json.dumps(run_load(args.base, paths, args.concurrency, args.duration, args.max_requests)))
+    load = Load(concurrency=args.concurrency, duration=args.duration, max_requests=args.max_requests)
+    print(json.dumps(run_load(args.base, paths, load)))
 
 
 if __name__ == "__main__":

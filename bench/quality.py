@@ -71,8 +71,9 @@ def with_overrides(cfg, overrides: list[str]):
     return config_from_dict(raw, env={})
 
 
-def ncf_rows(name: str, cfg, data, m: dict, measure, seeds: int) -> dict[str, dict]:
+def ncf_rows(cfg, data, m: dict, measure, seeds: int) -> dict[str, dict]:
     """The NCF model's rows (as ranked, + franchise rules) averaged over training seeds, each seed's nDCG@10 kept."""
+    name = f"NCF {cfg.model.preset}"
     runs = []
     for offset in range(seeds):
         seeded = cfg.replace("training", seed=cfg.training.seed + offset)
@@ -98,7 +99,7 @@ def evaluate_all(cfg, presets: list[str], seeds: int, baselines: bool = True) ->
     measure = franchise_measures(data, m, cfg.evaluation.k)
     table = {}
     for preset in presets:
-        table.update(ncf_rows(f"NCF {preset}", cfg.replace("model", preset=preset), data, m, measure, seeds))
+        table.update(ncf_rows(cfg.replace("model", preset=preset), data, m, measure, seeds))
     for fitted in compare.fit_baselines(cfg, m) if baselines else []:
         table.update(measure(fitted.name, fitted.scorer, {"train_seconds": fitted.train_seconds}, fitted.fold_in))
     return table, data
@@ -111,8 +112,8 @@ def franchise_measures(data, m: dict, k: int):
     rows, served = franchise_evaluation(build_franchises(data.catalog), data)
 
     def measure(name: str, scorer, extra: dict, fold_in=None) -> dict[str, dict]:
-        plain = ranking.evaluate(scorer, m["known"], m["test"], k, franchises=rows)
-        grouped = ranking.evaluate(scorer, m["known"], m["test"], k, franchises=rows, rerank=served)
+        plain = ranking.evaluate(scorer, m["known"], m["test"], k, ranking.Scope(franchises=rows))
+        grouped = ranking.evaluate(scorer, m["known"], m["test"], k, ranking.Scope(franchises=rows, rerank=served))
         table = {name: {**plain, **extra}, f"{name} + franchise rules": {**grouped, **extra}}
         if fold_in is not None and m["cold_target"].nnz:
             table[name + compare.COLD] = {**compare.cold_evaluation(fold_in, m, k, None, rows), **extra}

@@ -33,7 +33,7 @@ from werkzeug.test import stream_encode_multipart
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
-from synth import synth_run
+from synth import RunSize, synth_run
 
 from tests.web.proxy import nginx_in_front
 
@@ -230,7 +230,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     OUT.mkdir(parents=True, exist_ok=True)
-    run_dir = synth_run(OUT / "serve-run", args.users, args.anime, args.dim, args.items_per_user)
+    run_dir = synth_run(OUT / "serve-run", RunSize(users=args.users, anime=args.anime, dim=args.dim,
+                                                   per_user=args.items_per_user))
     if args.franchise_rules_only:
         report_franchise_rules(franchise_rules_cost(run_dir), 300)
         return

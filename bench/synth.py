@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -69,8 +70,19 @@ def _existing(out: Path, params: dict) -> Path | None:
     return None
 
 
-def synth_run(out: Path, n_users: int, n_anime: int, dim: int, per_user: int, seed: int = 0) -> Path:
-    """Publish (or reuse) a synthetic run with these parameters under `out`; return the run dir."""
+@dataclass(frozen=True)
+class RunSize:
+    """A synthetic run's size: users, anime, vector size, list entries per user."""
+
+    users: int
+    anime: int
+    dim: int
+    per_user: int
+
+
+def synth_run(out: Path, size: RunSize, seed: int = 0) -> Path:
+    """Publish (or reuse) a synthetic run of this size under `out`; return the run dir."""
+    n_users, n_anime, dim, per_user = size.users, size.anime, size.dim, size.per_user
     cat = catalog(n_anime)
     params = {"users": n_users, "anime": len(cat), "dim": dim, "per_user": per_user, "seed": seed, "tower": True}
     if (found := _existing(out, params)) is not None:

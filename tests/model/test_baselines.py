@@ -5,6 +5,8 @@ import scipy.sparse as sp
 
 from anime_recommender.evaluation import baselines, ranking
 
+CHECKERBOARD_ALS = baselines.AlsSettings(factors=4, iterations=15, regularization=0.01, alpha=10.0)
+
 
 def checkerboard(n: int = 20):
     """User u likes every item of its parity except item u, which is its held-out item."""
@@ -50,7 +52,7 @@ def test_fold_in_of_a_users_own_row_scores_like_that_user():
     train, test = checkerboard()
     ease = baselines.ease(train, test, (10.0,), k=1)
     assert np.allclose(ease.fold_in(train[[3, 4]]), ease.scorer(np.array([3, 4])), atol=1e-5)
-    als = baselines.als(train, factors=4, iterations=15, regularization=0.01, alpha=10.0, seed=0)
+    als = baselines.als(train, CHECKERBOARD_ALS, seed=0)
     # ALS's stored user factors predate its last anime step, so a fold-in is near them, not equal
     folded = ranking.mask_known(als.fold_in(train[[3, 4]]), train[[3, 4]])
     assert (ranking.top_k(folded, 1)[:, 0] == [3, 4]).all()
@@ -69,7 +71,7 @@ def test_ease_refit_keeps_the_lambda_validation_chose_and_scores_from_the_refit_
 
 def test_als_finds_the_held_out_item():
     train, _ = checkerboard()
-    fitted = baselines.als(train, factors=4, iterations=15, regularization=0.01, alpha=10.0, seed=0)
+    fitted = baselines.als(train, CHECKERBOARD_ALS, seed=0)
     assert (top1(fitted, train) == np.arange(20)).all()
 
 
@@ -96,7 +98,7 @@ def test_ease_that_would_not_fit_is_a_skipped_row_of_the_table_and_the_summary(t
     data = process.process(interactions, catalog, cfg.processing, report, seen)
     m = compare.matrices(data)
     popular = baselines.popularity(m["train"]).scorer
-    metrics = compare.evaluate_models(cfg, data, popular, 0.0, m=m)
+    metrics = compare.evaluate_models(cfg, data, compare.Trained(popular, 0.0), m=m)
     assert metrics["ease"]["skipped"].startswith(f"skipped: {data.n_anime} anime > evaluation.ease_max_anime 100")
     assert set(compare.scored(metrics)) == {"ncf", "popularity", "als", "popularity cold", "als cold"}
     assert compare.skipped(metrics) == {"ease": metrics["ease"]["skipped"]}

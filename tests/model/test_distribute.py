@@ -62,7 +62,7 @@ out["mean_of_replica_gradients"] = max(float(np.abs(w.numpy() - e).max())
                                        for w, e in zip(mirrored.trainable_weights, expected))
 
 # 2. the whole training function under the strategy: it learns and exports what the model scores
-outcome = tr.train(data, model_cfg, cfg, verbose=0)
+outcome = tr.train(data, model_cfg, cfg, options=tr.FitOptions(verbose=0))
 factors = extract_factors(outcome.model)
 pairs = np.stack(np.meshgrid(np.arange(n_users), np.arange(n_anime), indexing="ij"), -1).reshape(-1, 2)
 scores = outcome.model.predict({{"user": pairs[:, 0], "anime": pairs[:, 1]}}, verbose=0).reshape(n_users, n_anime)

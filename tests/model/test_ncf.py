@@ -7,7 +7,7 @@ from anime_recommender.config import TrainingConfig
 from anime_recommender.model import losses
 from anime_recommender.model import train as tr
 from anime_recommender.model.export import extract_factors
-from anime_recommender.model.ncf import build_ncf
+from anime_recommender.model.ncf import NcfSpec, build_ncf
 
 N_USERS, N_ANIME = 12, 30
 
@@ -24,7 +24,7 @@ def model_scores(model):
 
 
 def test_ranking_factors_reproduce_the_model_exactly():
-    model = build_ncf(N_USERS, N_ANIME, "ranking", 8)
+    model = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=8))
     model.get_layer("anime_bias").set_weights([np.random.default_rng(0).normal(size=(N_ANIME, 1))])
     f = extract_factors(model)
     assert f.anime_bias.shape == (N_ANIME,) and f.user_factors.shape == (N_USERS, 8)
@@ -35,7 +35,7 @@ def test_ranking_factors_reproduce_the_model_exactly():
 def test_history_user_factors_reproduce_the_model_exactly():
     data = tiny_input()
     history = (data.train_matrix.indptr.astype(np.int64), data.train_matrix.indices.astype(np.int32))
-    model = build_ncf(N_USERS, N_ANIME, "ranking", 8, history=history)
+    model = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=8), history)
     layer = model.get_layer("user_history")
     layer.context.assign(np.random.default_rng(1).normal(size=(N_ANIME, 8)).astype(np.float32))
     f = extract_factors(model)
@@ -48,8 +48,8 @@ def test_cosine_and_history_only_factors_reproduce_the_model_and_survive_save_an
                                                                                         tmp_path):
     data = tiny_input()
     history = (data.train_matrix.indptr.astype(np.int64), data.train_matrix.indices.astype(np.int32))
-    model = build_ncf(N_USERS, N_ANIME, "ranking", 8, history=history, temperature=temperature,
-                      user_embedding=user_embedding)
+    model = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=8, temperature=temperature, user_embedding=user_embedding),
+                      history)
     rng = np.random.default_rng(3)
     model.get_layer("user_history").context.assign(rng.normal(size=(N_ANIME, 8)).astype(np.float32))
     model.get_layer("anime_bias").set_weights([rng.normal(size=(N_ANIME, 1)).astype(np.float32)])
@@ -71,7 +71,7 @@ def test_cosine_and_history_only_factors_reproduce_the_model_and_survive_save_an
 def test_history_model_survives_save_and_load(tmp_path):
     data = tiny_input()
     history = (data.train_matrix.indptr.astype(np.int64), data.train_matrix.indices.astype(np.int32))
-    model = build_ncf(N_USERS, N_ANIME, "ranking", 8, history=history)
+    model = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=8), history)
     model.get_layer("user_history").context.assign(np.ones((N_ANIME, 8), np.float32))
     model.save(tmp_path / "model.keras")
     import keras
@@ -82,7 +82,7 @@ def test_history_model_survives_save_and_load(tmp_path):
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
 def test_reference_factors_rank_like_the_model(sign):
-    model = build_ncf(N_USERS, N_ANIME, "reference", 8)
+    model = build_ncf(N_USERS, N_ANIME, NcfSpec(preset="reference", dim=8))
     dense = model.get_layer("dense")
     dense.set_weights([np.full((1, 1), 2.0 * sign, np.float32), np.zeros(1, np.float32)])
     f = extract_factors(model)
@@ -92,7 +92,7 @@ def test_reference_factors_rank_like_the_model(sign):
 
 
 def test_embeddings_are_unit_length():
-    f = extract_factors(build_ncf(N_USERS, N_ANIME, "ranking", 8))
+    f = extract_factors(build_ncf(N_USERS, N_ANIME, NcfSpec(dim=8)))
     assert np.linalg.norm(f.anime_embeddings, axis=1) == pytest.approx(1.0, abs=1e-5)
 
 
@@ -128,7 +128,7 @@ def test_negatives_are_reproducible_and_fresh_each_epoch():
 
 
 def test_lr_schedule_ramps_sustains_and_decays():
-    rate = tr.lr_schedule(1e-5, 5e-5, 1e-5, rampup=5, sustain=0, decay=0.8)
+    rate = tr.LrSchedule(start=1e-5, peak=5e-5, floor=1e-5, rampup=5, sustain=0, decay=0.8)
     assert rate(0) == pytest.approx(1e-5) and rate(5) == pytest.approx(5e-5)
     assert rate(6) == pytest.approx(4e-5 * 0.8 + 1e-5)
     assert rate(2) < rate(4)

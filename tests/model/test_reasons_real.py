@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from anime_recommender.pipeline.run import run_training
-from anime_recommender.recommend.coldstart import list_vector
 from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.lists import COMPLETED, ListRows, read_list
 from anime_recommender.recommend.mal_export import MalExport
+from anime_recommender.recommend.vectors import list_vector
 from tests.model.conftest import tiny_config
 
 USERS = 60
@@ -34,7 +34,8 @@ def _export(rows: ListRows) -> MalExport:
 def _model_score(rec: Recommender, rows: ListRows, anime_id: int) -> float:
     taste, _ = read_list(rows, rec.catalog)
     row = rec.catalog.model_row[rec.catalog.require(anime_id)]
-    return float(rec.m.anime_factors[row] @ list_vector(rec.space, taste) + rec.m.anime_bias[row])
+    user = list_vector(rec.m.tower, rec.catalog.model_row, taste)
+    return float(rec.m.anime_factors[row] @ user + rec.m.anime_bias[row])
 
 
 @pytest.mark.realdata

@@ -6,12 +6,12 @@ import numpy as np
 
 from anime_recommender.model.export import extract_factors
 from anime_recommender.model.ncf import USER_HISTORY
-from anime_recommender.recommend.coldstart import list_vector
 from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.lists import COMPLETED, ListRows, read_list
 from anime_recommender.recommend.mal_export import MalExport
 from anime_recommender.recommend.tower import UserTower
+from anime_recommender.recommend.vectors import list_vector
 
 
 def test_a_trained_users_vector_is_the_pooled_vector_of_their_training_history(trained):
@@ -71,7 +71,8 @@ def test_an_import_of_a_trained_users_training_list_is_that_user(trained):
     history = _training_list(model, row)
     export = _export_of(rec.m.anime_ids[history])
     taste, _ = read_list(export.rows, rec.catalog)
-    np.testing.assert_allclose(list_vector(rec.space, taste), rec.m.user_factors[row], atol=1e-5)
+    user = list_vector(rec.m.tower, rec.catalog.model_row, taste)
+    np.testing.assert_allclose(user, rec.m.user_factors[row], atol=1e-5)
     user_id = int(rec.m.user_ids[row])
     on_list_not_trained = np.setdiff1d(rec.m.history.items(row)[0], history)
     same = Filters(include_adult=True, group_franchises=False,

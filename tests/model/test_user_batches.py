@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from anime_recommender.config import TrainingConfig
 from anime_recommender.model import batches, losses
-from anime_recommender.model.ncf import build_ncf
+from anime_recommender.model.ncf import NcfSpec, build_ncf
 from anime_recommender.model.optimizer import RowAdam
 from anime_recommender.model.trainers import build_pair_trainer, build_user_trainer
 
@@ -28,8 +28,8 @@ def tiny_rows(seed=0) -> batches.UserRows:
 
 def scoring_model(rows, temperature=0.5):
     """A history-tower model with non-trivial weights (bias, context) so every term counts."""
-    model = build_ncf(N_USERS, N_ANIME, "ranking", DIM, history=(rows.indptr, rows.indices), seed=1,
-                      temperature=temperature)
+    model = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=DIM, seed=1, temperature=temperature),
+                      (rows.indptr, rows.indices))
     rng = np.random.default_rng(2)
     model.get_layer("anime_bias").set_weights([rng.normal(size=(N_ANIME, 1)).astype(np.float32)])
     model.get_layer("user_history").context.assign(rng.normal(size=(N_ANIME, DIM)).astype(np.float32))
@@ -43,7 +43,7 @@ def config(**changes) -> TrainingConfig:
 def first_step(rows, cfg, log_q=None):
     log_q = np.full(N_ANIME, -np.log(N_ANIME), np.float32) if log_q is None else log_q
     steps = batches.n_steps(rows, cfg.batch_size, cfg.max_steps_per_epoch)
-    return next(iter(batches.user_steps(rows, cfg, log_q, 0, 1, steps)))
+    return next(iter(batches.user_steps(rows, cfg, log_q, batches.Span(first_epoch=0, epochs=1, steps=steps))))
 
 
 def pair_view(x, y, rows, negatives, log_q):
@@ -113,7 +113,7 @@ def epoch_pairs(rows, cfg, epoch=0):
     log_q = np.full(N_ANIME, -np.log(N_ANIME), np.float32)
     steps = batches.n_steps(rows, cfg.batch_size, cfg.max_steps_per_epoch)
     seen, orders = [], []
-    for x, y in batches.user_steps(rows, cfg, log_q, epoch, epoch + 1, steps):
+    for x, y in batches.user_steps(rows, cfg, log_q, batches.Span(first_epoch=epoch, epochs=epoch + 1, steps=steps)):
         users = tf.gather(x["user"], x["segment"]).numpy()
         items = x["items"].numpy()
         items = items[:, 0] if items.ndim == 2 else items
@@ -145,7 +145,8 @@ def test_per_positive_negatives_are_flagged_when_the_user_has_them():
     known[np.repeat(np.arange(N_USERS), np.diff(rows.indptr)), rows.indices] = True
     log_q = np.full(N_ANIME, -np.log(N_ANIME), np.float32)
     cfg = config(loss="bce", negatives_per_positive=5)
-    for x, y in batches.user_steps(rows, cfg, log_q, 0, 2, batches.n_steps(rows, 16, 1000)):
+    for x, y in batches.user_steps(rows, cfg, log_q, batches.Span(first_epoch=0, epochs=2,
+                                                                  steps=batches.n_steps(rows, 16, 1000))):
         users, items = tf.gather(x["user"], x["segment"]).numpy(), x["items"].numpy()
         assert known[users, items[:, 0]].all()
         assert (y.numpy()[:, 1:6] == ~known[users[:, None], items[:, 1:]]).all()
@@ -209,8 +210,8 @@ def test_history_dropout_pools_only_the_kept_part_of_each_history():
     assert set(np.unique(keep)) == {0.0, 1.0} and 0.3 < keep.mean() < 0.7
     again, _ = first_step(rows, cfg)
     assert np.array_equal(again["keep"].numpy(), keep)  # seeded by (seed, epoch, step)
-    scoring = build_ncf(N_USERS, N_ANIME, "ranking", DIM, history=(rows.indptr, rows.indices), seed=1,
-                        temperature=0.5, user_embedding=False)  # FISM: the user is the pooled history alone
+    scoring = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=DIM, seed=1, temperature=0.5, user_embedding=False),
+                        (rows.indptr, rows.indices))  # FISM: the user is the pooled history alone
     rng = np.random.default_rng(2)
     scoring.get_layer("anime_bias").set_weights([rng.normal(size=(N_ANIME, 1)).astype(np.float32)])
     trainer = build_user_trainer(scoring, "all", history_dropout=True)

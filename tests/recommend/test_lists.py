@@ -7,7 +7,7 @@ import pytest
 
 from anime_recommender import UnknownUserError
 from anime_recommender.recommend.filters import Filters
-from anime_recommender.recommend.lists import ListRows, like_weights, read_list
+from anime_recommender.recommend.lists import ListReading, ListRows, like_weights, read_list
 from anime_recommender.recommend.mal_export import read_export
 from tests.recommend.exports import NOT_IN_CATALOG, PLANNED, UNSEEN_BY_MODEL_LIKED, fixture_bytes, limits
 from tests.recommend.tiny_run import LISTED_USERS
@@ -39,7 +39,8 @@ def test_nothing_on_the_list_comes_back_whatever_its_status(rec):
 
 
 def test_include_planned_lets_plan_to_watch_back(rec):
-    ids = _ids(rec.recommend_import(_export(), n=100, filters=EVERYTHING, include_planned=True).recs)
+    planned_back = ListReading(include_planned=True)
+    ids = _ids(rec.recommend_import(_export(), n=100, filters=EVERYTHING, reading=planned_back).recs)
     assert set(PLANNED) <= set(ids) and not {106, 108, 101, 103, 118, 120} & set(ids)
 
 

@@ -13,7 +13,7 @@ import pytest
 from anime_recommender.config import Config
 from anime_recommender.pipeline.run import run_training
 from anime_recommender.recommend.engine import MODES, Filters, Recommender
-from anime_recommender.recommend.lists import PLAN_TO_WATCH, ListRows
+from anime_recommender.recommend.lists import PLAN_TO_WATCH, ListReading, ListRows
 from anime_recommender.recommend.mal_export import MalExport
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
@@ -80,7 +80,7 @@ def test_an_imported_list_never_comes_back(real_engine, real_lists, grouped):
         export, planned = _export(rows), set(rows.loc[rows["status"] == PLAN_TO_WATCH, "anime_id"])
         for include_planned in (False, True):
             found = real_engine.recommend_import(export, n=100, filters=Filters(group_franchises=grouped),
-                                                 include_planned=include_planned)
+                                                 reading=ListReading(include_planned=include_planned))
             allowed = planned if include_planned else set()
             assert _shown(found.recs.results) & set(rows["anime_id"]) <= allowed
 

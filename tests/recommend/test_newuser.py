@@ -67,22 +67,31 @@ def test_loved_threshold_is_the_75th_percentile():
     assert list(History(seen, loved_thresholds(seen)).loved(0)[0]) == [0, 1]
 
 
-def test_helpers_work_on_a_handed_anime_space_without_an_engine(tiny_artifacts):
-    """coldstart and content need only the typed AnimeSpace / arrays they are handed, never the engine."""
+def test_each_step_works_on_the_arrays_it_is_handed_without_an_engine(tiny_artifacts):
+    """list → user vector → scores → filters and franchise rules → records, each on the arrays it is handed."""
     from anime_recommender.artifacts import load_run
-    from anime_recommender.recommend import coldstart, content, sources
-    from anime_recommender.recommend.arrays import AnimeSpace, load_arrays
+    from anime_recommender.recommend import content, hybrid, lists, records, sources, vectors
+    from anime_recommender.recommend.arrays import load_arrays
     from anime_recommender.recommend.catalog import build_catalog
-    from anime_recommender.recommend.filters import Filters
+    from anime_recommender.recommend.filters import Filters, Request
 
     run = load_run(tiny_artifacts)
     arrays = load_arrays(run)
     catalog = build_catalog(run.frame("catalog"), arrays.anime_ids)
     text = content.TextSimilarity(catalog)
-    space = AnimeSpace(arrays, catalog, text,
-                       sources.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity))
-    result = coldstart.new_user(space, {"model": 0.7, "content": 0.3}, [101, 103], [], [], 5, Filters())
+    popular = sources.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity)
+    taste = lists.picks_taste(catalog, [101, 103], [], [])
+    user = vectors.of_list(arrays.tower, catalog.model_row, taste)
+    tables = sources.ScoreTables(factors=arrays.anime_factors, bias=arrays.anime_bias,
+                                 embeddings=arrays.anime_embeddings, embeddings_t=arrays.anime_embeddings_t,
+                                 popular=popular, text=text)
+    scored = sources.for_list(tables, catalog, taste, user, {"model": 0.7, "content": 0.3})
+    shelf = hybrid.Shelf(catalog=catalog, franchises=None, popular=popular, popularity=arrays.popularity)
+    ranked = hybrid.rank(shelf, scored, Request(Filters(), 5, taste.exclude), fallback=False)
+    evidence = records.Evidence(catalog=catalog, anime_ids=arrays.anime_ids, embeddings=arrays.anime_embeddings,
+                                factors=arrays.anime_factors, tower=arrays.tower)
+    result = records.new_user(evidence, records.Found(user, scored, ranked, taste))
     assert result.mode == "model" and all(r.anime.anime_id % 2 == 1 for r in result.results)
     method, rows, _ = content.similar_rows(catalog, arrays.anime_embeddings, text, catalog.require(100),
-                                           Filters(), 1)
+                                           Request(Filters(), 1))
     assert method == "embeddings" and catalog.anime_id[rows[0]] == 102

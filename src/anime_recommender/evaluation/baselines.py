@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import scipy.linalg
@@ -115,21 +115,29 @@ def _ease_scorer(x: sp.csr_matrix, weights: np.ndarray) -> ranking.Scorer:
     return lambda users: np.asarray(x[users] @ weights)
 
 
-def als(train: sp.csr_matrix, factors: int, iterations: int, regularization: float,
-        alpha: float, seed: int) -> Fitted:
+@dataclass(frozen=True)
+class AlsSettings:
+    """implicit ALS's settings (evaluation.als_* in the config)."""
+
+    factors: int
+    iterations: int
+    regularization: float
+    alpha: float
+
+
+def als(train: sp.csr_matrix, settings: AlsSettings, seed: int) -> Fitted:
     """Implicit ALS (Hu, Koren & Volinsky 2008): confidence c = 1 + α·r on binary train interactions."""
     from implicit.cpu.als import AlternatingLeastSquares  # heavy import, only when used
 
     start = time.perf_counter()
     # implicit parallelises itself; a multi-threaded BLAS inside it slows it down (implicit's own advice)
     with threadpoolctl.threadpool_limits(1, "blas"):
-        model = AlternatingLeastSquares(factors=factors, regularization=regularization, alpha=alpha,
-                                        iterations=iterations, random_state=seed,
+        model = AlternatingLeastSquares(factors=settings.factors, regularization=settings.regularization,
+                                        alpha=settings.alpha, iterations=settings.iterations, random_state=seed,
                                         num_threads=os.cpu_count() or 1)
         model.fit((train > 0).astype(np.float32).tocsr(), show_progress=False)
     users, items = np.asarray(model.user_factors), np.asarray(model.item_factors)
-    params = {"factors": factors, "iterations": iterations, "regularization": regularization,
-              "alpha": alpha}
+    params = asdict(settings)
 
     def fold_in(lists: sp.csr_matrix) -> np.ndarray:
         """A list's factors solved against the fitted anime factors (implicit's recalculate_user), scored."""

@@ -10,6 +10,7 @@ rest. Users are optionally sub-sampled (seeded). The gate compares the NCF with 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,8 +52,9 @@ def fit_baselines(cfg: Config, m: dict) -> list[baselines.Fitted]:
     each fitted on train + valid (EASE's λ chosen on valid first)."""
     ev = cfg.evaluation
     fitted = [baselines.popularity(m["known"]),
-              baselines.als(m["known"], ev.als_factors, ev.als_iterations, ev.als_regularization,
-                            ev.als_alpha, cfg.training.seed)]
+              baselines.als(m["known"], baselines.AlsSettings(factors=ev.als_factors, iterations=ev.als_iterations,
+                                                              regularization=ev.als_regularization,
+                                                              alpha=ev.als_alpha), cfg.training.seed)]
     reason = ease_skipped(m["train"].shape[1], ev.ease_max_anime)
     if reason is None:
         fitted.append(baselines.ease(m["train"], m["valid"], ev.ease_lambdas, ev.k, refit=m["known"]))
@@ -70,17 +72,28 @@ def ease_skipped(n_anime: int, max_anime: int) -> str | None:
             f"float32 arrays: ~{gib:.1f} GiB and O(n^3) time per lambda)")
 
 
-def evaluate_models(cfg: Config, data, model_scorer: ranking.Scorer, model_seconds: float,
-                    franchises: FranchiseRows | None = None, served: ranking.Reranker | None = None,
-                    m: dict | None = None, model_fold_in: ranking.ListScorer | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Trained:
+    """The trained model as the table sees it: its scorer, its fit time, and its reading of a list it never
+    trained on (the user tower; None: no cold row)."""
+
+    scorer: ranking.Scorer
+    seconds: float
+    fold_in: ranking.ListScorer | None = None
+
+
+def evaluate_models(cfg: Config, data, model: Trained,
+                    rules: tuple[FranchiseRows | None, ranking.Reranker | None] = (None, None),
+                    m: dict | None = None) -> dict[str, Any]:
     """{name: metrics} for NCF and the baselines on test (and "<name> cold" on the cold users), plus {"gate"}.
 
-    With `franchises` every row also counts lists repeating a franchise and sequels before their prequel;
-    `served` (the franchise rules of serving) adds a row SERVED: the NCF lists as the site shows them.
-    `model_fold_in`: the NCF's reading of a list it never trained on (the user tower), for the cold rows.
-    `m`: the matrices() of `data` when the caller has them already (at full size each is gigabytes).
+    `rules` = (franchises, served): with franchises every row also counts lists repeating a franchise and
+    sequels before their prequel; `served` (the franchise rules of serving) adds a row SERVED: the NCF lists
+    as the site shows them. `m`: the matrices() of `data` when the caller has them already (at full size
+    each is gigabytes).
     """
-    k = cfg.evaluation.k
+    k, (franchises, served) = cfg.evaluation.k, rules
+    model_scorer, model_seconds, model_fold_in = model.scorer, model.seconds, model.fold_in
     m = m or matrices(data)
     if m["test"].nnz == 0:
         log.warning("no test interactions (holdout_fraction=%s): held-out evaluation and gate skipped",
@@ -90,7 +103,7 @@ def evaluate_models(cfg: Config, data, model_scorer: ranking.Scorer, model_secon
     cold_users = eval_users(m["cold_target"], cfg.evaluation.max_eval_users, cfg.processing.seed)
 
     def measure(scorer, rerank=None):
-        return ranking.evaluate(scorer, m["known"], m["test"], k, users, franchises=franchises, rerank=rerank)
+        return ranking.evaluate(scorer, m["known"], m["test"], k, ranking.Scope(users, franchises, rerank))
 
     def measure_cold(name: str, fold_in: ranking.ListScorer | None, seconds: float) -> dict:
         if fold_in is None or m["cold_target"].nnz == 0:
@@ -116,8 +129,8 @@ def cold_evaluation(fold_in: ranking.ListScorer, m: dict, k: int, users: np.ndar
                     franchises: FranchiseRows | None = None) -> dict[str, float]:
     """One model on the cold users: served from their given rows (excluded from its list), scored on the rest."""
     given: sp.csr_matrix = m["cold_given"]
-    return ranking.evaluate(lambda rows: fold_in(given[rows]), ranking.binary(given), m["cold_target"], k, users,
-                            franchises=franchises)
+    return ranking.evaluate(lambda rows: fold_in(given[rows]), ranking.binary(given), m["cold_target"], k,
+                            ranking.Scope(users, franchises))
 
 
 def scored(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -68,16 +69,29 @@ def mask_known(scores: np.ndarray, exclude_rows: sp.csr_matrix) -> np.ndarray:
     return scores
 
 
-def evaluate(scorer: Scorer, exclude: sp.csr_matrix, target: sp.csr_matrix, k: int = 10,
-             users: np.ndarray | None = None, batch_size: int = 1024,
-             franchises: franchise_metrics.FranchiseRows | None = None, rerank: Reranker | None = None
-             ) -> dict[str, float]:
-    """Mean top-k metrics over users with held-out items; also catalog coverage of the top-k lists.
+@dataclass(frozen=True)
+class Scope:
+    """Which users an evaluation measures and how their lists are made and read.
 
-    With `franchises`: the share of lists repeating a franchise and the number of sequels shown before
-    their prequel (franchise_metrics.py). `rerank(users, scores, known, k)` replaces the plain top k (the
-    served list's post-processing); `scores` already have the known items at -inf.
+    `users`: a subset (None: every user with held-out items). `rerank(users, scores, known, k)` replaces the
+    plain top k (the served list's post-processing); `scores` already have the known items at -inf. With
+    `franchises`: the share of lists repeating a franchise and the number of sequels shown before their
+    prequel (franchise_metrics.py). `batch_size` users are scored at a time.
     """
+
+    users: np.ndarray | None = None
+    franchises: franchise_metrics.FranchiseRows | None = None
+    rerank: Reranker | None = None
+    batch_size: int = 1024
+
+
+EVERY_USER = Scope()
+
+
+def evaluate(scorer: Scorer, exclude: sp.csr_matrix, target: sp.csr_matrix, k: int = 10,
+             scope: Scope = EVERY_USER) -> dict[str, float]:
+    """Mean top-k metrics over users with held-out items (in `scope`); also catalog coverage of the lists."""
+    users, batch_size, franchises, rerank = scope.users, scope.batch_size, scope.franchises, scope.rerank
     candidates = np.flatnonzero(np.diff(target.indptr) > 0)
     users = candidates if users is None else np.intersect1d(users, candidates)
     names = METRIC_NAMES + (franchise_metrics.NAMES if franchises is not None else ())

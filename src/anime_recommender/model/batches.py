@@ -67,10 +67,20 @@ def negative_kind(cfg: TrainingConfig, n_anime: int) -> str:
     return "all" if shared_negative_count(cfg, n_anime) >= n_anime else "shared"
 
 
-def user_steps(rows: UserRows, cfg: TrainingConfig, log_q: np.ndarray, first_epoch: int, epochs: int,
-               steps: int, shard: tuple[int, int] = (0, 1)) -> tf.data.Dataset:
-    """(inputs, packed targets) of every step of epochs first_epoch..epochs-1; `shard` = (index, count) of
-    an input pipeline (multi-worker training: each worker reads every count-th step)."""
+@dataclass(frozen=True)
+class Span:
+    """The steps a dataset yields: epochs first_epoch..epochs-1 of `steps` steps each; `shard` = (index,
+    count) of an input pipeline (multi-worker training: each worker reads every count-th step)."""
+
+    first_epoch: int
+    epochs: int
+    steps: int
+    shard: tuple[int, int] = (0, 1)
+
+
+def user_steps(rows: UserRows, cfg: TrainingConfig, log_q: np.ndarray, span: Span) -> tf.data.Dataset:
+    """(inputs, packed targets) of every step of the span's epochs."""
+    first_epoch, epochs, steps, shard = span.first_epoch, span.epochs, span.steps, span.shard
     make = _StepMaker(rows, cfg, log_q)
     counts = tf.constant(np.diff(rows.indptr), tf.int64)
     active = tf.constant(rows.active_users())

@@ -25,13 +25,9 @@ class RankingValidation(keras.callbacks.Callback):
     only the sampled users' vectors are computed, so an epoch's check costs the same at any user count.
     """
 
-    def __init__(self, scoring: keras.Model, train, valid, k: int, max_users: int, seed: int):
+    def __init__(self, scoring: keras.Model, train, valid, k: int, users: np.ndarray):
         super().__init__()
-        self.scoring, self.train, self.valid, self.k = scoring, train, valid, k
-        users = np.flatnonzero(np.diff(valid.indptr) > 0)
-        if len(users) > max_users:
-            users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
-        self.users = users
+        self.scoring, self.train, self.valid, self.k, self.users = scoring, train, valid, k, users
 
     def on_epoch_end(self, epoch, logs=None):
         f = extract_factors(self.scoring, self.users)
@@ -40,7 +36,7 @@ class RankingValidation(keras.callbacks.Callback):
         def scorer(users):
             return sampled(np.searchsorted(self.users, users))
 
-        result = ranking.evaluate(scorer, self.train, self.valid, self.k, users=self.users)
+        result = ranking.evaluate(scorer, self.train, self.valid, self.k, ranking.Scope(users=self.users))
         if logs is not None:
             logs[f"val_ndcg@{self.k}"] = result[f"ndcg@{self.k}"]
             logs[f"val_recall@{self.k}"] = result[f"recall@{self.k}"]
@@ -137,14 +133,39 @@ def load_state(directory: Path, model: keras.Model) -> State | None:
     return State(raw["epoch"] + 1, raw["history"], raw["best"], raw["wait"], raw["best_epoch"], best_weights)
 
 
-def standard(scoring, data, cfg, k, schedule, directory: Path | None, state: State | None, verbose: int):
+def sample_users(valid, max_users: int, seed: int) -> np.ndarray:
+    """The users with validation items, or a seeded sample of max_users of them."""
+    users = np.flatnonzero(np.diff(valid.indptr) > 0)
+    if len(users) > max_users:
+        users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
+    return users
+
+
+def validation(scoring: keras.Model, data, cfg, k: int) -> RankingValidation | None:
+    """The per-epoch ranking check on sampled validation users; None without validation rows."""
+    if data.valid_matrix is None or not data.valid_matrix.nnz:
+        return None
+    users = sample_users(data.valid_matrix, cfg.validation_users, cfg.seed)
+    return RankingValidation(scoring, data.train_matrix, data.valid_matrix, k, users)
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Around one fit: where it checkpoints (None: nowhere), the state it resumes from, how loud it is."""
+
+    directory: Path | None = None
+    state: State | None = None
+    verbose: int = 1
+
+
+def standard(check: RankingValidation | None, schedule, cfg, resume: Resume) -> list:
     """The callback list, in the order that matters: metrics first, then the ones that read them."""
+    directory, state, verbose = resume.directory, resume.state, resume.verbose
     callbacks: list[keras.callbacks.Callback] = [keras.callbacks.LearningRateScheduler(schedule)]
     stopper = None
-    if data.valid_matrix is not None and data.valid_matrix.nnz:
-        callbacks.insert(0, RankingValidation(scoring, data.train_matrix, data.valid_matrix, k,
-                                              cfg.validation_users, cfg.seed))
-        stopper = ResumableEarlyStopping(state, monitor=f"val_ndcg@{k}", mode="max",
+    if check is not None:
+        callbacks.insert(0, check)
+        stopper = ResumableEarlyStopping(state, monitor=f"val_ndcg@{check.k}", mode="max",
                                          patience=cfg.early_stopping_patience, restore_best_weights=True,
                                          verbose=verbose)
     if directory is not None:

@@ -32,24 +32,35 @@ ANIME_NORM = "anime_norm"
 REFERENCE_DIM = 128
 
 
-def build_ncf(n_users: int, n_anime: int, preset: str, embedding_dim: int, l2: float = 0.0,
-              history: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 42,
-              temperature: float | None = None, user_embedding: bool = True) -> keras.Model:
+@dataclass(frozen=True)
+class NcfSpec:
+    """The scoring model's make: its preset, vector size, L2 on the anime side, the seed of its initialisers,
+    the cosine temperature (None: a dot product; ranking only) and whether a user has a free vector p_u
+    (False: FISM, a user is their history)."""
+
+    preset: str = "ranking"
+    dim: int = 64
+    l2: float = 0.0
+    seed: int = 42
+    temperature: float | None = None
+    user_embedding: bool = True
+
+
+def build_ncf(n_users: int, n_anime: int, spec: NcfSpec,
+              history: tuple[np.ndarray, np.ndarray] | None = None) -> keras.Model:
     """The scoring model: inputs `user`, `anime` (int32 indices, shape (batch,)) → score (batch, 1).
 
-    `history` = (indptr, indices) of each user's train anime switches on the history tower (ranking only);
-    `user_embedding` False leaves out the free per-user vector p_u (FISM: a user is their history);
-    `temperature` switches on cosine scores (ranking only).
+    `history` = (indptr, indices) of each user's train anime switches on the history tower (ranking only).
     Initialisers get explicit seeds: Keras' global seed generator keeps its state across models in one
     process, so seeding it again would not make a second run start from the same weights.
     """
-    if preset == "reference":
-        return _reference(n_users, n_anime, seed)
-    if preset == "ranking":
-        if history is None and not user_embedding:
+    if spec.preset == "reference":
+        return _reference(n_users, n_anime, spec.seed)
+    if spec.preset == "ranking":
+        if history is None and not spec.user_embedding:
             raise ValueError("the ranking model needs a user embedding, a user history or both")
-        return _ranking(n_users, n_anime, embedding_dim, l2, history, seed, temperature, user_embedding)
-    raise ValueError(f"unknown model preset {preset!r} (expected 'ranking' or 'reference')")
+        return _ranking(n_users, n_anime, spec, history)
+    raise ValueError(f"unknown model preset {spec.preset!r} (expected 'ranking' or 'reference')")
 
 
 def _inputs() -> tuple[keras.KerasTensor, keras.KerasTensor]:
@@ -57,13 +68,13 @@ def _inputs() -> tuple[keras.KerasTensor, keras.KerasTensor]:
             keras.Input(shape=(), dtype="int32", name="anime"))
 
 
-def _ranking(n_users: int, n_anime: int, dim: int, l2: float, history, seed: int,
-             temperature: float | None, user_embedding: bool) -> keras.Model:
+def _ranking(n_users: int, n_anime: int, spec: NcfSpec, history) -> keras.Model:
     """GMF with an anime bias; outputs the logit (sigmoid of it = interaction probability)."""
+    dim, l2, seed, temperature = spec.dim, spec.l2, spec.seed, spec.temperature
     user, anime = _inputs()
     reg = keras.regularizers.L2(l2) if l2 > 0 else None
     parts = []
-    if user_embedding:
+    if spec.user_embedding:
         # no regularizer on the user table: the trainers put L2 on the rows a step uses (model/trainers.py),
         # so its gradient stays sparse and a step does not touch every user's row
         init = keras.initializers.RandomNormal(stddev=0.1, seed=seed)
@@ -107,8 +118,9 @@ class HistoryPooling(layers.Layer):
     The history itself is stored as non-trainable weights, so model.keras is self-contained.
     """
 
-    def __init__(self, n_users: int, n_anime: int, nnz: int, dim: int, l2: float = 0.0, seed: int | None = None,
-                 **kwargs):
+    # the arguments are get_config's keys: Keras rebuilds the layer from them when model.keras is loaded
+    def __init__(self, n_users: int, n_anime: int, nnz: int, dim: int, l2: float = 0.0,  # noqa: PLR0913
+                 seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.n_users, self.n_anime, self.nnz, self.dim, self.l2 = n_users, n_anime, nnz, dim, l2
         reg = keras.regularizers.L2(l2) if l2 > 0 else None

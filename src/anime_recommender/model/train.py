@@ -28,7 +28,7 @@ import tensorflow as tf
 from anime_recommender.config import ModelConfig, TrainingConfig
 from anime_recommender.model import batches, distribute, losses
 from anime_recommender.model import callbacks as cb
-from anime_recommender.model.ncf import build_ncf
+from anime_recommender.model.ncf import NcfSpec, build_ncf
 from anime_recommender.model.optimizer import RowAdam
 from anime_recommender.model.progress import EpochProgress, EpochSize
 from anime_recommender.model.trainers import build_pair_trainer, build_user_trainer
@@ -68,15 +68,23 @@ class TrainOutcome:
     refit: dict | None = None                      # {epochs, rows} of a refit on train + valid (pipeline/run.py)
 
 
-def lr_schedule(start: float, peak: float, floor: float, rampup: int, sustain: int, decay: float):
-    """Ramp-up / sustain / exponential decay per epoch, as in the seed notebook's `lrfn`."""
-    def rate(epoch: int, _current: float | None = None) -> float:
-        if epoch < rampup:
-            return float(start + (peak - start) * epoch / rampup)
-        if epoch < rampup + sustain:
-            return float(peak)
-        return float((peak - floor) * decay ** (epoch - rampup - sustain) + floor)
-    return rate
+@dataclass(frozen=True)
+class LrSchedule:
+    """Ramp-up / sustain / exponential decay per epoch, as in the seed notebook's `lrfn` (a Keras schedule)."""
+
+    start: float
+    peak: float
+    floor: float
+    rampup: int
+    sustain: int
+    decay: float
+
+    def __call__(self, epoch: int, _current: float | None = None) -> float:
+        if epoch < self.rampup:
+            return float(self.start + (self.peak - self.start) * epoch / self.rampup)
+        if epoch < self.rampup + self.sustain:
+            return float(self.peak)
+        return float((self.peak - self.floor) * self.decay ** (epoch - self.rampup - self.sustain) + self.floor)
 
 
 def positive_weights(ratings: np.ndarray, rating_weighted: bool) -> np.ndarray:
@@ -193,7 +201,8 @@ def epoch_input(data: TrainInput, cfg: TrainingConfig, preset: str,
 
     def make(first: int, n: int):
         return distribute.per_replica_dataset(
-            strategy, lambda shard: batches.user_steps(rows, cfg, log_q, first, n, steps, shard))
+            strategy, lambda shard: batches.user_steps(
+                rows, cfg, log_q, batches.Span(first_epoch=first, epochs=n, steps=steps, shard=shard)))
 
     return EpochInput(make, EpochSize(steps, rows.nnz, rows.nnz + negatives), steps // replicas, rows)
 
@@ -206,8 +215,10 @@ def compile_trainer(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfi
     if model_cfg.user_history and preset == "ranking":
         csr = rows or data.train_matrix
         history = (csr.indptr.astype(np.int64), csr.indices.astype(np.int32))
-    scoring = build_ncf(data.n_users, data.n_anime, preset, model_cfg.embedding_dim, cfg.l2, history, cfg.seed,
-                        model_cfg.cosine_temperature if preset == "ranking" else None, model_cfg.user_embedding)
+    spec = NcfSpec(preset=preset, dim=model_cfg.embedding_dim, l2=cfg.l2, seed=cfg.seed,
+                   temperature=model_cfg.cosine_temperature if preset == "ranking" else None,
+                   user_embedding=model_cfg.user_embedding)
+    scoring = build_ncf(data.n_users, data.n_anime, spec, history)
     if preset == "reference":
         scoring.compile(optimizer=keras.optimizers.Adam(REFERENCE_START_LR), loss="binary_crossentropy",
                         metrics=["mae", "mse"])
@@ -225,10 +236,21 @@ def compile_trainer(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfi
     return scoring, trainer
 
 
+@dataclass(frozen=True)
+class FitOptions:
+    """Around one fit: the folder it checkpoints to (and resumes from when it holds an unfinished run of the
+    same setup; None: neither), the caller's own callbacks (tracking), how loud it is."""
+
+    checkpoint_dir: Path | None = None
+    callbacks: tuple = ()
+    verbose: int = 1
+
+
 def train(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfig, k: int = 10,
-          checkpoint_dir: Path | None = None, extra_callbacks: list | None = None,
-          verbose: int = 1) -> TrainOutcome:
-    """Fit the model; resume from `checkpoint_dir` when it holds an unfinished run of the same setup."""
+          options: FitOptions | None = None) -> TrainOutcome:
+    """Fit the model; resume from `options.checkpoint_dir` when it holds an unfinished run of the same setup."""
+    options = options or FitOptions()
+    checkpoint_dir, extra_callbacks, verbose = options.checkpoint_dir, options.callbacks, options.verbose
     preset = model_cfg.preset
     cfg = effective_config(cfg, preset)
     strategy = distribute.make_strategy(cfg.strategy)
@@ -240,9 +262,10 @@ def train(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfig, k: int 
     if first >= cfg.epochs:
         log.info("checkpoint already covers %d epochs; nothing left to train", first)
     start_lr = REFERENCE_START_LR if preset == "reference" else cfg.min_learning_rate
-    schedule = lr_schedule(start_lr, cfg.learning_rate, cfg.min_learning_rate, cfg.lr_rampup_epochs,
-                           cfg.lr_sustain_epochs, cfg.lr_decay)
-    callbacks = cb.standard(scoring, data, cfg, k, schedule, checkpoint_dir, state, verbose)
+    schedule = LrSchedule(start=start_lr, peak=cfg.learning_rate, floor=cfg.min_learning_rate,
+                          rampup=cfg.lr_rampup_epochs, sustain=cfg.lr_sustain_epochs, decay=cfg.lr_decay)
+    callbacks = cb.standard(cb.validation(scoring, data, cfg, k), schedule, cfg,
+                            cb.Resume(directory=checkpoint_dir, state=state, verbose=verbose))
     if verbose:
         callbacks.append(EpochProgress(feed.size, cfg.epochs))
     started = time.perf_counter()

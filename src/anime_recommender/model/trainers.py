@@ -79,7 +79,8 @@ class UserBatchLogits(_Trainer):
         super().__init__(parts, user_l2, **kwargs)
         self.all_anime = all_anime
 
-    def call(self, user, segment, items, negatives=None, negative_log_q=None, keep=None):
+    # one argument per input tensor of the step (build_user_trainer calls logits(**inputs)): Keras traces each
+    def call(self, user, segment, items, negatives=None, negative_log_q=None, keep=None):  # noqa: PLR0913
         per_positive = negatives is None and not self.all_anime
         positives = items[:, 0] if per_positive else items
         user_vec, pos_user = self._users(user, segment, positives, keep)

@@ -124,9 +124,9 @@ def _run(cfg: Config, *, resume: bool, verbose: int, allow_shrink: bool, hooks: 
             factors = extract_factors(outcome.model)
         with stage("evaluate"):
             scorer = ranking.factor_scorer(factors.user_factors, factors.anime_factors, factors.anime_bias)
-            metrics = compare.evaluate_models(cfg, data, scorer, outcome.seconds,
-                                              *franchise_evaluation(franchises, data), m=matrices,
-                                              model_fold_in=tower_fold_in(factors))
+            trained = compare.Trained(scorer, outcome.seconds, tower_fold_in(factors))
+            metrics = compare.evaluate_models(cfg, data, trained, franchise_evaluation(franchises, data),
+                                              m=matrices)
         with stage("write"):
             _write_arrays(writer, data, factors)
             _write_results(writer, cfg, outcome, metrics=metrics, report=report)
@@ -181,9 +181,10 @@ def train_model(cfg: Config, data, *, controls: FitControls = FitControls(),
     """Fit the configured preset on train, early-stopping on valid; with training.refit_on_all, fit again on
     train + valid (every row) for the epoch count validation chose: the model that is served and evaluated."""
     m = matrices or compare.matrices(data)
-    checkpoint_dir, callbacks, verbose = controls.checkpoint_dir, list(controls.callbacks), controls.verbose
+    options = model_train.FitOptions(checkpoint_dir=controls.checkpoint_dir, callbacks=tuple(controls.callbacks),
+                                     verbose=controls.verbose)
     chosen = model_train.train(train_input(data, [data.train], m["train"], valid_matrix=m["valid"]), cfg.model,
-                               cfg.training, cfg.evaluation.k, checkpoint_dir, callbacks, verbose)
+                               cfg.training, cfg.evaluation.k, options)
     if not cfg.training.refit_on_all or not m["valid"].nnz:
         return chosen
     epochs = cfg.training.refit_epochs or validation_epochs(chosen.history, cfg.evaluation.k) or chosen.epochs_run
@@ -191,7 +192,8 @@ def train_model(cfg: Config, data, *, controls: FitControls = FitControls(),
              "training.refit_epochs" if cfg.training.refit_epochs else "the count validation chose")
     refit = model_train.train(train_input(data, [data.train, data.valid], m["known"]), cfg.model,
                               dataclasses.replace(cfg.training, epochs=epochs), cfg.evaluation.k,
-                              checkpoint_dir / "refit" if checkpoint_dir else None, callbacks, verbose)
+                              dataclasses.replace(options, checkpoint_dir=controls.checkpoint_dir / "refit"
+                                                  if controls.checkpoint_dir else None))
     return dataclasses.replace(refit, history=chosen.history, initial_epoch=chosen.initial_epoch,
                                best_epoch=epochs - 1, seconds=chosen.seconds + refit.seconds,
                                refit={"epochs": epochs, "rows": int(refit.rows)})

@@ -1,8 +1,7 @@
-"""The published run's arrays, loaded once through artifacts.load_run and checked for shape, and the
-anime-side view of them that helpers are handed (never the engine itself)."""
+"""The published run's arrays, loaded once through artifacts.load_run and checked for shape; the engine hands
+each step only the arrays it reads (sources.ScoreTables, hybrid.Shelf, records.Evidence)."""
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -10,9 +9,6 @@ import numpy as np
 from scipy import sparse
 
 from anime_recommender.artifacts import ArtifactIntegrityError, RunArtifacts
-from anime_recommender.recommend.catalog import Catalog
-from anime_recommender.recommend.content import TextSimilarity
-from anime_recommender.recommend.franchise import Franchises
 from anime_recommender.recommend.lists import ListRows
 from anime_recommender.recommend.tower import UserTower
 from anime_recommender.recommend.users import History, loved_thresholds
@@ -88,22 +84,6 @@ class ModelArrays:
         if i < len(self.sorted_user_ids) and self.sorted_user_ids[i] == user_id:
             return int(self.user_order[i])
         return None
-
-
-@dataclass(frozen=True)
-class AnimeSpace:
-    """What scoring over anime needs, built once at load: handed to the cold-start and blend helpers."""
-
-    arrays: ModelArrays
-    catalog: Catalog
-    text: TextSimilarity
-    popular: np.ndarray   # popularity score per model anime row
-    franchises: Franchises | None = None  # over catalog rows; None: lists are never grouped by franchise
-
-    @functools.cached_property
-    def log_popularity(self) -> np.ndarray:
-        """ln(1 + train users) per model anime row: what the popularity discount multiplies."""
-        return np.log1p(self.arrays.popularity).astype(np.float32)
 
 
 def _check(condition: bool, message: str) -> None:

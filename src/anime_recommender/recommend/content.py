@@ -9,7 +9,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from anime_recommender.recommend.catalog import Catalog
 from anime_recommender.recommend.explain import Method
-from anime_recommender.recommend.filters import Filters, catalog_mask, top_k
+from anime_recommender.recommend.filters import Request, catalog_mask, top_k
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +61,19 @@ def closest_favourite(embeddings: np.ndarray, candidates: np.ndarray, rows: np.n
     return rows[(embeddings[candidates] @ embeddings[rows].T).argmax(axis=1)]
 
 
-def similar_rows(catalog: Catalog, embeddings: np.ndarray, text: TextSimilarity, row: int, filters: Filters,
-                 n: int) -> tuple[Method, np.ndarray, np.ndarray]:
-    """(method, catalog rows, similarities) of the n anime most like catalog row `row`.
+def similar_rows(catalog: Catalog, embeddings: np.ndarray, text: TextSimilarity, row: int,
+                 request: Request) -> tuple[Method, np.ndarray, np.ndarray]:
+    """(method, catalog rows, similarities) of the `request.n` anime most like catalog row `row`.
 
     Embedding cosine over model rows when the model knows the anime, else TF-IDF over the whole catalog.
     """
-    mask = catalog_mask(catalog, filters)
+    mask = catalog_mask(catalog, request.filters)
     mask[row] = False
     model_row = int(catalog.model_row[row])
     if model_row >= 0:
         sims = embeddings @ embeddings[model_row]
-        rows = top_k(sims, mask[catalog.cat_row], n)
+        rows = top_k(sims, mask[catalog.cat_row], request.n)
         return Method.EMBEDDINGS, catalog.cat_row[rows], sims[rows]
     sims = text.similarity(np.array([row]))
-    rows = top_k(sims, mask & (sims > 0), n)
+    rows = top_k(sims, mask & (sims > 0), request.n)
     return Method.TFIDF, rows, sims[rows]

@@ -6,25 +6,32 @@ import functools
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from anime_recommender.artifacts import load_run
 from anime_recommender.config import ServingConfig
 from anime_recommender.recommend import explain as ex
 from anime_recommender.recommend import franchise as fr
-from anime_recommender.recommend import sources as src
-from anime_recommender.recommend.arrays import AnimeSpace, ModelArrays, load_arrays
+from anime_recommender.recommend import hybrid, records, sources, vectors
+from anime_recommender.recommend.arrays import ModelArrays, load_arrays
 from anime_recommender.recommend.catalog import Catalog, build_catalog
-from anime_recommender.recommend.coldstart import new_user, recommend_taste
 from anime_recommender.recommend.content import TextSimilarity, similar_rows
 from anime_recommender.recommend.errors import RecommenderError, UnknownAnimeError, UnknownUserError
 from anime_recommender.recommend.explain import Source
-from anime_recommender.recommend.filters import Filters, check_n, model_mask, top_k
+from anime_recommender.recommend.filters import Filters, Request, check_n, model_mask, top_k
 from anime_recommender.recommend.franchise_store import load_franchises
-from anime_recommender.recommend.hybrid import blend_results, popular_results
-from anime_recommender.recommend.lists import ListRows, favourites, read_list
+from anime_recommender.recommend.lists import (
+    AS_SHIPPED,
+    ListReading,
+    ListRows,
+    Taste,
+    favourites,
+    picks_taste,
+    read_list,
+)
 from anime_recommender.recommend.mal_export import MalExport
 from anime_recommender.recommend.neighbours import UserIndex
 from anime_recommender.recommend.results import (
-    ImportSummary,
     ListRecommendations,
     NewUserRecommendations,
     SearchResults,
@@ -35,7 +42,6 @@ from anime_recommender.recommend.results import (
 )
 from anime_recommender.recommend.search import TitleIndex
 from anime_recommender.recommend.titles import TitleReader
-from anime_recommender.recommend.users import genre_profile
 
 __all__ = ["Filters", "Recommender", "RecommenderError", "UnknownAnimeError", "UnknownUserError"]
 log = logging.getLogger(__name__)
@@ -50,9 +56,15 @@ class Recommender:
         self.m, self.catalog, self.cfg = arrays, catalog, cfg or ServingConfig()
         self.titles = TitleIndex(catalog)
         self.reader = TitleReader(catalog, self.titles)
-        self.space = AnimeSpace(arrays, catalog, TextSimilarity(catalog),
-                                src.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity),
-                                franchises)
+        popular = sources.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity)
+        self.tables = sources.ScoreTables(factors=arrays.anime_factors, bias=arrays.anime_bias,
+                                          embeddings=arrays.anime_embeddings, embeddings_t=arrays.anime_embeddings_t,
+                                          popular=popular, text=TextSimilarity(catalog))
+        self.shelf = hybrid.Shelf(catalog=catalog, franchises=franchises, popular=popular,
+                                  popularity=arrays.popularity)
+        self.evidence = records.Evidence(catalog=catalog, anime_ids=arrays.anime_ids,
+                                         embeddings=arrays.anime_embeddings, factors=arrays.anime_factors,
+                                         tower=arrays.tower)
         self.user_index = UserIndex(arrays.user_embeddings)
         self._neighbours = functools.lru_cache(maxsize=4096)(self.user_index.search)
 
@@ -69,7 +81,7 @@ class Recommender:
 
     @property
     def franchises(self) -> fr.Franchises | None:
-        return self.space.franchises
+        return self.shelf.franchises
 
     @property
     def run_id(self) -> str:
@@ -122,7 +134,7 @@ class Recommender:
     def recommend_for_user(self, user_id: int, n: int = 10, exclude_seen: bool = True) -> list[tuple[int, float]]:
         """Top-n (anime_id, score) by the model's own score, seen anime excluded, adult hidden by config."""
         n, row = self._n(n), self._user_row(user_id)
-        scores = src.model_scores(self.m, self.m.user_factors[row])
+        scores = sources.model_scores(self.m.anime_factors, self.m.anime_bias, self.m.user_factors[row])
         mask = model_mask(self.catalog, self._filters(None))
         if exclude_seen:
             mask[self.m.history.items(row)[0]] = False
@@ -132,38 +144,46 @@ class Recommender:
     # --- known users ----------------------------------------------------------------------------
     def recommend(self, user_id: int, n: int | None = None, filters: Filters | None = None,
                   mode: str = "hybrid") -> UserRecommendations:
-        """Recommendations for a known user in one mode (hybrid by default), each with its reason."""
+        """Recommendations for a known user in one mode (hybrid by default), each with its reason: their
+        list → their vector → scores → filters and franchise rules → records (docs/architecture.md)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)} (got {mode!r})")
         n, filters = self._n(n), self._filters(filters)
         if self.m.user_row(int(user_id)) is None:
             return self._recommend_listed(int(user_id), n, filters)
         row = self._user_row(user_id)
-        mask = model_mask(self.catalog, filters)
-        seen = self.m.history.items(row)[0]
-        mask[seen] = False
-        seen_cat = self.catalog.rows_of(self.m.listed_ids(int(user_id)))  # the whole catalog, not only the model's
+        items, ratings = self.m.history.items(row)
+        # everything on their lists stays out, across the whole catalog (not only the model's anime)
+        request = Request(filters=filters, n=n, listed=self.catalog.rows_of(self.m.listed_ids(int(user_id))))
+        user = vectors.trained(self.m.user_factors, row, items, ratings)
         note = ""
-        if mode != Source.POPULAR and len(seen) < self.cfg.min_history_for_model:
-            mode, note = Source.POPULAR.value, ex.short_history(user_id, len(seen))
-        if mode == Source.POPULAR:
-            return UserRecommendations(int(user_id), mode, popular_results(self.space, mask, n, filters, seen_cat),
-                                       note)
+        if mode != Source.POPULAR and len(items) < self.cfg.min_history_for_model:
+            mode, note = Source.POPULAR.value, ex.short_history(user_id, len(items))
         weights = self.cfg.hybrid_weights if mode == "hybrid" else {mode: 1.0}
-        sources = src.user_sources(self.m, row, weights, self.cfg.similar_users, self._neighbours)
-        results = blend_results(self.space, sources, weights, mask, n, None, filters, seen_cat)
-        if not results:
-            note = note or ex.NO_PERSONAL_CANDIDATES
-            results = popular_results(self.space, mask, n, filters, seen_cat)
-        return UserRecommendations(int(user_id), mode, results, note)
+        scored = None if mode == Source.POPULAR else sources.for_user(self.tables, self.m.history, user, weights,
+                                                                      self._similar_to)
+        ranked = hybrid.rank(self.shelf, scored, request)
+        found = records.Found(user=user, scored=scored, ranked=ranked)
+        return records.trained_user(self.evidence, user_id, mode, found, note)
+
+    def _similar_to(self, row: int) -> tuple:
+        """The nearest users of a user row (serving.similar_users of them), cached."""
+        return self._neighbours(row, self.cfg.similar_users)
 
     def _recommend_listed(self, user_id: int, n: int, filters: Filters) -> UserRecommendations:
         """A user training left out (too few ratings): served from their list, like an imported one."""
         rows = self._listed_rows(user_id)
         taste, _ = read_list(rows, self.catalog)
-        found = recommend_taste(self.space, self.cfg.import_weights, taste, n, filters)
-        note = " ".join(filter(None, (ex.from_their_list(user_id, len(rows)), found.note)))
-        return UserRecommendations(user_id, found.mode, found.results, note)
+        found = self._from_list(taste, self.cfg.import_weights, Request(filters=filters, n=n, listed=taste.exclude))
+        return records.listed_user(self.evidence, user_id, len(rows), found)
+
+    def _from_list(self, taste: Taste, weights: dict[str, float], request: Request) -> records.Found:
+        """Steps 2-4 of any list (picks, an import, a user training left out): the tower's vector, the
+        scores, the entries chosen. Nothing of the list comes back."""
+        user = vectors.of_list(self.m.tower, self.catalog.model_row, taste)
+        scored = sources.for_list(self.tables, self.catalog, taste, user, weights)
+        ranked = hybrid.rank(self.shelf, scored, request, fallback=False)
+        return records.Found(user=user, scored=scored, ranked=ranked, taste=taste)
 
     def similar_users(self, user_id: int, k: int | None = None) -> list[tuple[int, float]]:
         """The k users with the closest embeddings, as (user_id, cosine)."""
@@ -178,24 +198,16 @@ class Recommender:
         row = self._user_row(user_id)
         items, ratings = self.m.history.items(row)
         loved, _ = self.m.history.loved(row)
-        cat_rows = self.catalog.cat_row[loved]
-        return UserProfile(
-            user_id=int(user_id), n_seen=len(items), n_rated=int((ratings > 0).sum()),
-            loved_threshold=int(self.m.history.threshold[row]),
-            genres=genre_profile(self.catalog.genre_matrix, cat_rows, self.catalog.genre_names),
-            loved=[ex.anime_info(self.catalog, r) for r in cat_rows[:loved_limit]],
-            similar_users=self.similar_users(user_id),
-        )
+        counts = (len(items), int((ratings > 0).sum()), int(self.m.history.threshold[row]))
+        return records.user_profile(self.catalog, int(user_id), counts, self.catalog.cat_row[loved],
+                                    (loved_limit, self.similar_users(user_id)))
 
     def _listed_profile(self, user_id: int, loved_limit: int) -> UserProfile:
         """Counts and genre profile of a user training left out; no similar users (they have no vector)."""
         rows = self._listed_rows(user_id)
         loved, threshold = favourites(rows, self.catalog)
-        return UserProfile(
-            user_id=user_id, n_seen=len(rows), n_rated=int((rows.scores > 0).sum()), loved_threshold=threshold,
-            genres=genre_profile(self.catalog.genre_matrix, loved, self.catalog.genre_names),
-            loved=[ex.anime_info(self.catalog, r) for r in loved[:loved_limit]], similar_users=[],
-        )
+        counts = (len(rows), int((rows.scores > 0).sum()), threshold)
+        return records.user_profile(self.catalog, user_id, counts, loved, (loved_limit, []))
 
     # --- content ----------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 10, include_adult: bool | None = None) -> SearchResults:
@@ -242,27 +254,23 @@ class Recommender:
         return TitleReading(text, anime, reading.how, info, suggestions, self.nothing_matches(text) if nothing else "")
 
     def similar_anime(self, anime_id: int, n: int | None = None, filters: Filters | None = None) -> SimilarAnime:
-        """Anime like this one: embeddings when the model knows it, else synopsis + genres TF-IDF."""
+        """Anime like this one: embeddings when the model knows it, else synopsis + genres TF-IDF; its own
+        franchise is listed apart, never among the results."""
         n, row, filters = self._n(n), self.cat_row_of(anime_id), self._filters(filters)
-        info = ex.anime_info(self.catalog, row)
         series = self._same_series(row, filters)
-        others = dataclasses.replace(filters, exclude=filters.exclude + tuple(a.anime_id for a in series))
-        method, cat_rows, scores = similar_rows(self.catalog, self.m.anime_embeddings, self.space.text, row,
-                                                others, n * fr.CANDIDATES_PER_ENTRY)
-        similarity = dict(zip(cat_rows.tolist(), scores.tolist(), strict=True))
-        reason = ex.similar_reason(info.title, method)
-        results = [ex.Recommendation(ex.anime_info(self.catalog, p.row), similarity[p.stands_for], Source.SIMILAR,
-                                     reason, {}, p.more, ex.series_note(p.row != p.stands_for, False))
-                   for p in fr.pick(self.franchises, self.catalog, cat_rows, n, filters)]
-        note = "" if results else ex.NOTHING_SIMILAR
-        return SimilarAnime(info, method, ex.METHOD_LABELS[method], results, note, series)
+        others = dataclasses.replace(filters, exclude=filters.exclude + tuple(
+            int(self.catalog.anime_id[r]) for r in series))
+        similar = similar_rows(self.catalog, self.m.anime_embeddings, self.tables.text, row,
+                               Request(filters=others, n=n * fr.CANDIDATES_PER_ENTRY))
+        picks = fr.pick(self.franchises, self.catalog, similar[1], Request(filters=filters, n=n))
+        return records.similar_anime(self.catalog, row, similar, picks, series)
 
-    def _same_series(self, row: int, filters: Filters) -> list[ex.AnimeInfo]:
+    def _same_series(self, row: int, filters: Filters) -> np.ndarray:
         """Every entry of an anime's franchise in airing order (adult ones only when asked for)."""
         if self.franchises is None or not filters.group_franchises:
-            return []
+            return np.zeros(0, np.int64)
         rows = self.franchises.series(row)
-        return [ex.anime_info(self.catalog, r) for r in rows if filters.include_adult or not self.catalog.is_adult[r]]
+        return rows if filters.include_adult else rows[~self.catalog.is_adult[rows]]
 
     def similar_by_title(self, title: str, n: int | None = None, filters: Filters | None = None) -> SimilarAnime:
         """Similar anime for the sure reading of a title."""
@@ -271,26 +279,23 @@ class Recommender:
     # --- new users --------------------------------------------------------------------------------
     def recommend_new_user(self, liked: list[int] = (), disliked: list[int] = (), genres: list[str] = (),
                            n: int | None = None, filters: Filters | None = None) -> NewUserRecommendations:
-        """Recommendations from a few liked (and disliked) anime and/or genres, no retraining."""
-        return new_user(self.space, self.cfg.picks_weights, list(liked), list(disliked), list(genres), self._n(n),
-                        self._filters(filters))
+        """Recommendations from a few liked (and disliked) anime and/or genres, no retraining; the picks
+        themselves are never recommended back."""
+        n, filters = self._n(n), self._filters(filters)
+        taste = picks_taste(self.catalog, list(liked), list(disliked), list(genres))
+        found = self._from_list(taste, self.cfg.picks_weights, Request(filters=filters, n=n, listed=taste.exclude))
+        return records.new_user(self.evidence, found)
 
-    def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None,
-                         include_planned: bool = False, dropped_dislikes: bool = True,
-                         mode: str = "hybrid") -> ListRecommendations:
+    def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None, *,
+                         reading: ListReading = AS_SHIPPED, mode: str = "hybrid") -> ListRecommendations:
         """Recommendations for an imported list, through the new-user path: nothing on the list comes back
-        (Plan to Watch titles may, with `include_planned`); Dropped titles push away unless
-        `dropped_dislikes` is off (then they only stay out); mode "model" ranks by the model alone."""
+        (Plan to Watch titles may, with `reading.include_planned`); Dropped titles push away unless
+        `reading.dropped_dislikes` is off (then they only stay out); mode "model" ranks by the model alone."""
         if mode not in ("hybrid", Source.MODEL):
             raise ValueError(f"mode must be hybrid or model (got {mode!r})")
-        taste, unknown = read_list(export.rows, self.catalog, include_planned, dropped_dislikes)
-        weights = self.cfg.import_weights if mode == "hybrid" else {Source.MODEL: 1.0}
-        found = recommend_taste(self.space, weights, taste, self._n(n), self._filters(filters))
-        shown = src.MAX_FAVOURITES  # the strongest likes (and first dislikes) are echoed, not a whole list
-        recs = NewUserRecommendations([ex.anime_info(self.catalog, r) for r in taste.liked[:shown]],
-                                      [ex.anime_info(self.catalog, r) for r in taste.disliked[:shown]], [],
-                                      found.mode, found.results, found.note)
-        summary = ImportSummary(export.entries, len(export.rows) - len(unknown), unknown,
-                                export.rows.by_status(), export.skipped, export.bad_scores, export.duplicates)
+        taste, unknown = read_list(export.rows, self.catalog, reading)
         loved, _ = favourites(export.rows, self.catalog)
-        return ListRecommendations(recs, summary, genre_profile(self.catalog.genre_matrix, loved, self.genres))
+        weights = self.cfg.import_weights if mode == "hybrid" else {Source.MODEL: 1.0}
+        request = Request(filters=self._filters(filters), n=self._n(n), listed=taste.exclude)
+        found = self._from_list(taste, weights, request)
+        return records.imported(self.evidence, found, export, unknown, loved)

@@ -207,21 +207,34 @@ def similar_reason(title: str, method: Method) -> str:
     return f"watched by the same viewers as {title}"
 
 
-def reason(source: Source, favourite: Favourite | None, neighbours: int | None, k: int,
-           genres: list[str] | None, mal_score: float | None, because: tuple[Because, ...] = ()) -> str:
+@dataclass(frozen=True)
+class Facts:
+    """What the reason of one blended result rests on: the source that contributed most, and what it knows."""
+
+    source: Source
+    favourite: Favourite | None = None   # the liked anime it is closest to (content)
+    neighbours: int | None = None        # how many of the k most similar users loved it (users)
+    k: int = 0
+    genres: tuple[str, ...] = ()         # the genres picked on the new-user form
+    mal_score: float | None = None
+    because: tuple[Because, ...] = ()    # the list entries with the largest parts of its model score
+
+
+def reason(facts: Facts) -> str:
     """The one-line why of a blended result, from the source that contributed most."""
-    if source == Source.MODEL and because:
-        return because_list(because)
+    source, favourite = facts.source, facts.favourite
+    if source == Source.MODEL and facts.because:
+        return because_list(facts.because)
     if source == Source.CONTENT:
         return because_liked(favourite) if favourite else TEXT_REASON
     if source == Source.TEXT:
         return LIKED_TEXT_REASON
-    if source == Source.USERS and neighbours is not None:
-        return users_like_you(neighbours, k)
-    if source == Source.GENRES and genres:
-        return genre_reason(genres)
+    if source == Source.USERS and facts.neighbours is not None:
+        return users_like_you(facts.neighbours, facts.k)
+    if source == Source.GENRES and facts.genres:
+        return genre_reason(list(facts.genres))
     if source == Source.POPULAR:
-        return popular_reason(mal_score)
+        return popular_reason(facts.mal_score)
     return model_reason(favourite)
 
 

@@ -34,6 +34,16 @@ class Filters:
             raise ValueError(f"popularity_discount must be 0 or more (got {self.popularity_discount})")
 
 
+@dataclass(frozen=True)
+class Request:
+    """What one answer may show: the viewer's filters, how many entries, and the catalog rows on their list
+    (an import's entries, a new user's picks), which never come back and let a started series go on."""
+
+    filters: Filters
+    n: int
+    listed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
 def catalog_mask(catalog: Catalog, filters: Filters) -> np.ndarray:
     """True for catalog rows that pass every filter."""
     mask = np.ones(len(catalog.anime_id), dtype=bool)
@@ -60,6 +70,13 @@ def catalog_mask(catalog: Catalog, filters: Filters) -> np.ndarray:
 def model_mask(catalog: Catalog, filters: Filters) -> np.ndarray:
     """The catalog mask restricted to model anime rows."""
     return catalog_mask(catalog, filters)[catalog.cat_row]
+
+
+def allowed(catalog: Catalog, request: Request) -> np.ndarray:
+    """Model anime rows a request may show: every filter passed, nothing on the viewer's list."""
+    mask = catalog_mask(catalog, request.filters)
+    mask[request.listed] = False
+    return mask[catalog.cat_row]
 
 
 def check_n(n: int, max_n: int) -> int:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from anime_recommender.data.franchise import EXTRA, MAIN, REEDIT, SIDE
 from anime_recommender.recommend.catalog import Catalog
-from anime_recommender.recommend.filters import Filters, catalog_mask
+from anime_recommender.recommend.filters import Request, catalog_mask
 
 CANDIDATES_PER_ENTRY = 10  # ranked candidates looked at per wanted entry (grouping folds many into one)
 
@@ -110,27 +110,27 @@ def group_ranked(ranked: np.ndarray, fr: Franchises, state: ListState, n: int) -
             continue
         series = fr.series(candidate)
         more = int((state.recommendable(fr, series) & (series != row)).sum())
-        out.append(Grouped(row, candidate, more, bool(state.seen[series].any())))
+        out.append(Grouped(row=row, stands_for=candidate, more=more, started=bool(state.seen[series].any())))
         if len(out) == n:
             break
     return out
 
 
-def pick(fr: Franchises | None, catalog: Catalog, ranked: np.ndarray, n: int, filters: Filters,
-         seen_cat: np.ndarray = ()) -> list[Grouped]:
-    """The n entries to show from ranked catalog rows: one per franchise, or simply the first n with
-    group_franchises off. The one step every list of the engine goes through.
+def pick(fr: Franchises | None, catalog: Catalog, ranked: np.ndarray, request: Request) -> list[Grouped]:
+    """The `request.n` entries to show from ranked catalog rows: one per franchise, or simply the first n
+    with group_franchises off. The one step every list of the engine goes through.
 
-    `seen_cat`: catalog rows on the viewer's list (a new user's picks), so a started series goes on; with
-    the titles the viewer marked seen (`filters.seen`) they are also the last filter of every list: nothing
-    seen is ever shown, whichever source or substitution proposed it.
+    `request.listed`: catalog rows on the viewer's list (a new user's picks), so a started series goes on;
+    with the titles the viewer marked seen (`filters.seen`) they are also the last filter of every list:
+    nothing seen is ever shown, whichever source or substitution proposed it.
     """
+    filters, n = request.filters, request.n
     ranked = np.asarray(ranked, dtype=np.int64)
     seen = np.zeros(len(catalog.anime_id), dtype=bool)
-    seen[np.asarray(seen_cat, dtype=np.int64)] = True
+    seen[np.asarray(request.listed, dtype=np.int64)] = True
     seen[catalog.rows_of(filters.seen)] = True
     if fr is None or not filters.group_franchises:
-        return [Grouped(int(r), int(r), 0, False) for r in ranked[~seen[ranked]][:n]]
+        return [Grouped(row=int(r), stands_for=int(r), more=0, started=False) for r in ranked[~seen[ranked]][:n]]
     return group_ranked(ranked, fr, ListState(seen, catalog_mask(catalog, filters) & ~seen, filters.types), n)
 
 

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from anime_recommender.config import ServingConfig
 from anime_recommender.data.statuses import UNKNOWN, Status
 from anime_recommender.recommend.catalog import Catalog
+from anime_recommender.recommend.errors import RecommenderError
 from anime_recommender.recommend.users import loved_thresholds
 
 # the one status vocabulary is data/statuses.py; these names are its members
@@ -23,6 +25,7 @@ STATUS_NAMES = {**{status: status.label for status in Status}, UNKNOWN: Status.l
 DISLIKE_AT_MOST = 4       # MAL's 4 is "Bad": a score of 4 or less pushes away like a dislike
 MILD_LIKE = 1 / 3         # an unscored Completed / Watching weighs like a score of 6
 SCORE_FLOOR = 4           # a score s > 4 weighs (s - 4) / 6: 10 -> 1.0, 7 -> 0.5, 5 -> 0.17
+MAX_PICKS = ServingConfig.max_list_values  # serving.max_list_values: the web's cap on liked= / disliked=
 
 
 @dataclass(frozen=True)
@@ -69,27 +72,37 @@ class Taste:
     disliked: np.ndarray      # catalog rows
     exclude: np.ndarray       # catalog rows never to recommend
     genres: tuple[str, ...] = ()
+    genre_columns: tuple[int, ...] = ()  # the picked genres' columns of the catalog's genre matrix
     entries: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # every entry: what the tower pools
     entry_scores: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # their scores (0 = none)
     entry_statuses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # their MAL status codes
     picks: bool = False  # named on the new-user form (every entry a like), not a whole list
 
 
-def read_list(rows: ListRows, catalog: Catalog, include_planned: bool = False,
-              dropped_dislikes: bool = True) -> tuple[Taste, list[int]]:
-    """The list's meaning over catalog rows, and the MAL ids the catalog does not have.
+@dataclass(frozen=True)
+class ListReading:
+    """The viewer's switches for reading a list: with `include_planned`, Plan to Watch titles may come back
+    as recommendations; `dropped_dislikes` off reads Dropped entries as On-Hold ones (their score alone, if
+    any, says like or dislike)."""
 
-    With `include_planned`, Plan to Watch titles may come back as recommendations; `dropped_dislikes` off
-    reads Dropped entries as On-Hold ones (their score alone, if any, says like or dislike).
-    """
+    include_planned: bool = False
+    dropped_dislikes: bool = True
+
+
+AS_SHIPPED = ListReading()  # the switches' defaults
+
+
+def read_list(rows: ListRows, catalog: Catalog, reading: ListReading = AS_SHIPPED) -> tuple[Taste, list[int]]:
+    """The list's meaning over catalog rows (read with the viewer's switches), and the MAL ids the catalog
+    does not have."""
     found = [catalog.row_of.get(a) for a in rows.anime_ids.tolist()]
     known = np.array([r is not None for r in found], dtype=bool)
     cat_rows = np.array([r for r in found if r is not None], dtype=np.int64)
     scores, statuses = rows.scores[known], rows.statuses[known]
-    weights = like_weights(scores, statuses, dropped_dislikes)
+    weights = like_weights(scores, statuses, reading.dropped_dislikes)
     liked_at = np.flatnonzero(weights > 0)
     liked_at = liked_at[np.argsort(-weights[liked_at], kind="stable")]
-    excluded = cat_rows[statuses != PLAN_TO_WATCH] if include_planned else cat_rows
+    excluded = cat_rows[statuses != PLAN_TO_WATCH] if reading.include_planned else cat_rows
     taste = Taste(liked=cat_rows[liked_at], weights=weights[liked_at], scores=scores[liked_at],
                   disliked=cat_rows[weights < 0], exclude=excluded, entries=cat_rows, entry_scores=scores,
                   entry_statuses=statuses)
@@ -109,3 +122,33 @@ def favourites(rows: ListRows, catalog: Catalog) -> tuple[np.ndarray, int]:
     keep = (like_weights(scores, statuses) > 0) & (scores >= threshold)
     order = np.argsort(-scores[keep], kind="stable")
     return found[known][keep][order], threshold
+
+
+def _pick_rows(catalog: Catalog, ids: list[int]) -> np.ndarray:
+    """Catalog rows of MAL ids, UnknownAnimeError on the first unknown one."""
+    if len(ids) > MAX_PICKS:
+        raise RecommenderError(f"at most {MAX_PICKS} liked or disliked anime (got {len(ids)})")
+    return np.array([catalog.require(a) for a in ids], dtype=np.int64)
+
+
+def genre_columns(catalog: Catalog, genres: tuple[str, ...]) -> list[int]:
+    """Columns of the catalog's genre matrix for genre names; RecommenderError naming an unknown one."""
+    names = catalog.genre_names
+    unknown = [g for g in genres if g not in names]
+    if unknown:
+        raise RecommenderError(f"unknown genre {unknown[0]!r}; known genres: {', '.join(names)}")
+    return [names.index(g) for g in genres]
+
+
+def picks_taste(catalog: Catalog, liked: list[int], disliked: list[int], genres: list[str]) -> Taste:
+    """The new-user form's picks as a Taste: plain likes and dislikes, both kept out of the results."""
+    if not liked and not genres:
+        raise RecommenderError("name at least one anime you like or pick a genre")
+    liked_cat, disliked_cat = _pick_rows(catalog, liked), _pick_rows(catalog, disliked)
+    columns = genre_columns(catalog, tuple(genres))
+    return Taste(liked=liked_cat, weights=np.ones(len(liked_cat), np.float32),
+                 scores=np.zeros(len(liked_cat), np.int8), disliked=disliked_cat,
+                 exclude=np.concatenate([liked_cat, disliked_cat]), genres=tuple(genres),
+                 genre_columns=tuple(columns), entries=liked_cat,
+                 entry_scores=np.zeros(len(liked_cat), np.int8),
+                 entry_statuses=np.full(len(liked_cat), COMPLETED, np.int8), picks=True)

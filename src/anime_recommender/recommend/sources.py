@@ -1,94 +1,109 @@
-"""Per-source score vectors over model anime rows (model, users, content, popular, genres)."""
+"""Step 3 of every request, the scores: one score vector per source over model anime rows (model, users,
+content, text, genres, popular) and the weights they are blended with."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from anime_recommender.recommend.arrays import ModelArrays
-from anime_recommender.recommend.content import closest_favourite, embedding_similarity
+from anime_recommender.recommend.catalog import Catalog
+from anime_recommender.recommend.content import TextSimilarity, embedding_similarity
 from anime_recommender.recommend.explain import Source
-from anime_recommender.recommend.tower import entry_weights
+from anime_recommender.recommend.lists import Taste
+from anime_recommender.recommend.users import History
+from anime_recommender.recommend.vectors import UserVector
 
 MAX_FAVOURITES = 50  # the top-rated favourites that drive content scores and explanations
+GENRE_WEIGHT = 0.5   # picked genres, when the path's weights name none
+POPULAR_WEIGHT = 0.3  # popular anime beside a list the model knows nothing of
+
+
+@dataclass(frozen=True)
+class ScoreTables:
+    """What the sources read about the anime, by model row, built once at load."""
+
+    factors: np.ndarray        # float32 (n_anime, d): score(u, a) = u · a + bias
+    bias: np.ndarray           # float32 (n_anime,)
+    embeddings: np.ndarray     # float32 (n_anime, d), unit rows: content similarity
+    embeddings_t: np.ndarray   # its contiguous transpose, for max-over-favourites
+    popular: np.ndarray        # float32 (n_anime,): weighted MAL rating (popularity_scores)
+    text: TextSimilarity       # synopsis + genres over catalog rows, for anime the model never saw
 
 
 @dataclass
-class Sources:
-    """Raw scores per source plus what explanations need (who liked it, because of which favourite)."""
+class Scored:
+    """Raw scores per source, their blend weights, and what the reasons need (favourites, neighbours)."""
 
     scores: dict[Source, np.ndarray] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
     favourites: np.ndarray | None = None    # content: the favourites' model rows
-    because: dict[int, int] = field(default_factory=dict)  # shown result row -> closest favourite row
     favourite_scores: dict[int, int] = field(default_factory=dict)  # favourite row -> their score (0 = none)
     stated: bool = False  # favourites were named as likes (picks, an imported list), not read from a history
     neighbour_counts: np.ndarray | None = None
     k: int = 0
-    pool_rows: np.ndarray | None = None     # model: the list entries the user vector pools (model rows)
-    pool_weights: np.ndarray | None = None  # and their pooling weights (recommend/tower.py)
-    pool_scores: dict[int, int] = field(default_factory=dict)  # pooled row -> the person's score (0 = none)
-    listed: bool = False  # the pool is a whole list (an import), not a few named likes
 
 
-def model_scores(m: ModelArrays, user_vector: np.ndarray) -> np.ndarray:
+def model_scores(factors: np.ndarray, bias: np.ndarray, user_vector: np.ndarray) -> np.ndarray:
     """score(u, a) = u · a + bias: ranks exactly like the trained model."""
-    return m.anime_factors @ user_vector + m.anime_bias
+    return factors @ user_vector + bias
 
 
-def user_sources(m: ModelArrays, row: int, weights: dict[str, float], k: int, neighbours) -> Sources:
-    """Scores of each weighted source for a known user row; `neighbours(row, k)` finds similar users."""
-    out = Sources()
+def for_user(tables: ScoreTables, history: History, user: UserVector, weights: dict[str, float],
+             neighbours) -> Scored:
+    """Each weighted source of a trained user (`user.row`); `neighbours(row)` finds their similar users."""
+    out = Scored(weights=weights)
     if weights.get(Source.MODEL, 0) > 0:
-        out.scores[Source.MODEL] = model_scores(m, m.user_factors[row])
-        items, ratings = m.history.items(row)
-        out.pool_rows, out.pool_weights = items.astype(np.int64), entry_weights(ratings)
-        out.pool_scores = dict(zip(items.tolist(), ratings.tolist(), strict=True))
+        out.scores[Source.MODEL] = model_scores(tables.factors, tables.bias, user.vector)
     if weights.get(Source.USERS, 0) > 0:
-        rows, sims = neighbours(row, k)
-        votes, counts = m.history.neighbour_scores(rows, sims, len(m.anime_ids))
+        rows, sims = neighbours(user.row)
+        votes, counts = history.neighbour_scores(rows, sims, len(tables.factors))
         out.scores[Source.USERS] = np.where(counts > 0, votes, -np.inf).astype(np.float32)
         out.neighbour_counts, out.k = counts, len(rows)
     if weights.get(Source.CONTENT, 0) > 0:
-        loved, ratings = m.history.loved(row)
-        add_content(out, m, loved[:MAX_FAVOURITES], ratings[:MAX_FAVOURITES])
+        loved, ratings = history.loved(user.row)
+        _add_content(out, tables, loved[:MAX_FAVOURITES], ratings[:MAX_FAVOURITES])
     return out
 
 
-def add_content(out: Sources, m: ModelArrays, favourites: np.ndarray, scores: np.ndarray | None = None,
-                stated: bool = False) -> None:
+def for_list(tables: ScoreTables, catalog: Catalog, taste: Taste, user: UserVector,
+             path_weights: dict[str, float]) -> Scored:
+    """The tower's scores and content for the likes the model knows, synopsis and genres for those it does
+    not, picked genres, popular anime (beside the model when the path weighs them, alone without a vector)."""
+    out = Scored(stated=True)
+    known = catalog.model_row[taste.liked] >= 0
+    liked_model = catalog.model_row[taste.liked[known]]
+    if user.vector is not None:
+        out.scores[Source.MODEL] = model_scores(tables.factors, tables.bias, user.vector)
+        out.weights[Source.MODEL] = path_weights.get(Source.MODEL, 0.0)
+    if len(liked_model):
+        _add_content(out, tables, liked_model[:MAX_FAVOURITES], taste.scores[known][:MAX_FAVOURITES])
+        out.weights[Source.CONTENT] = path_weights.get(Source.CONTENT, 0.0)
+        if not known.all():  # liked anime the model never saw still shape the content side
+            out.scores[Source.TEXT] = tables.text.similarity(taste.liked[~known])[catalog.cat_row]
+            out.weights[Source.TEXT] = path_weights.get(Source.CONTENT, 0.0) * float((~known).mean())
+    elif len(taste.liked):  # only liked anime the model never saw: their synopsis and genres
+        out.scores[Source.CONTENT] = tables.text.similarity(taste.liked)[catalog.cat_row]
+        out.weights[Source.CONTENT] = 1.0
+    if taste.genres:
+        out.scores[Source.GENRES] = genre_match(catalog.genre_matrix[catalog.cat_row], list(taste.genre_columns))
+        out.weights[Source.GENRES] = path_weights.get(Source.GENRES, GENRE_WEIGHT)
+    if user.vector is None:
+        out.scores[Source.POPULAR], out.weights[Source.POPULAR] = tables.popular, POPULAR_WEIGHT
+    elif path_weights.get(Source.POPULAR, 0.0) > 0:
+        out.scores[Source.POPULAR], out.weights[Source.POPULAR] = tables.popular, path_weights[Source.POPULAR]
+    return out
+
+
+def _add_content(out: Scored, tables: ScoreTables, favourites: np.ndarray, scores: np.ndarray) -> None:
     """Max embedding similarity to any favourite (model rows); nothing when there are none.
 
-    `scores` (the person's score of each favourite, 0 = none) and `stated` only shape the explanations.
+    `scores` (the person's score of each favourite, 0 = none) only shapes the reasons.
     """
     if len(favourites) == 0:
         return
-    out.scores[Source.CONTENT] = embedding_similarity(m.anime_embeddings, m.anime_embeddings_t, favourites)
+    out.scores[Source.CONTENT] = embedding_similarity(tables.embeddings, tables.embeddings_t, favourites)
     out.favourites = favourites
-    scores = np.zeros(len(favourites), np.int64) if scores is None else scores
     out.favourite_scores = dict(zip(favourites.tolist(), np.asarray(scores).tolist(), strict=True))
-    out.stated = stated
-
-
-def explain_favourites(out: Sources, m: ModelArrays, rows: np.ndarray) -> None:
-    """Find, for the shown results only, which favourite each is closest to."""
-    if out.favourites is not None and len(rows):
-        closest = closest_favourite(m.anime_embeddings, rows, out.favourites)
-        out.because = dict(zip(rows.tolist(), closest.tolist(), strict=True))
-
-
-def top_contributors(out: Sources, m: ModelArrays, rows: np.ndarray, most: int = 3) -> dict[int, list]:
-    """For each shown model row, up to `most` (pooled row, share) of the list entries with the largest
-    positive parts of its model score (tower.contributions: exact), shares of the positive parts."""
-    if out.pool_rows is None or not len(out.pool_rows) or not len(rows) or m.tower is None:
-        return {}
-    parts = m.tower.contributions(out.pool_rows, out.pool_weights, m.anime_factors[rows])
-    found = {}
-    for column, row in enumerate(rows.tolist()):
-        part = parts[:, column]
-        positive = float(part[part > 0].sum())
-        best = np.argsort(-part, kind="stable")[:most]
-        found[row] = [(int(out.pool_rows[j]), float(part[j]) / positive) for j in best if part[j] > 0]
-    return found
 
 
 def genre_match(genre_matrix: np.ndarray, cols: list[int]) -> np.ndarray:

@@ -17,12 +17,12 @@ import numpy as np
 
 from anime_recommender.recommend import explain as ex
 from anime_recommender.recommend import franchise as fr
-from anime_recommender.recommend.coldstart import list_vector, picks_taste, pooled
 from anime_recommender.recommend.errors import RecommenderError, UnknownUserError
 from anime_recommender.recommend.filters import Filters, model_mask, top_k
-from anime_recommender.recommend.lists import ListRows, Taste, read_list
+from anime_recommender.recommend.lists import ListRows, Taste, picks_taste, read_list
 from anime_recommender.recommend.sources import model_scores
 from anime_recommender.recommend.tower import entry_weights
+from anime_recommender.recommend.vectors import of_list
 
 MIN_PEOPLE = 2
 REASON_TITLES = 2  # titles of a person's list named in their reason
@@ -139,13 +139,12 @@ NOTHING_FOR_GROUP = "nothing passes these filters that nobody in the group has o
 # --- people -------------------------------------------------------------------------------------------
 def _from_taste(rec, name: str, kind: str, taste: Taste) -> Person:
     """A person from a list or picks read as taste: the tower on their list."""
-    vector = list_vector(rec.space, taste)
-    if vector is None:
+    user = of_list(rec.m.tower, rec.catalog.model_row, taste)
+    if user.vector is None:
         raise RecommenderError(f"{name}: none of the anime given is known well enough to the model to "
                                "recommend from; add a few more well-known titles")
-    rows, weights = pooled(rec.space, taste)
     liked = tuple(ex.title_of(rec.catalog, r) for r in taste.liked[:5])
-    return Person(name, kind, vector, rows, weights, np.unique(taste.exclude).astype(np.int64), liked)
+    return Person(name, kind, user.vector, user.rows, user.weights, np.unique(taste.exclude).astype(np.int64), liked)
 
 
 def person_from_user(rec, user_id: int, name: str) -> Person:
@@ -187,8 +186,10 @@ def check_group(people: list[Person], most: int) -> None:
 
 def person_scores(rec, people: list[Person], beta: float) -> np.ndarray:
     """(people, model anime): each person's model score, popularity discount β·ln(1 + users) applied."""
-    discount = np.float32(beta) * rec.space.log_popularity if beta > 0 else 0.0
-    return np.stack([model_scores(rec.m, p.vector) - discount for p in people]).astype(np.float32)
+    discount = np.float32(beta) * rec.shelf.log_popularity if beta > 0 else 0.0
+    tables = rec.tables
+    return np.stack([model_scores(tables.factors, tables.bias, p.vector) - discount for p in people]
+                    ).astype(np.float32)
 
 
 def group_scores(scores: np.ndarray, mask: np.ndarray, aggregation: str, sharpness: float = 1.0) -> np.ndarray:

@@ -15,6 +15,7 @@ from werkzeug.formparser import FormDataParser
 from anime_recommender.config import ServingConfig
 from anime_recommender.recommend import continuation
 from anime_recommender.recommend.engine import Recommender
+from anime_recommender.recommend.lists import ListReading
 from anime_recommender.recommend.mal_export import ExportError, ExportLimits, MalExport, read_export
 from anime_recommender.web import bodies, queries, service
 from anime_recommender.web.declare import Operation, answer, attach
@@ -89,7 +90,8 @@ def _answer(rec: Recommender, export: MalExport, values):
     """Recommendations for the export with the filters in `values` (form fields or query parameters), and
     the switches: include_planned (Plan to Watch may come back) and dropped_dislikes (Dropped pushes away)."""
     query = IMPORT.parse(rec, values)
-    return rec.recommend_import(export, query.n, query.filters(), query.include_planned, query.dropped_dislikes)
+    reading = ListReading(query.include_planned, query.dropped_dislikes)
+    return rec.recommend_import(export, query.n, query.filters(), reading=reading)
 
 
 def _serving(rec: Recommender | None) -> ServingConfig:
