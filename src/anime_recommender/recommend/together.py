@@ -18,7 +18,7 @@ import numpy as np
 from anime_recommender.recommend import explain as ex
 from anime_recommender.recommend import franchise as fr
 from anime_recommender.recommend.errors import RecommenderError, UnknownUserError
-from anime_recommender.recommend.filters import Filters, model_mask, top_k
+from anime_recommender.recommend.filters import Filters, Request, model_mask, top_k
 from anime_recommender.recommend.lists import ListRows, Taste, picks_taste, read_list
 from anime_recommender.recommend.sources import model_scores
 from anime_recommender.recommend.tower import entry_weights
@@ -223,7 +223,7 @@ def shared_list(rec, people: list[Person], n: int, filters: Filters,
     scores = person_scores(rec, people, beta)
     total = group_scores(scores, mask, aggregation, rec.cfg.together_sharpness)
     ranked = top_k(total, mask, n * fr.CANDIDATES_PER_ENTRY)
-    picks = fr.pick(rec.franchises, rec.catalog, rec.catalog.cat_row[ranked], n, filters, listed)
+    picks = fr.pick(rec.franchises, rec.catalog, rec.catalog.cat_row[ranked], Request(filters, n, listed))
     rows = rec.catalog.model_row[[p.stands_for for p in picks]].astype(np.int64)
     reasons = _reasons(rec, people, scores, mask, rows)
     results = [TogetherItem(ex.anime_info(rec.catalog, p.row), float(total[r]), reasons[i], p.more,
