@@ -115,9 +115,11 @@ def choose_sharpness(rec, inner, seed: int, size: int) -> float:
     return max(found, key=found.get)
 
 
-def one_seed(cfg, data, seed: int, max_users: int, size: int, tmp: Path) -> dict[str, tuple[float, float]]:
-    """{aggregation: (solo, group recall)} on the held-out titles of one seed, and the chosen sharpness."""
-    _, kept, lists, inner = hold_out(data, seed, max_users)
+def one_seed(cfg, data, seed: int, args: argparse.Namespace, tmp: Path) -> dict[str, tuple[float, float]]:
+    """{aggregation: (solo, group recall)} on the held-out titles of one seed (groups of `args.group`, at most
+    `args.max_users` held-out users), and the chosen sharpness."""
+    size = args.group
+    _, kept, lists, inner = hold_out(data, seed, args.max_users)
     m, factors = fit_ncf(cfg, kept, seed)
     rec = served_run(kept, m, factors, tmp / f"run-{seed}")
     sharpness = choose_sharpness(rec, inner, seed, size)
@@ -164,7 +166,7 @@ def main() -> None:
             data_cfg = dataset(name, cfg, args.shared_data, Path(tmp), args.sample_dir)
             catalog, interactions, seen, report = prepare.load_dataset(data_cfg)
             data = process.process(interactions, catalog, data_cfg.processing, report, seen)
-            runs = [one_seed(data_cfg, data, seed, args.max_users, args.group, Path(tmp))
+            runs = [one_seed(data_cfg, data, seed, args, Path(tmp))
                     for seed in range(args.seeds)]
         everything[name] = runs
         print(table(runs, f"{name}: {data.n_users} users x {data.n_anime} anime, groups of {args.group}, "

@@ -46,6 +46,16 @@ class PersonNotFound(UnknownUserError):
         ValueError.__init__(self, f"{name}: {UnknownUserError(user_id)}")
 
 
+@dataclass(frozen=True)
+class Given:
+    """What one person gave (one of a user ID, liked titles or a list file), under their name."""
+
+    name: str
+    user: int | None = None
+    titles: list[str] = field(default_factory=list)
+    export: MalExport | None = None
+
+
 @dataclass
 class Group:
     """The people read from a request, and remarks about what was typed (titles not read surely)."""
@@ -73,12 +83,12 @@ def _person(rec: Recommender, query: Query, slot: int, export: MalExport | None,
     name = getattr(query, f"name{slot}", None) or f"Person {slot}"
     if sum(given) > 1:
         raise InputError(f"{name}: give one of a user ID, a list file or a few titles, not several")
-    group.people.append(_made(rec, name, user, titles, export, group))
+    group.people.append(_made(rec, Given(name, user, titles, export), group))
 
 
-def _made(rec: Recommender, name: str, user: int | None, titles: list[str], export: MalExport | None,
-          group: Group) -> tg.Person:
+def _made(rec: Recommender, given: Given, group: Group) -> tg.Person:
     """One person from what was given; errors say whose entry was wrong."""
+    name, user, titles, export = given.name, given.user, given.titles, given.export
     try:
         if user is not None:
             return tg.person_from_user(rec, user, name)
@@ -108,7 +118,7 @@ def read_group(rec: Recommender, query: Query, exports: dict[int, MalExport] | N
     for slot in range(1, most + 1):
         _person(rec, query, slot, exports.get(slot), group)
     for number, user in enumerate(query.user_id, start=len(group.people) + 1):
-        group.people.append(_made(rec, f"Person {number}", user, [], None, group))
+        group.people.append(_made(rec, Given(f"Person {number}", user), group))
     if not tg.MIN_PEOPLE <= len(group.people) <= most:
         raise InputError(f"watch together is for {tg.MIN_PEOPLE} to {most} people: give each person a user "
                          f"ID, a list file or a few liked titles (got {len(group.people)})")
