@@ -71,6 +71,15 @@ BLENDS = [{"model": 1.0}, {"model": 0.8, "content": 0.2}, {"model": 0.7, "conten
 PICK_BLENDS = [{"model": 1.0}, {"model": 0.7, "content": 0.3}, {"model": 0.9, "popular": 0.1}]
 USER_BLENDS = [{"model": 1.0}, {"model": 0.7, "content": 0.3}, {"model": 0.8, "users": 0.1, "content": 0.1}]
 DISCOUNTS = (0.0, 0.1, 0.3, 0.5)
+# --discount-shapes: what β multiplies, as a function of the train users v of each anime (the shipped
+# AnimeSpace.log_popularity is the first); the others lower only the head, or the head most
+SHAPES = {
+    "ln(1+v)": lambda v: np.log1p(v),
+    "ln(1+v) above the 90th percentile": lambda v: np.maximum(0, np.log1p(v) - np.log1p(np.quantile(v, 0.9))),
+    "ln(1+v) above the 99th percentile": lambda v: np.maximum(0, np.log1p(v) - np.log1p(np.quantile(v, 0.99))),
+    "v / max v x ln(1+max v)": lambda v: v / max(v.max(), 1) * np.log1p(v.max()),
+}
+SHAPE_BETAS = (0.1, 0.2, 0.3, 0.5, 1.0)
 EVERYTHING = Filters(include_adult=True)
 
 
@@ -279,13 +288,64 @@ def user_weights(rec: Recommender, m: dict, max_users: int, seed: int) -> dict:
     return out
 
 
-def one_seed(cfg, data, seed: int, max_users: int, tmp: Path) -> dict:
-    """Every figure of one seed."""
+def served_pages(rec: Recommender, users: np.ndarray, beta: float, history: History | None = None) -> list:
+    """Top K model rows of trained users' pages as served, at discount β (`history`: the seen set instead of
+    the run's, e.g. train rows only to score the validation split)."""
+    row_of = {int(a): r for r, a in enumerate(rec.m.anime_ids)}
+    filters = dataclasses.replace(EVERYTHING, popularity_discount=beta)
+    saved, rec.m.history = rec.m.history, history or rec.m.history
+    try:
+        return [[row_of.get(r.anime.anime_id, -1) for r in rec.recommend(int(rec.m.user_ids[u]), K, filters).results]
+                for u in users]
+    finally:
+        rec.m.history = saved
+
+
+def discount_shapes(rec: Recommender, m: dict, cold: np.ndarray, lists: tuple, max_users: int, seed: int) -> dict:
+    """Every (shape, β) of SHAPES x SHAPE_BETAS on the served import (inner split: valid; scored 25 %: test)
+    and the served page (kept users' validation split: valid, train excluded; test split: test)."""
+    inner, test = lists
+    n = rec.m.anime_factors.shape[0]
+    pages = {}
+    for split in ("valid", "test"):
+        rows = np.setdiff1d(np.flatnonzero(np.diff(m[split].indptr) > 0), cold)
+        pages[split] = np.sort(np.random.default_rng(seed).choice(rows, min(max_users, len(rows)), replace=False))
+    train = m["train"].tocsr()
+    train_only = History(train, loved_thresholds(train))
+    out = {"valid": {}, "test": {}}
+    saved = rec.space.log_popularity
+    for shape, f in SHAPES.items():
+        vars(rec.space)["log_popularity"] = f(rec.m.popularity.astype(np.float64)).astype(np.float32)  # cached
+        for beta in SHAPE_BETAS:
+            name = f"{shape}, β {beta}"
+            out["valid"][f"import {name}"] = list_stats(served_import(rec, inner, None, beta=beta), inner.target, n)
+            out["test"][f"cold served import {name}"] = list_stats(served_import(rec, test, None, beta=beta),
+                                                                   test.target, n)
+            out["valid"][f"page {name}"] = list_stats(served_pages(rec, pages["valid"], beta, train_only),
+                                                      m["valid"][pages["valid"]], n)
+            out["test"][f"warm served page {name}"] = list_stats(served_pages(rec, pages["test"], beta),
+                                                                 m["test"][pages["test"]], n)
+    vars(rec.space)["log_popularity"] = saved
+    for split, lst in (("valid", inner), ("test", test)):
+        key = "import no discount" if split == "valid" else "cold served import no discount"
+        out[split][key] = list_stats(served_import(rec, lst, None, beta=0.0), lst.target, n)
+    out["valid"]["page no discount"] = list_stats(served_pages(rec, pages["valid"], 0.0, train_only),
+                                                  m["valid"][pages["valid"]], n)
+    out["test"]["warm served page no discount"] = list_stats(served_pages(rec, pages["test"], 0.0),
+                                                             m["test"][pages["test"]], n)
+    return out
+
+
+def one_seed(cfg, data, seed: int, max_users: int, tmp: Path, shapes_only: bool = False) -> dict:
+    """Every figure of one seed (only the discount shapes' with `shapes_only`)."""
     cold, kept, test, inner = hold_out(data, seed, max_users)
     m, factors, ease, als, popularity = fit(cfg, kept, seed)
     rec = served_run(kept, m, factors, tmp / f"run-{seed}")
     n = data.n_anime
     result = {"cold_users": len(cold), "scored": len(test.rows), "valid": {}, "test": {}}
+    if shapes_only:
+        rec.cfg = load_config().serving
+        return {**result, **discount_shapes(rec, m, cold, (inner, test), max_users, seed)}
     for name, pooling in POOLINGS.items():
         result["valid"][f"pooling: {name}"] = list_stats(list(tower_alone(rec, inner, pooling)), inner.target, n)
     for weights in BLENDS:
@@ -360,6 +420,8 @@ def main() -> None:
     parser.add_argument("--max-users", type=int, default=200)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--discount-shapes", action="store_true",
+                        help="only the popularity discount: every shape of SHAPES at every β of SHAPE_BETAS")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("anime_recommender", "tensorflow", "absl"):
@@ -371,7 +433,8 @@ def main() -> None:
             data_cfg = dataset(name, cfg, args.shared_data, Path(tmp), args.sample_dir)
             catalog, interactions, seen, report = prepare.load_dataset(data_cfg)
             data = process.process(interactions, catalog, data_cfg.processing, report, seen)
-            runs = [one_seed(data_cfg, data, seed, args.max_users, Path(tmp)) for seed in range(args.seeds)]
+            runs = [one_seed(data_cfg, data, seed, args.max_users, Path(tmp), args.discount_shapes)
+                    for seed in range(args.seeds)]
         table = averaged(runs)
         everything[name] = table
         out.append(markdown(f"{name}: {data.n_users} users x {data.n_anime} anime", table, runs))

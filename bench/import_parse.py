@@ -2,7 +2,7 @@
 with --before, read_export as a git revision had it), in one run, CPU time per export (time.process_time:
 other processes do not inflate it).
 
-    python bench/import_parse.py [--entries 1000] [--lists 20] [--before GIT_REVISION]
+    python bench/import_parse.py [--entries 1000] [--lists 20] [--before GIT_REVISION] [--floors]
 
 Both read the same realistic .xml.gz exports (every tag a real export writes, ~0.9 MB of XML for 1,000
 entries) into the same (id, score, status) rows; the script checks that they agree.
@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from pyexpat import ParserCreate
 
 import numpy as np
 from defusedxml.ElementTree import iterparse
@@ -40,6 +41,17 @@ def iterparse_baseline(data: bytes) -> list[tuple[str, str, str]]:
                         element.findtext("my_status")))
             element.clear()
     return ids
+
+
+def expat_floor(data: bytes, handlers: bool) -> None:
+    """What any expat pass costs: gunzip and expat over the export with no element handler at all (`handlers`
+    False: the least a validating pass can cost) or with empty start / end handlers (the least a pass that
+    sees the elements can cost: pyexpat's call per element)."""
+    parser = ParserCreate()
+    if handlers:
+        parser.StartElementHandler = lambda _name, _attributes: None
+        parser.EndElementHandler = lambda _name: None
+    parser.Parse(gzip.decompress(data), True)
 
 
 def module_at(revision: str):
@@ -79,6 +91,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--lists", type=int, default=20)
     parser.add_argument("--before", help="also time read_export as this git revision had it (e.g. main)")
+    parser.add_argument("--floors", action="store_true", help="also time expat with no / empty handlers")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     files = [gzip.compress(export_xml(rng.choice(np.arange(1, 50_000), args.entries, replace=False), rng))
@@ -101,6 +114,11 @@ def main() -> None:
         print(f"| read_export at {args.before} | {before_ms:.1f} | {baseline / before_ms:.2f}x |")
     print("| read_export (one bounded pass of defusedxml's expat parser) "
           f"| {read:.1f} | {baseline / read:.2f}x |")
+    if args.floors:
+        for label, handlers in (("no element handler (validation only)", False),
+                                ("empty start / end handlers", True)):
+            ms = cpu_ms(lambda f, h=handlers: expat_floor(f, h), files)
+            print(f"| floor: gunzip + expat, {label} | {ms:.1f} | {baseline / ms:.2f}x |")
 
 
 if __name__ == "__main__":

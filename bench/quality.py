@@ -81,12 +81,14 @@ def ncf_rows(cfg, data, m: dict, measure, seeds: int) -> dict[str, dict]:
         outcome = train_model(seeded, data, controls=FitControls(verbose=0), matrices=m)
         f = extract_factors(outcome.model)
         scorer = ranking.factor_scorer(f.user_factors, f.anime_factors, f.anime_bias)
-        runs.append(measure(name, scorer, {"train_seconds": outcome.seconds, "epochs": outcome.epochs_run},
-                            tower_fold_in(f)))
+        valid = outcome.history.get(f"val_ndcg@{cfg.evaluation.k}") or [float("nan")]
+        runs.append(measure(name, scorer, {"train_seconds": outcome.seconds, "epochs": outcome.epochs_run,
+                                           "valid": max(valid)}, tower_fold_in(f)))
     table = {}
     for row_name in runs[0]:
-        row = {c: float(np.mean([r[row_name][c] for r in runs])) for c in (*COLUMNS, "epochs")}
-        row["seeds"] = [f"{r[row_name]['ndcg@10']:.4f} ({r[row_name]['epochs']} ep)" for r in runs]
+        row = {c: float(np.mean([r[row_name][c] for r in runs])) for c in (*COLUMNS, "epochs", "valid")}
+        row["seeds"] = [f"{r[row_name]['ndcg@10']:.4f} ({r[row_name]['epochs']} ep, valid {r[row_name]['valid']:.4f})"
+                        for r in runs]
         table[row_name] = row
     return table
 
@@ -131,11 +133,13 @@ def markdown(title: str, table: dict, data, seeds: int) -> str:
               f"{len(data.train)}/{len(data.valid)}/{len(data.test)}; {len(data.cold_ids)} cold users "
               f"(given/scored rows {len(data.cold_given)}/{len(data.cold_target)}); NCF rows: mean of {seeds} "
               "training seed(s)"), "",
-             "| model | " + " | ".join(COLUMNS) + " | nDCG@10 per seed (epochs run) |",
+             "| model | " + " | ".join(COLUMNS) + " | nDCG@10 per seed (epochs run, the validation nDCG@10 that "
+             "early stopping kept: the number attempts are chosen by) |",
              "|---" * (len(COLUMNS) + 2) + "|"]
     for name, row in table.items():
         cells = [_cell(c, row[c]) for c in COLUMNS]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {', '.join(row.get('seeds', []))} |")
+        valid = f"; mean valid {row['valid']:.4f}" if "valid" in row else ""
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {', '.join(row.get('seeds', []))}{valid} |")
     return "\n".join(lines)
 
 

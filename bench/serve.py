@@ -28,6 +28,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 
@@ -158,14 +159,17 @@ def report_franchise_rules(cost: dict[str, dict[str, float]], requests: int) -> 
 IMPORT_ENDPOINT = "list import API (1,000-entry .xml.gz, POST)"
 
 
-def export_xml(anime_ids: np.ndarray, rng: np.random.Generator) -> bytes:
+def export_xml(anime_ids: np.ndarray, rng: np.random.Generator, titles: dict[int, str] | None = None) -> bytes:
     """A MyAnimeList export of these anime, every tag a real export writes (~900 bytes an entry), a realistic
-    status mix and scores on most entries that are not Plan to Watch."""
+    status mix and scores on most entries that are not Plan to Watch. <series_title> is the anime's name in
+    `titles` (as MyAnimeList writes it), else 'Anime <id>' (a list made against another catalogue)."""
+    titles = titles or {}
     statuses = rng.choice(["Completed", "Watching", "On-Hold", "Dropped", "Plan to Watch"], len(anime_ids),
                           p=[0.6, 0.05, 0.05, 0.05, 0.25])
     scores = np.where((rng.random(len(anime_ids)) < 0.8) & (statuses != "Plan to Watch"),
                       rng.integers(3, 11, len(anime_ids)), 0)
-    entries = "".join(MAL_ENTRY.format(id=a, score=s, status=st)
+    entries = "".join(MAL_ENTRY.format(id=a, title=titles.get(a, f"Anime {a}").replace("]]>", "]] >"), score=s,
+                                       status=st)
                       for a, s, st in zip(anime_ids.tolist(), scores.tolist(), statuses.tolist(), strict=True))
     return (MAL_HEAD + entries + "\t\t</myanimelist>\n").encode()
 
@@ -174,7 +178,7 @@ MAL_HEAD = ('<?xml version="1.0" encoding="UTF-8" ?>\n\t\t<!--\n\t\t Created by 
             "\n\t\t Version 1.1.0\n\t\t-->\n\n\t\t<myanimelist>\n\n\t\t\t<myinfo>\n\t\t\t\t<user_id>1</user_id>\n"
             "\t\t\t\t<user_name>bench</user_name>\n\t\t\t\t<user_export_type>1</user_export_type>\n\t\t\t</myinfo>\n\n")
 MAL_ENTRY = "".join(f"\t\t\t\t\t<{tag}>{value}</{tag}>\n" for tag, value in (
-    ("series_animedb_id", "{id}"), ("series_title", "<![CDATA[Anime {id}]]>"), ("series_type", "TV"),
+    ("series_animedb_id", "{id}"), ("series_title", "<![CDATA[{title}]]>"), ("series_type", "TV"),
     ("series_episodes", "12"), ("my_id", "0"), ("my_watched_episodes", "12"), ("my_start_date", "0000-00-00"),
     ("my_finish_date", "0000-00-00"), ("my_rated", ""), ("my_score", "{score}"), ("my_storage", ""),
     ("my_storage_value", "0.00"), ("my_status", "{status}"), ("my_comments", "<![CDATA[]]>"),
@@ -183,15 +187,21 @@ MAL_ENTRY = "".join(f"\t\t\t\t\t<{tag}>{value}</{tag}>\n" for tag, value in (
     ("update_on_import", "0"))).join(("\t\t\t\t<anime>\n", "\t\t\t\t</anime>\n\n"))
 
 
+def catalog_titles(catalog) -> dict[int, str]:
+    """MAL id -> the name a MyAnimeList export writes for it (the catalogue's romaji name)."""
+    return {int(a): str(n) for a, n in zip(catalog["anime_id"], catalog["name"], strict=True) if isinstance(n, str)}
+
+
 def import_requests(run_dir: Path, rng: np.random.Generator, lists: int = 20, entries: int = 1000) -> list[dict]:
     """POST requests of `lists` different 1,000-entry gzipped exports (5% of ids unknown to the catalog)."""
     anime = np.load(run_dir / "anime_ids.npy")
     popularity = np.load(run_dir / "anime_popularity.npy").astype(np.float64) + 1
+    titles = catalog_titles(pd.read_parquet(run_dir / "catalog.parquet", columns=["anime_id", "name"]))
     out = []
     for i in range(lists):
         ids = rng.choice(anime, entries, replace=False, p=popularity / popularity.sum())
         ids[rng.random(entries) < 0.05] += 10**7  # ids newer than the catalog
-        gz = gzip.compress(export_xml(ids, rng))
+        gz = gzip.compress(export_xml(ids, rng, titles))
         stream, _, boundary = stream_encode_multipart({"file": FileStorage(io.BytesIO(gz), "animelist.xml.gz")},
                                                       use_tempfile=False)
         body = OUT / f"import-body-{i}.bin"

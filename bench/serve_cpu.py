@@ -1,17 +1,26 @@
 """CPU time per request, one thread, no HTTP: the cost that bounds throughput whatever the load.
 
-    python bench/serve_cpu.py [bench/out/serve-run]
+    python bench/serve_cpu.py [bench/out/serve-run] [--only WORDS] [--before GIT_REVISION --repeat 3]
 
 Uses Flask's test client on the app built by create_app (the same views, templates and engine as
 gunicorn serves) and time.process_time, so other processes on a shared machine do not inflate it.
+`--only` keeps the requests whose name contains WORDS. `--before` also runs the same requests on the
+package as a git revision had it (its src/, in a subprocess), alternating with this tree's, `--repeat`
+times each: the table gives both medians, the ratio and each side's range.
 """
 from __future__ import annotations
 
+import argparse
 import gzip
 import io
+import json
 import logging
+import os
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from urllib.parse import quote, unquote
 
 import numpy as np
@@ -38,14 +47,22 @@ def import_cases(client, rec, rng: np.random.Generator, lists: int = 20) -> dict
 
     cfg = rec.cfg
     limits = ExportLimits(cfg.import_max_bytes, cfg.import_max_xml_bytes, cfg.import_max_entries)
-    files = [gzip.compress(export_xml(rng.choice(rec.m.anime_ids, 1000, replace=False), rng)) for _ in range(lists)]
+    titles = {int(a): str(n) for a, n in zip(rec.catalog.anime_id, rec.catalog.name, strict=True) if n}
+    size = min(1000, len(rec.m.anime_ids))  # fewer only on a tiny test run
+    files = [gzip.compress(export_xml(rng.choice(rec.m.anime_ids, size, replace=False), rng, titles))
+             for _ in range(lists)]
+    others = [gzip.compress(export_xml(rng.choice(rec.m.anime_ids, size, replace=False), rng)) for _ in range(lists)]
     exports = [read_export(f, limits) for f in files]
     post = "/api/v1/recommendations/import"
-    return {
-        "list import API (1,000-entry .xml.gz)": lambda i: client.post(
-            post, data={"file": FileStorage(io.BytesIO(files[i % lists]), "animelist.xml.gz")}),
-        "list import: parse only (gunzip, defusedxml, fields)": lambda i: read_export(files[i % lists], limits),
-        "list import: engine only (recommend_import)": lambda i: rec.recommend_import(exports[i % lists]),
+
+    def upload(file: bytes):
+        return client.post(post, data={"file": FileStorage(io.BytesIO(file), "animelist.xml.gz")})
+    return {  # 60 calls each: ~40 ms apiece
+        "list import API (1,000-entry .xml.gz)": (lambda i: upload(files[i % lists]), 60),
+        "list import API, titles of another catalogue (every title folded)": (lambda i: upload(others[i % lists]),
+                                                                               60),
+        "list import: parse only (gunzip, defusedxml, fields)": (lambda i: read_export(files[i % lists], limits), 60),
+        "list import: engine only (recommend_import)": (lambda i: rec.recommend_import(exports[i % lists]), 60),
     }
 
 
@@ -75,11 +92,11 @@ def limit_cases(client, rec) -> dict:
     }
 
 
-def main() -> None:
-    run = sys.argv[1] if len(sys.argv) > 1 else "bench/out/serve-run"
+def measure(run: str, only: str | None) -> dict[str, float]:
+    """CPU ms per request of every case (those whose name contains `only`)."""
     app = create_app(load_config(env={}), {"ARTIFACTS_DIR": run})
     logging.getLogger("anime_recommender").setLevel(logging.WARNING)
-    client, rec = app.test_client(), app.extensions["recommender"][0]
+    client, rec = app.test_client(), app.extensions["recommender"].recommender
     rng = np.random.default_rng(2)
     users, anime = rng.choice(rec.m.user_ids, 401), rng.choice(rec.m.anime_ids, 403)
     cases = {
@@ -95,10 +112,55 @@ def main() -> None:
         **limit_cases(client, rec),
     }
     cases.update(import_cases(client, rec, rng))
-    print("| request | CPU ms per request (1 thread) |\n|---|---|")
+    out = {}
     for name, case in cases.items():
         fn, n = case if isinstance(case, tuple) else (case, 200)
-        print(f"| {name} | {cpu_ms(fn, n):.2f} |")
+        if only is None or only in name:
+            out[name] = cpu_ms(fn, n)
+    return out
+
+
+def side_by_side(run: str, only: str | None, before: str, repeat: int) -> None:
+    """The cases on `before`'s src/ and on this tree's, alternating, in subprocesses; medians and ranges."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as old:
+        shipped = ["src", "config", "templates", "static", "setup.py"]  # what the package finds its files by
+        archive = subprocess.run(["git", "archive", before, *shipped], cwd=root, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
+        trees = {before: str(Path(old) / "src"), "this tree": str(root / "src")}
+        runs = {label: [] for label in trees}
+        for _ in range(repeat):
+            for label, src in trees.items():
+                command = [sys.executable, __file__, run, "--json"] + (["--only", only] if only else [])
+                done = subprocess.run(command, env={**os.environ, "PYTHONPATH": src}, check=True,
+                                      capture_output=True, text=True, cwd=root)
+                runs[label].append(json.loads(done.stdout.splitlines()[-1]))
+    print(f"| request | CPU ms at {before} (median, range) | this tree (median, range) | ratio |\n|---|---|---|---|")
+    for name in runs["this tree"][0]:
+        a, b = ([r[name] for r in runs[label]] for label in trees)
+        print(f"| {name} | {np.median(a):.2f} ({min(a):.2f}–{max(a):.2f}) | {np.median(b):.2f} "
+              f"({min(b):.2f}–{max(b):.2f}) | {np.median(a) / np.median(b):.2f}x |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", nargs="?", default="bench/out/serve-run")
+    parser.add_argument("--only", help="only the requests whose name contains this")
+    parser.add_argument("--before", help="also measure the package as this git revision had it (e.g. main)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side with --before")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one side, for --before
+    args = parser.parse_args()
+    if args.before:
+        side_by_side(args.run, args.only, args.before, args.repeat)
+        return
+    found = measure(args.run, args.only)
+    if args.json:
+        print(json.dumps(found))
+        return
+    print("| request | CPU ms per request (1 thread) |\n|---|---|")
+    for name, ms in found.items():
+        print(f"| {name} | {ms:.2f} |")
 
 
 if __name__ == "__main__":

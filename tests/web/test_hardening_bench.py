@@ -23,8 +23,9 @@ def bench(project_root, *args: str, timeout: float) -> str:
 
 def test_import_parse_compares_with_a_git_revision(project_root):
     out = bench(project_root, "bench/import_parse.py", "--entries", "200", "--lists", "2", "--before", "HEAD",
-                timeout=300)
+                "--floors", timeout=300)
     assert re.search(r"\| read_export at HEAD \| [0-9.]+ \| [0-9.]+x \|", out), out
+    assert len(re.findall(r"\| floor: gunzip \+ expat, [^|]+ \| [0-9.]+ \| [0-9.]+x \|", out)) == 2, out
     assert re.search(r"\| read_export \(one bounded pass of defusedxml's expat parser\) \| [0-9.]+ \|", out), out
 
 

@@ -17,8 +17,10 @@ def naming_other_anime(export: MalExport, catalog) -> int:
         row = catalog.row(anime_id)
         if row is None:
             continue
-        names = {search_key(str(column[row])) for column in (catalog.name, catalog.english_name,
-                                                               catalog.japanese_name, catalog.display_name)}
-        if search_key(title) not in names:
+        names = [str(column[row]) for column in (catalog.name, catalog.english_name, catalog.japanese_name,
+                                                 catalog.display_name)]
+        if title in names:  # as MyAnimeList writes it: nothing to fold (folding costs ~5 µs a name)
+            continue
+        if search_key(title) not in {search_key(name) for name in names}:
             other += 1
     return other
