@@ -301,10 +301,11 @@ def served_pages(rec: Recommender, users: np.ndarray, beta: float, history: Hist
         rec.m.history = saved
 
 
-def discount_shapes(rec: Recommender, m: dict, cold: np.ndarray, lists: tuple, max_users: int, seed: int) -> dict:
+def discount_shapes(rec: Recommender, m: dict, held: tuple, max_users: int, seed: int) -> dict:
     """Every (shape, β) of SHAPES x SHAPE_BETAS on the served import (inner split: valid; scored 25 %: test)
-    and the served page (kept users' validation split: valid, train excluded; test split: test)."""
-    inner, test = lists
+    and the served page (kept users' validation split: valid, train excluded; test split: test); `held`: the
+    cold users and their inner and scored lists."""
+    cold, inner, test = held
     n = rec.m.anime_factors.shape[0]
     pages = {}
     for split in ("valid", "test"):
@@ -313,9 +314,9 @@ def discount_shapes(rec: Recommender, m: dict, cold: np.ndarray, lists: tuple, m
     train = m["train"].tocsr()
     train_only = History(train, loved_thresholds(train))
     out = {"valid": {}, "test": {}}
-    saved = rec.space.log_popularity
+    saved = rec.shelf.log_popularity
     for shape, f in SHAPES.items():
-        vars(rec.space)["log_popularity"] = f(rec.m.popularity.astype(np.float64)).astype(np.float32)  # cached
+        vars(rec.shelf)["log_popularity"] = f(rec.m.popularity.astype(np.float64)).astype(np.float32)  # cached
         for beta in SHAPE_BETAS:
             name = f"{shape}, β {beta}"
             out["valid"][f"import {name}"] = list_stats(served_import(rec, inner, None, beta=beta), inner.target, n)
@@ -325,7 +326,7 @@ def discount_shapes(rec: Recommender, m: dict, cold: np.ndarray, lists: tuple, m
                                                       m["valid"][pages["valid"]], n)
             out["test"][f"warm served page {name}"] = list_stats(served_pages(rec, pages["test"], beta),
                                                                  m["test"][pages["test"]], n)
-    vars(rec.space)["log_popularity"] = saved
+    vars(rec.shelf)["log_popularity"] = saved
     for split, lst in (("valid", inner), ("test", test)):
         key = "import no discount" if split == "valid" else "cold served import no discount"
         out[split][key] = list_stats(served_import(rec, lst, None, beta=0.0), lst.target, n)
@@ -336,8 +337,10 @@ def discount_shapes(rec: Recommender, m: dict, cold: np.ndarray, lists: tuple, m
     return out
 
 
-def one_seed(cfg, data, seed: int, max_users: int, tmp: Path, shapes_only: bool = False) -> dict:
-    """Every figure of one seed (only the discount shapes' with `shapes_only`)."""
+def one_seed(cfg, data, seed: int, args: argparse.Namespace, tmp: Path) -> dict:
+    """Every figure of one seed, at most `args.max_users` users per split (only the discount shapes' with
+    `args.discount_shapes`)."""
+    max_users, shapes_only = args.max_users, args.discount_shapes
     cold, kept, test, inner = hold_out(data, seed, max_users)
     m, factors, ease, als, popularity = fit(cfg, kept, seed)
     rec = served_run(kept, m, factors, tmp / f"run-{seed}")
@@ -345,7 +348,7 @@ def one_seed(cfg, data, seed: int, max_users: int, tmp: Path, shapes_only: bool 
     result = {"cold_users": len(cold), "scored": len(test.rows), "valid": {}, "test": {}}
     if shapes_only:
         rec.cfg = load_config().serving
-        return {**result, **discount_shapes(rec, m, cold, (inner, test), max_users, seed)}
+        return {**result, **discount_shapes(rec, m, (cold, inner, test), max_users, seed)}
     for name, pooling in POOLINGS.items():
         result["valid"][f"pooling: {name}"] = list_stats(list(tower_alone(rec, inner, pooling)), inner.target, n)
     for weights in BLENDS:
@@ -433,7 +436,7 @@ def main() -> None:
             data_cfg = dataset(name, cfg, args.shared_data, Path(tmp), args.sample_dir)
             catalog, interactions, seen, report = prepare.load_dataset(data_cfg)
             data = process.process(interactions, catalog, data_cfg.processing, report, seen)
-            runs = [one_seed(data_cfg, data, seed, args.max_users, Path(tmp), args.discount_shapes)
+            runs = [one_seed(data_cfg, data, seed, args, Path(tmp))
                     for seed in range(args.seeds)]
         table = averaged(runs)
         everything[name] = table
