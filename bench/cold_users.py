@@ -138,19 +138,24 @@ def hold_out(data, seed: int, max_users: int) -> tuple[np.ndarray, object, Lists
     return cold, kept, Lists(scored, upload, target), Lists(scored, inner_upload, inner_target)
 
 
-def fit(cfg, kept, seed: int):
-    """The NCF, EASE, ALS and popularity fitted on the kept users' train rows (the NCF early-stops on valid)."""
+def fit_ncf(cfg, kept, seed: int):
+    """The NCF on the kept users' rows (early stopping on their validation split): their matrices, its factors."""
     m = compare.matrices(kept)
     seeded = cfg.replace("training", seed=cfg.training.seed + seed)
     _seed_everything(seeded.training.seed)
     started = time.perf_counter()
     outcome = train_model(seeded, kept, controls=FitControls(verbose=0), matrices=m)
-    factors = extract_factors(outcome.model)
     log.info("NCF: %d epochs in %.0fs", outcome.epochs_run, time.perf_counter() - started)
+    return m, extract_factors(outcome.model)
+
+
+def fit(cfg, kept, seed: int):
+    """The NCF, EASE, ALS and popularity fitted on the kept users' train rows (the NCF early-stops on valid)."""
+    m, factors = fit_ncf(cfg, kept, seed)
     ev = cfg.evaluation
     lam = baselines.ease(m["train"], m["valid"], ev.ease_lambdas, K).params["lambda"]
     ease = baselines.ease_weights(m["train"], lam)
-    als = implicit_als(m["train"], ev, seeded.training.seed)
+    als = implicit_als(m["train"], ev, cfg.training.seed + seed)
     popularity = np.asarray(m["train"].sum(axis=0), np.float32).ravel()
     return m, factors, ease, als, popularity
 

@@ -38,15 +38,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cold_users import dataset, hold_out, served_run  # noqa: E402
+from cold_users import dataset, fit_ncf, hold_out, served_run  # noqa: E402
 from quality import PROJECT_ROOT, with_overrides  # noqa: E402
 
 from anime_recommender.config import load_config  # noqa: E402
 from anime_recommender.data import prepare, process  # noqa: E402
-from anime_recommender.evaluation import compare  # noqa: E402
 from anime_recommender.evaluation.metrics import list_metrics  # noqa: E402
-from anime_recommender.model.export import extract_factors  # noqa: E402
-from anime_recommender.pipeline.run import FitControls, _seed_everything, train_model  # noqa: E402
 from anime_recommender.recommend import together  # noqa: E402
 from anime_recommender.recommend.filters import Filters  # noqa: E402
 from anime_recommender.recommend.lists import COMPLETED, ListRows  # noqa: E402
@@ -55,17 +52,6 @@ log = logging.getLogger("bench.together")
 K = 20
 EVERYTHING = Filters(include_adult=True)
 SHARPNESS = (0.25, 0.5, 1.0, 2.0)  # probability_mean's candidates, chosen on the inner split
-
-
-def fit_ncf(cfg, kept, seed: int):
-    """The NCF on the kept users' rows (early stopping on their validation split), as bench/cold_users.py."""
-    m = compare.matrices(kept)
-    seeded = cfg.replace("training", seed=cfg.training.seed + seed)
-    _seed_everything(seeded.training.seed)
-    started = time.perf_counter()
-    outcome = train_model(seeded, kept, controls=FitControls(verbose=0), matrices=m)
-    log.info("NCF: %d epochs in %.0fs", outcome.epochs_run, time.perf_counter() - started)
-    return m, extract_factors(outcome.model)
 
 
 def people_of(rec, lists) -> tuple[list, list[set]]:
