@@ -30,6 +30,7 @@ from anime_recommender.data.seen import listed_csr
 from anime_recommender.evaluation import compare, franchise_metrics, ranking
 from anime_recommender.model import train as model_train
 from anime_recommender.model.export import Factors, extract_factors
+from anime_recommender.model.taste_map import anime_map
 from anime_recommender.recommend.franchise import Franchises, grouped_reranker
 from anime_recommender.recommend.tower import UserTower
 from anime_recommender.stages import stage
@@ -293,6 +294,7 @@ def _write_files(writer: artifacts.RunWriter, cfg: Config, data, outcome, factor
     if factors.anime_context is not None:  # the user tower (recommend/tower.py): every list is pooled with it
         arrays["anime_context"] = factors.anime_context.astype(np.float32)
         writer.save_json("user_tower", {"user_scale": factors.user_scale})
+    arrays["taste_map"] = anime_map(factors.anime_factors, cfg.training.seed)  # the pages' picture of the anime
     if data.outside is not None:  # kept users' list rows on anime the model lacks: never recommended back
         arrays.update(listed_csr(data.outside, "outside"))
     for name, array in arrays.items():

@@ -6,6 +6,8 @@ import functools
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from anime_recommender.artifacts import load_run
 from anime_recommender.config import ServingConfig
 from anime_recommender.recommend import explain as ex
@@ -34,6 +36,7 @@ from anime_recommender.recommend.results import (
     UserRecommendations,
 )
 from anime_recommender.recommend.search import TitleIndex
+from anime_recommender.recommend.taste_map import TastePicture
 from anime_recommender.recommend.titles import TitleReader
 from anime_recommender.recommend.users import genre_profile
 
@@ -196,6 +199,18 @@ class Recommender:
             genres=genre_profile(self.catalog.genre_matrix, loved, self.catalog.genre_names),
             loved=[ex.anime_info(self.catalog, r) for r in loved[:loved_limit]], similar_users=[],
         )
+
+    def taste_picture(self, listed_ids, recommended_ids) -> TastePicture | None:
+        """Where a list (MAL ids) and its recommendations sit among the anime; None when the run has no map."""
+        if self.m.taste_map is None:
+            return None
+        cat = self.catalog
+
+        def model_rows(ids) -> np.ndarray:
+            rows = cat.model_row[cat.rows_of(ids)]
+            return rows[rows >= 0]
+        return self.m.taste_map.picture(model_rows(listed_ids), model_rows(recommended_ids),
+                                        lambda r: ex.title_of(cat, cat.cat_row[r]), lambda r: int(self.m.anime_ids[r]))
 
     # --- content ----------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 10, include_adult: bool | None = None) -> SearchResults:

@@ -66,7 +66,9 @@ def user(user_id: str):
     uid = parse_id(user_id)
     options = read_options(rec, request.args)
     recs = rec.recommend(uid, options.n, options.filters, options.mode)
-    return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid, loved_limit=0), options=options)
+    picture = rec.taste_picture(rec.m.listed_ids(uid), [r.anime.anime_id for r in recs.results])
+    return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid, loved_limit=0), options=options,
+                 picture=picture)
 
 
 @bp.get("/anime/<anime_id>")
