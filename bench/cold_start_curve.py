@@ -1,6 +1,6 @@
 """The cold-start curve (issue #20): new-user quality from 1, 3, 5, 10 and 20 liked titles.
 
-    python bench/cold_start_curve.py [--only real|movielens] [--seeds 3] [--max-users 200]
+    python bench/cold_start_curve.py [--only real|movielens] [--seeds 3] [--max-users 200] [--replot curve.json]
                                      [--shared-data ../shared/data] [--set section.key=value ...]
                                      [--chart docs/img/cold_start_curve.svg] [--json out.json]
 
@@ -50,14 +50,17 @@ RECALL_K, NDCG_K, MIN_REST = 20, 10, 5
 SHIPPED = "picks as served (config)"
 # validation candidates of the served path: (picks weights, popularity discount β)
 SERVED = {
+    "picks {model 0.9, popular 0.1}, β 0.1 (shipped before)": ({"model": 0.9, "popular": 0.1}, 0.1),
     "picks {model 1}, β 0": ({"model": 1.0}, 0.0),
     "picks {model 0.9, popular 0.1}, β 0": ({"model": 0.9, "popular": 0.1}, 0.0),
     "picks {model 0.8, popular 0.2}, β 0": ({"model": 0.8, "popular": 0.2}, 0.0),
     "picks {model 0.7, content 0.3}, β 0": ({"model": 0.7, "content": 0.3}, 0.0),
+    "picks {model 0.7, content 0.2, popular 0.1}, β 0": ({"model": 0.7, "content": 0.2, "popular": 0.1}, 0.0),
     "picks {model 0.6, content 0.2, popular 0.2}, β 0": ({"model": 0.6, "content": 0.2, "popular": 0.2}, 0.0),
+    "picks {model 0.6, content 0.2, popular 0.2}, β 0.1": ({"model": 0.6, "content": 0.2, "popular": 0.2}, 0.1),
     "picks {model 0.9, popular 0.1}, β 0.3": ({"model": 0.9, "popular": 0.1}, 0.3),
 }
-TOWER_STRENGTHS = (0.5, 1.0, 1.5, 2.0)  # the user vector's length × this, against the anime bias
+TOWER_STRENGTHS = (0.25, 0.5, 1.0, 2.0)  # the user vector's length × this, against the anime bias
 EASE_SHARES = (0.2, 0.4)                 # the tower blended with EASE x·B (hybrid.blend), share of EASE
 
 
@@ -67,9 +70,13 @@ class Curve:
 
     lists: sp.csr_matrix
     seed: int
+    cap: int  # at most this many users scored (a seeded sample)
 
     def users(self) -> np.ndarray:
-        return np.flatnonzero(np.diff(self.lists.indptr) >= max(POINTS) + MIN_REST)
+        long_enough = np.flatnonzero(np.diff(self.lists.indptr) >= max(POINTS) + MIN_REST)
+        if len(long_enough) <= self.cap:
+            return long_enough
+        return np.sort(np.random.default_rng(self.seed).choice(long_enough, self.cap, replace=False))
 
     def picks(self, n: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """Each scored user's n top-rated titles (ties at random, seeded) and the rest of their list."""
@@ -142,11 +149,12 @@ def model_rows(rec: Recommender, picks: sp.csr_matrix, ease: np.ndarray, popular
 def one_split(rec: Recommender, curve: Curve, ease: np.ndarray, popularity: np.ndarray) -> dict:
     """{row: {N: metrics}} of one set of held-out users."""
     out: dict[str, dict] = {}
+    shipped = rec.cfg
     for n in POINTS:
         picks, rest = curve.picks(n)
-        rows = {SHIPPED: served(rec, picks, load_config().serving.picks_weights, None)}
+        rows = {SHIPPED: served(rec, picks, shipped.picks_weights, None)}
         rows.update({name: served(rec, picks, w, b) for name, (w, b) in SERVED.items()})
-        rec.cfg = load_config().serving
+        rec.cfg = shipped
         rows.update(model_rows(rec, picks, ease, popularity))
         for name, top in rows.items():
             out.setdefault(name, {})[n] = scored(top, rest)
@@ -160,10 +168,11 @@ def one_seed(cfg, catalog, interactions, seen, report, seed: int, max_users: int
     _, kept, valid, _ = hold_out(data, seed, max_users)
     m, factors, ease, _, popularity = fit(cfg, kept, seed)
     rec = served_run(kept, m, factors, tmp / f"run-{seed}")
+    rec.cfg = cfg.serving  # the config read once at the start (with --set overrides), whatever the file says now
     valid_lists = (valid.upload + valid.target).tocsr()
     test_lists = ranking.interaction_matrix([data.cold_given, data.cold_target], len(data.cold_ids), data.n_anime,
                                             weights="rating")
-    curves = {"valid": Curve(valid_lists, seed), "test": Curve(test_lists, seed)}
+    curves = {"valid": Curve(valid_lists, seed, max_users), "test": Curve(test_lists, seed, max_users)}
     result = {split: one_split(rec, curve, ease, popularity) for split, curve in curves.items()}
     result["users"] = {split: len(curve.users()) for split, curve in curves.items()}
     log.info("seed %d: %s users scored", seed, result["users"])
@@ -180,27 +189,27 @@ def averaged(runs: list[dict]) -> dict:
     return out
 
 
-def markdown(title: str, table: dict, metric: str) -> str:
+def markdown(title: str, table: dict, metric: str, served_row: str = SHIPPED) -> str:
     """One split's curve as a table: a row per method, a column per number of titles; × popularity below."""
     head = " | ".join(f"{n} title{'s' if n > 1 else ''}" for n in POINTS)
     lines = [f"#### {title}", "", f"| {metric} | {head} |", "|---|" + "---|" * len(POINTS)]
     for row, cells in table.items():
         lines.append(f"| {row} | " + " | ".join(f"{cells[n][metric]:.4f}" for n in POINTS) + " |")
     pop = table["popularity"]
-    for row in (SHIPPED, "EASE (x·B)"):
+    for row in (served_row, "EASE (x·B)"):
         ratios = " | ".join(f"{table[row][n][metric] / max(pop[n][metric], 1e-9):.2f}×" for n in POINTS)
         lines.append(f"| {row} ÷ popularity | {ratios} |")
     return "\n".join(lines)
 
 
-def chart(results: dict, path: Path) -> None:
+def chart(results: dict, path: Path, served_row: str = SHIPPED) -> None:
     """recall@20 against the number of titles, one panel per dataset (test users), as an SVG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = {SHIPPED: "new-user picks (served)", "tower alone, strength 1.0": "the model alone",
+    rows = {served_row: "new-user picks (served)", "tower alone, strength 1.0": "the model alone",
             "EASE (x·B)": "EASE, same titles", "popularity": "popularity"}
     fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 3.8), squeeze=False)
     for ax, (name, table) in zip(axes[0], results.items(), strict=True):
@@ -219,16 +228,42 @@ def chart(results: dict, path: Path) -> None:
 DATASETS = {"real": "real slice (anime-2020)", "movielens": "MovieLens-100k"}
 
 
+def from_json(path: Path) -> dict:
+    """The figures a run wrote with --json (JSON keys are strings: the numbers of titles become ints again)."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {name: {"users": table["users"], **{split: {row: {int(n): cell for n, cell in cells.items()}
+                                                       for row, cells in table[split].items()}
+                                               for split in ("valid", "test")}}
+            for name, table in raw.items()}
+
+
+def report(results: dict, served_row: str) -> None:
+    """Every table of every dataset (test users first), as markdown on stdout."""
+    for name, table in results.items():
+        print(f"\n### {name}: users scored per seed {table['users']}\n")
+        for split in ("test", "valid"):
+            for metric in ("recall@20", "ndcg@10"):
+                print(markdown(f"{split} users, {metric}", table[split], metric, served_row) + "\n", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", choices=list(DATASETS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--shared-data", type=Path, default=PROJECT_ROOT.parent / "shared" / "data")
-    parser.add_argument("--max-users", type=int, default=200, help="validation users scored per seed (a sample)")
+    parser.add_argument("--max-users", type=int, default=200, help="users scored per split and seed (a seeded sample)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     parser.add_argument("--chart", type=Path, help="write the test curve here (.svg or .png)")
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--replot", type=Path, help="no measuring: the tables and chart of a run's --json")
+    parser.add_argument("--served-row", default=SHIPPED, help="the row drawn and divided as the served picks")
     args = parser.parse_args()
+    if args.replot:
+        results = from_json(args.replot)
+        report(results, args.served_row)
+        if args.chart:
+            chart(results, args.chart, args.served_row)
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("anime_recommender", "tensorflow", "absl"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -239,13 +274,10 @@ def main() -> None:
             data_cfg = dataset(name, cfg, args.shared_data, Path(tmp))
             loaded = prepare.load_dataset(data_cfg)
             runs = [one_seed(data_cfg, *loaded, seed, args.max_users, Path(tmp)) for seed in range(args.seeds)]
-        results[DATASETS[name]] = table = averaged(runs)
-        print(f"\n### {DATASETS[name]}: users scored per seed {table['users']}, mean of {args.seeds} seeds\n")
-        for split in ("test", "valid"):
-            for metric in ("recall@20", "ndcg@10"):
-                print(markdown(f"{split} users, {metric}", table[split], metric) + "\n", flush=True)
+        results[DATASETS[name]] = averaged(runs)
+        report({DATASETS[name]: results[DATASETS[name]]}, args.served_row)
     if args.chart:
-        chart(results, args.chart)
+        chart(results, args.chart, args.served_row)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     print(f"overrides: {' '.join(args.overrides) or 'none'}; total {time.perf_counter() - started:.0f} s")

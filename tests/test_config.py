@@ -56,6 +56,7 @@ def test_booleans_are_not_numbers():
         {"serving": {"import_weights": {"users": 1.0}}},
         {"serving": {"popularity_discount": 3.0}},
         {"serving": {"popularity_discount": -0.1}},
+        {"serving": {"picks_popularity_discount": 2.5}},
     ],
 )
 def test_out_of_range_values_are_refused(raw):

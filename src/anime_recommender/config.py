@@ -201,6 +201,7 @@ class ServingConfig:
     import_weights: dict[str, float]
     picks_weights: dict[str, float]
     popularity_discount: float
+    picks_popularity_discount: float
     max_popularity_discount: float
     min_history_for_model: int
     import_max_bytes: int
@@ -293,6 +294,8 @@ def _validate(cfg: Config) -> None:
          "serving.import_weights and picks_weights keys must be model, content, popular"),
         (0.0 <= cfg.serving.popularity_discount <= cfg.serving.max_popularity_discount,
          "serving.popularity_discount must be in [0, max_popularity_discount]"),
+        (0.0 <= cfg.serving.picks_popularity_discount <= cfg.serving.max_popularity_discount,
+         "serving.picks_popularity_discount must be in [0, max_popularity_discount]"),
     ]
     for ok, message in checks:
         if not ok:

@@ -1,12 +1,15 @@
 """A new user from liked / disliked anime or genres: the model's user tower, no retraining."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy import sparse
 
 from anime_recommender import UnknownAnimeError
 from anime_recommender.recommend.errors import RecommenderError
+from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.tower import UserTower
 from anime_recommender.recommend.users import History, loved_thresholds
 
@@ -86,3 +89,14 @@ def test_helpers_work_on_a_handed_anime_space_without_an_engine(tiny_artifacts):
     method, rows, _ = content.similar_rows(catalog, arrays.anime_embeddings, text, catalog.require(100),
                                            Filters(), 1)
     assert method == "embeddings" and catalog.anime_id[rows[0]] == 102
+
+
+def test_picks_take_their_own_popularity_discount_unless_the_request_sets_one(rec):
+    saved = rec.cfg
+    try:
+        rec.cfg = dataclasses.replace(saved, popularity_discount=0.0, picks_popularity_discount=2.0)
+        by_default = _ids(rec.recommend_new_user(liked=[101], n=10))
+        assert by_default == _ids(rec.recommend_new_user(liked=[101], n=10, filters=Filters(popularity_discount=2.0)))
+        assert by_default != _ids(rec.recommend_new_user(liked=[101], n=10, filters=Filters(popularity_discount=0.0)))
+    finally:
+        rec.cfg = saved

@@ -97,10 +97,13 @@ class Recommender:
         """Catalog row of a MAL id; UnknownAnimeError when absent."""
         return self.catalog.require(anime_id)
 
-    def _filters(self, filters: Filters | None) -> Filters:
+    def _filters(self, filters: Filters | None, discount: float | None = None) -> Filters:
+        """The filters with the popularity discount filled in when the request gave none (`discount`, else
+        serving.popularity_discount)."""
         filters = filters or Filters(include_adult=self.cfg.show_adult)
         if filters.popularity_discount is None:
-            return dataclasses.replace(filters, popularity_discount=self.cfg.popularity_discount)
+            default = self.cfg.popularity_discount if discount is None else discount
+            return dataclasses.replace(filters, popularity_discount=default)
         return filters
 
     def _n(self, n: int | None) -> int:
@@ -288,7 +291,7 @@ class Recommender:
                            n: int | None = None, filters: Filters | None = None) -> NewUserRecommendations:
         """Recommendations from a few liked (and disliked) anime and/or genres, no retraining."""
         return new_user(self.space, self.cfg.picks_weights, list(liked), list(disliked), list(genres), self._n(n),
-                        self._filters(filters))
+                        self._filters(filters, self.cfg.picks_popularity_discount))
 
     def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None,
                          include_planned: bool = False, dropped_dislikes: bool = True,
