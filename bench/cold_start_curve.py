@@ -1,8 +1,9 @@
 """The cold-start curve (issue #20): new-user quality from 1, 3, 5, 10 and 20 liked titles.
 
-    python bench/cold_start_curve.py [--only real|movielens] [--seeds 3] [--max-users 200] [--replot curve.json]
+    python bench/cold_start_curve.py [--only real|movielens] [--seeds 3] [--max-users 200] [--grid blend]
                                      [--shared-data ../shared/data] [--set section.key=value ...]
                                      [--chart docs/img/cold_start_curve.svg] [--json out.json]
+    python bench/cold_start_curve.py --replot out.json [--served-row NAME] [--chart ...]   # no measuring
 
 Protocol, per seed (0, 1, ...): the pipeline's cold protocol (`processing.cold_user_fraction`, processing seed
 + seed) holds the test users out of training entirely; `bench/cold_users.py`'s hold-out then leaves a quarter
@@ -49,17 +50,24 @@ POINTS = (1, 3, 5, 10, 20)
 RECALL_K, NDCG_K, MIN_REST = 20, 10, 5
 SHIPPED = "picks as served (config)"
 # validation candidates of the served path: (picks weights, popularity discount β)
-SERVED = {
-    "picks {model 0.9, popular 0.1}, β 0.1 (shipped before)": ({"model": 0.9, "popular": 0.1}, 0.1),
-    "picks {model 1}, β 0": ({"model": 1.0}, 0.0),
-    "picks {model 0.9, popular 0.1}, β 0": ({"model": 0.9, "popular": 0.1}, 0.0),
-    "picks {model 0.8, popular 0.2}, β 0": ({"model": 0.8, "popular": 0.2}, 0.0),
-    "picks {model 0.7, content 0.3}, β 0": ({"model": 0.7, "content": 0.3}, 0.0),
-    "picks {model 0.7, content 0.2, popular 0.1}, β 0": ({"model": 0.7, "content": 0.2, "popular": 0.1}, 0.0),
-    "picks {model 0.6, content 0.2, popular 0.2}, β 0": ({"model": 0.6, "content": 0.2, "popular": 0.2}, 0.0),
-    "picks {model 0.6, content 0.2, popular 0.2}, β 0.1": ({"model": 0.6, "content": 0.2, "popular": 0.2}, 0.1),
-    "picks {model 0.9, popular 0.1}, β 0.3": ({"model": 0.9, "popular": 0.1}, 0.3),
+BLENDS = {  # the first grid: picks weights and the popularity discount β (the model at strength 1)
+    "picks {model 0.9, popular 0.1}, β 0.1 (shipped before)": ({"model": 0.9, "popular": 0.1}, 0.1, 1.0),
+    "picks {model 1}, β 0": ({"model": 1.0}, 0.0, 1.0),
+    "picks {model 0.9, popular 0.1}, β 0": ({"model": 0.9, "popular": 0.1}, 0.0, 1.0),
+    "picks {model 0.8, popular 0.2}, β 0": ({"model": 0.8, "popular": 0.2}, 0.0, 1.0),
+    "picks {model 0.7, content 0.3}, β 0": ({"model": 0.7, "content": 0.3}, 0.0, 1.0),
+    "picks {model 0.7, content 0.2, popular 0.1}, β 0": ({"model": 0.7, "content": 0.2, "popular": 0.1}, 0.0, 1.0),
+    "picks {model 0.6, content 0.2, popular 0.2}, β 0": ({"model": 0.6, "content": 0.2, "popular": 0.2}, 0.0, 1.0),
+    "picks {model 0.6, content 0.2, popular 0.2}, β 0.1": ({"model": 0.6, "content": 0.2, "popular": 0.2}, 0.1, 1.0),
+    "picks {model 0.9, popular 0.1}, β 0.3": ({"model": 0.9, "popular": 0.1}, 0.3, 1.0),
 }
+STRENGTHS = {  # the second grid: the picks' user vector against the anime bias (serving.picks_strength)
+    f"picks {name}, β 0, strength {s}": (weights, 0.0, s)
+    for name, weights in (("{model 1}", {"model": 1.0}),
+                          ("{model 0.6, content 0.2, popular 0.2}", {"model": 0.6, "content": 0.2, "popular": 0.2}))
+    for s in (0.15, 0.25, 0.5, 1.0)
+}
+GRIDS = {"blend": BLENDS, "strength": STRENGTHS, "none": {}}
 TOWER_STRENGTHS = (0.25, 0.5, 1.0, 2.0)  # the user vector's length × this, against the anime bias
 EASE_SHARES = (0.2, 0.4)                 # the tower blended with EASE x·B (hybrid.blend), share of EASE
 
@@ -112,10 +120,9 @@ def ranked(scores: np.ndarray, picks: sp.csr_matrix) -> np.ndarray:
     return ranking.top_k(ranking.mask_known(np.array(scores, np.float32), picks), RECALL_K)
 
 
-def served(rec: Recommender, picks: sp.csr_matrix, weights: dict | None, beta: float | None) -> np.ndarray:
+def served(rec: Recommender, picks: sp.csr_matrix, weights: dict, beta: float | None, strength: float) -> np.ndarray:
     """Top 20 model rows of `Recommender.recommend_new_user` for each user's picks (the franchise rules on)."""
-    if weights is not None:
-        rec.cfg = dataclasses.replace(rec.cfg, picks_weights=weights)
+    rec.cfg = dataclasses.replace(rec.cfg, picks_weights=weights, picks_strength=strength)
     filters = dataclasses.replace(EVERYTHING, popularity_discount=beta)
     row_of = {int(a): r for r, a in enumerate(rec.m.anime_ids)}
     out = np.full((picks.shape[0], RECALL_K), -1, np.int64)
@@ -127,17 +134,17 @@ def served(rec: Recommender, picks: sp.csr_matrix, weights: dict | None, beta: f
     return out
 
 
-def model_rows(rec: Recommender, picks: sp.csr_matrix, ease: np.ndarray, popularity: np.ndarray
-               ) -> dict[str, np.ndarray]:
+def model_rows(rec: Recommender, picks: sp.csr_matrix, ease: np.ndarray, popularity: np.ndarray,
+               levers: bool) -> dict[str, np.ndarray]:
     """The tower alone (at each strength), the tower with an EASE term, EASE x·B and popularity."""
     m = rec.m
     users = m.tower.list_vectors(picks.indptr, picks.indices, picks.data)
     binary = ranking.binary(picks)
     ease_scores = np.asarray(binary @ ease)
     out = {f"tower alone, strength {s}": ranked(s * users @ m.anime_factors.T + m.anime_bias, picks)
-           for s in TOWER_STRENGTHS}
+           for s in (TOWER_STRENGTHS if levers else (1.0,))}
     tower = users @ m.anime_factors.T + m.anime_bias
-    for share in EASE_SHARES:
+    for share in EASE_SHARES if levers else ():
         mixed = np.stack([blend({"model": t, "ease": e}, {"model": 1 - share, "ease": share},
                                 np.ones(len(t), bool))[0] for t, e in zip(tower, ease_scores, strict=True)])
         out[f"tower + EASE term {share}"] = ranked(mixed, picks)
@@ -146,22 +153,24 @@ def model_rows(rec: Recommender, picks: sp.csr_matrix, ease: np.ndarray, popular
     return out
 
 
-def one_split(rec: Recommender, curve: Curve, ease: np.ndarray, popularity: np.ndarray) -> dict:
-    """{row: {N: metrics}} of one set of held-out users."""
+def one_split(rec: Recommender, curve: Curve, ease: np.ndarray, popularity: np.ndarray, grid: str) -> dict:
+    """{row: {N: metrics}} of one set of held-out users: the four rows and one grid of candidates (the
+    model's own levers, strength and an EASE term, with the blend grid)."""
     out: dict[str, dict] = {}
     shipped = rec.cfg
     for n in POINTS:
         picks, rest = curve.picks(n)
-        rows = {SHIPPED: served(rec, picks, shipped.picks_weights, None)}
-        rows.update({name: served(rec, picks, w, b) for name, (w, b) in SERVED.items()})
+        rows = {SHIPPED: served(rec, picks, shipped.picks_weights, None, shipped.picks_strength)}
+        rows.update({name: served(rec, picks, *candidate) for name, candidate in GRIDS[grid].items()})
         rec.cfg = shipped
-        rows.update(model_rows(rec, picks, ease, popularity))
+        rows.update(model_rows(rec, picks, ease, popularity, grid == "blend"))
         for name, top in rows.items():
             out.setdefault(name, {})[n] = scored(top, rest)
     return out
 
 
-def one_seed(cfg, catalog, interactions, seen, report, seed: int, max_users: int, tmp: Path) -> dict:
+def one_seed(cfg, catalog, interactions, seen, report, seed: int, max_users: int, tmp: Path,
+             grid: str = "blend") -> dict:
     """Validation and test curves of one seed (one NCF, EASE and popularity fitted on the same rows)."""
     seeded = cfg.replace("processing", seed=cfg.processing.seed + seed)
     data = process.process(interactions, catalog, seeded.processing, report, seen)
@@ -173,7 +182,7 @@ def one_seed(cfg, catalog, interactions, seen, report, seed: int, max_users: int
     test_lists = ranking.interaction_matrix([data.cold_given, data.cold_target], len(data.cold_ids), data.n_anime,
                                             weights="rating")
     curves = {"valid": Curve(valid_lists, seed, max_users), "test": Curve(test_lists, seed, max_users)}
-    result = {split: one_split(rec, curve, ease, popularity) for split, curve in curves.items()}
+    result = {split: one_split(rec, curve, ease, popularity, grid) for split, curve in curves.items()}
     result["users"] = {split: len(curve.users()) for split, curve in curves.items()}
     log.info("seed %d: %s users scored", seed, result["users"])
     return result
@@ -255,6 +264,8 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     parser.add_argument("--chart", type=Path, help="write the test curve here (.svg or .png)")
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--grid", choices=list(GRIDS), default="blend",
+                        help="the candidates measured beside the four rows (none: a training change, with --set)")
     parser.add_argument("--replot", type=Path, help="no measuring: the tables and chart of a run's --json")
     parser.add_argument("--served-row", default=SHIPPED, help="the row drawn and divided as the served picks")
     args = parser.parse_args()
@@ -273,7 +284,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             data_cfg = dataset(name, cfg, args.shared_data, Path(tmp))
             loaded = prepare.load_dataset(data_cfg)
-            runs = [one_seed(data_cfg, *loaded, seed, args.max_users, Path(tmp)) for seed in range(args.seeds)]
+            runs = [one_seed(data_cfg, *loaded, seed, args.max_users, Path(tmp), args.grid)
+                    for seed in range(args.seeds)]
         results[DATASETS[name]] = averaged(runs)
         report({DATASETS[name]: results[DATASETS[name]]}, args.served_row)
     if args.chart:

@@ -200,6 +200,7 @@ class ServingConfig:
     hybrid_weights: dict[str, float]
     import_weights: dict[str, float]
     picks_weights: dict[str, float]
+    picks_strength: float
     popularity_discount: float
     picks_popularity_discount: float
     max_popularity_discount: float
@@ -296,6 +297,7 @@ def _validate(cfg: Config) -> None:
          "serving.popularity_discount must be in [0, max_popularity_discount]"),
         (0.0 <= cfg.serving.picks_popularity_discount <= cfg.serving.max_popularity_discount,
          "serving.picks_popularity_discount must be in [0, max_popularity_discount]"),
+        (cfg.serving.picks_strength > 0, "serving.picks_strength must be above 0"),
     ]
     for ok, message in checks:
         if not ok:

@@ -100,3 +100,16 @@ def test_picks_take_their_own_popularity_discount_unless_the_request_sets_one(re
         assert by_default != _ids(rec.recommend_new_user(liked=[101], n=10, filters=Filters(popularity_discount=0.0)))
     finally:
         rec.cfg = saved
+
+
+def test_a_weaker_picks_vector_leans_on_each_anime_s_own_bias(rec):
+    saved = rec.cfg
+    try:
+        rec.cfg = dataclasses.replace(saved, picks_weights={"model": 1.0}, picks_strength=1.0)
+        strong = _ids(rec.recommend_new_user(liked=[101], n=5))
+        rec.cfg = dataclasses.replace(saved, picks_weights={"model": 1.0}, picks_strength=0.001)
+        weak = _ids(rec.recommend_new_user(liked=[101], n=5))
+    finally:
+        rec.cfg = saved
+    assert all(a % 2 == 1 for a in strong)  # the odd pick's vector decides
+    assert any(a % 2 == 0 for a in weak)    # the bias (0.01 per row) decides: even anime come in

@@ -60,15 +60,15 @@ class TasteResults:
 
 
 def recommend_taste(space: AnimeSpace, hybrid_weights: dict[str, float], taste: Taste, n: int,
-                    filters: Filters) -> TasteResults:
+                    filters: Filters, strength: float = 1.0) -> TasteResults:
     """Recommend at once from a Taste (picks, an imported list, a short history): the list pooled by the
-    model's user tower, no retraining."""
+    model's user tower, no retraining; `strength` scales the user vector against each anime's bias."""
     catalog = space.catalog
     mask = catalog_mask(catalog, filters)
     mask[taste.exclude] = False
     mask = mask[catalog.cat_row]
     pool_rows, pool_weights = pooled(space, taste)
-    sources, weights = _sources(space, hybrid_weights, taste, pool_rows, pool_weights)
+    sources, weights = _sources(space, hybrid_weights, taste, pool_rows, pool_weights, strength)
     results = blend_results(space, sources, weights, mask, n, list(taste.genres), filters, taste.exclude)
     note = ex.PICKS_UNSEEN_BY_MODEL if len(taste.liked) and not len(pool_rows) else ""
     if not len(taste.liked) and not taste.genres:
@@ -101,7 +101,7 @@ def _mode(taste: Taste, modelled: bool) -> str:
 
 
 def _sources(space: AnimeSpace, hybrid_weights: dict[str, float], taste: Taste, pool_rows: np.ndarray,
-             pool_weights: np.ndarray) -> tuple[src.Sources, dict]:
+             pool_weights: np.ndarray, strength: float = 1.0) -> tuple[src.Sources, dict]:
     """The tower's scores and content for the likes the model knows, TF-IDF for those it does not, genres,
     popular."""
     out, weights, catalog = src.Sources(stated=True), {}, space.catalog
@@ -109,7 +109,7 @@ def _sources(space: AnimeSpace, hybrid_weights: dict[str, float], taste: Taste, 
     liked_model = catalog.model_row[taste.liked[known]]
     user = list_vector(space, taste) if len(pool_rows) else None
     if user is not None:
-        out.scores[Source.MODEL] = src.model_scores(space.arrays, user)
+        out.scores[Source.MODEL] = src.model_scores(space.arrays, np.float32(strength) * user)
         out.pool_rows, out.pool_weights, out.listed = pool_rows, pool_weights, not taste.picks
         out.pool_scores = dict(zip(catalog.model_row[taste.entries].tolist(), taste.entry_scores.tolist(),
                                    strict=True))
@@ -138,11 +138,11 @@ def _sources(space: AnimeSpace, hybrid_weights: dict[str, float], taste: Taste, 
 
 
 def new_user(space: AnimeSpace, hybrid_weights: dict[str, float], liked: list[int], disliked: list[int],
-             genres: list[str], n: int, filters: Filters) -> NewUserRecommendations:
+             genres: list[str], n: int, filters: Filters, strength: float = 1.0) -> NewUserRecommendations:
     """Recommend at once from picks; the picks themselves are never recommended back."""
     catalog = space.catalog
     taste = picks_taste(catalog, liked, disliked, genres)
-    found = recommend_taste(space, hybrid_weights, taste, n, filters)
+    found = recommend_taste(space, hybrid_weights, taste, n, filters, strength)
     return NewUserRecommendations([ex.anime_info(catalog, r) for r in taste.liked],
                                   [ex.anime_info(catalog, r) for r in taste.disliked], list(genres),
                                   found.mode, found.results, found.note)

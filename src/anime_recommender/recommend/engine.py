@@ -291,7 +291,7 @@ class Recommender:
                            n: int | None = None, filters: Filters | None = None) -> NewUserRecommendations:
         """Recommendations from a few liked (and disliked) anime and/or genres, no retraining."""
         return new_user(self.space, self.cfg.picks_weights, list(liked), list(disliked), list(genres), self._n(n),
-                        self._filters(filters, self.cfg.picks_popularity_discount))
+                        self._filters(filters, self.cfg.picks_popularity_discount), self.cfg.picks_strength)
 
     def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None,
                          include_planned: bool = False, dropped_dislikes: bool = True,

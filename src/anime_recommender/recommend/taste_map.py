@@ -70,13 +70,18 @@ class TasteMap:
         """The grey dots as one path (a zero-length line with round caps per anime): the same for every viewer."""
         return "".join(f"M{x:.1f} {y:.1f}h0" for x, y in self.xy[self.order[:BACKGROUND]])
 
+    @functools.cached_property
+    def rank(self) -> np.ndarray:
+        """Each model row's place in `order` (0 = the most popular)."""
+        rank = np.empty(len(self.order), np.int64)
+        rank[self.order] = np.arange(len(self.order))
+        return rank
+
     def picture(self, mine: np.ndarray, recommended: np.ndarray, title: Callable[[int], str],
                 anime_id: Callable[[int], int]) -> TastePicture:
         """The picture of one page: `mine` and `recommended` are model rows; `title` / `anime_id` name a row."""
-        rank = np.empty(len(self.order), np.int64)
-        rank[self.order] = np.arange(len(self.order))
         mine = np.unique(np.asarray(mine, np.int64))
-        mine = mine[np.argsort(rank[mine], kind="stable")]
+        mine = mine[np.argsort(self.rank[mine], kind="stable")]
 
         def points(rows) -> list[MapPoint]:
             return [MapPoint(round(float(self.xy[r, 0]), 1), round(float(self.xy[r, 1]), 1), anime_id(int(r)),
