@@ -55,11 +55,11 @@ class TasteMap:
 
     @classmethod
     def build(cls, coords: np.ndarray, popularity: np.ndarray) -> TasteMap:
-        """Scaled into the box by the popular anime's 1st-99th percentiles (outliers sit on the edge);
+        """Scaled into the box by the anime's 0.5-99.5th percentiles (the few beyond sit on the edge);
         y grows upwards as on any chart."""
         order = np.argsort(-np.asarray(popularity), kind="stable").astype(np.int64)
         coords = np.asarray(coords, np.float64)
-        lo, hi = np.percentile(coords[order[:BACKGROUND]], [1, 99], axis=0) if len(coords) else (0.0, 1.0)
+        lo, hi = np.percentile(coords, [0.5, 99.5], axis=0) if len(coords) else (0.0, 1.0)
         unit = np.clip((coords - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0, 1.0)
         x = PAD + unit[:, 0] * (WIDTH - 2 * PAD)
         y = HEIGHT - PAD - unit[:, 1] * (HEIGHT - 2 * PAD)
