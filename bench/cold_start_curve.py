@@ -216,10 +216,13 @@ def chart(results: dict, path: Path, served_row: str = SHIPPED) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: a small, searchable file
     import matplotlib.pyplot as plt
 
     rows = {served_row: "new-user picks (served)", "tower alone, strength 1.0": "the model alone",
             "EASE (x·B)": "EASE, same titles", "popularity": "popularity"}
+    if served_row != SHIPPED:  # a candidate drawn as the served path: the run's own config beside it
+        rows[SHIPPED] = "new-user picks, the run's config"
     fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 3.8), squeeze=False)
     for ax, (name, table) in zip(axes[0], results.items(), strict=True):
         for row, label in rows.items():

@@ -128,7 +128,7 @@ def filter_parameters(cfg: ServingConfig, genres: list[str], types: list[str]) -
                                       "series order"))),
         _query("popularity_discount", {"type": "string", "pattern": _up_to(cfg.max_popularity_discount)},
                f"favour lesser-known titles: 0 (none) to {cfg.max_popularity_discount:g} "
-               f"(default: {cfg.popularity_discount:g})"),
+               f"(default: {cfg.popularity_discount:g}; {cfg.picks_popularity_discount:g} for liked titles)"),
     ]
 
 
