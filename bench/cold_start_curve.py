@@ -16,9 +16,12 @@ relevance. The same users at every N.
 
 Rows: the new-user picks as served (`Recommender.recommend_new_user`: the user tower, the picks blend, the
 franchise rules), the tower alone (`UserTower.list_vectors`, ranked as is), EASE with the same titles (x·B)
-and popularity (train users of each anime). The levers (blend weights, popularity discount, the tower's
-strength against the anime bias, an EASE term blended in) are measured on the validation users only; the
-test users are scored with every row so the table shows what the choice costs or gains, never to choose.
+and popularity (train users of each anime). The levers are candidates beside them (`--grid`): "blend" the
+picks weights and popularity discount, plus offline rows (the tower at other strengths against the anime
+bias, an EASE term blended in; no franchise rules); "strength" the served picks at several
+`serving.picks_strength`; "none" only the four rows (a training change measured with --set). They are
+chosen on the validation users only; the test users are scored with every row so the table shows what the
+choice costs or gains, never to choose.
 """
 from __future__ import annotations
 
