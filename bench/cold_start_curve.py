@@ -70,7 +70,8 @@ STRENGTHS = {  # the second grid: the picks' user vector against the anime bias 
                           ("{model 0.6, content 0.2, popular 0.2}", {"model": 0.6, "content": 0.2, "popular": 0.2}))
     for s in (0.15, 0.25, 0.5, 1.0)
 }
-GRIDS = {"blend": BLENDS, "strength": STRENGTHS, "none": {}}
+BEFORE = {"picks before (model 0.9 + popular 0.1, β 0.1, strength 1)": ({"model": 0.9, "popular": 0.1}, 0.1, 1.0)}
+GRIDS = {"blend": BLENDS, "strength": STRENGTHS, "before": BEFORE, "none": {}}
 TOWER_STRENGTHS = (0.25, 0.5, 1.0, 2.0)  # the user vector's length × this, against the anime bias
 EASE_SHARES = (0.2, 0.4)                 # the tower blended with EASE x·B (hybrid.blend), share of EASE
 
@@ -115,8 +116,10 @@ def scored(top: np.ndarray, rest: sp.csr_matrix) -> dict[str, float]:
     n_relevant = np.diff(rest.indptr)
     discounts = 1.0 / np.log2(np.arange(2, NDCG_K + 2))
     ideal = np.concatenate([[0.0], np.cumsum(discounts)])[np.minimum(n_relevant, NDCG_K)]
+    firsts = top[:, 0][top[:, 0] >= 0]
     return {"recall@20": float((hits[:, :RECALL_K].sum(1) / np.maximum(n_relevant, 1)).mean()),
-            "ndcg@10": float((hits[:, :NDCG_K] @ discounts / np.maximum(ideal, 1e-9)).mean())}
+            "ndcg@10": float((hits[:, :NDCG_K] @ discounts / np.maximum(ideal, 1e-9)).mean()),
+            "top1": float(np.unique(firsts, return_counts=True)[1].max() / len(top)) if len(firsts) else 0.0}
 
 
 def ranked(scores: np.ndarray, picks: sp.csr_matrix) -> np.ndarray:
@@ -196,7 +199,7 @@ def averaged(runs: list[dict]) -> dict:
     out = {"users": [r["users"] for r in runs]}
     for split in ("valid", "test"):
         out[split] = {row: {n: {metric: float(np.mean([r[split][row][n][metric] for r in runs]))
-                                for metric in ("recall@20", "ndcg@10")} for n in POINTS}
+                                for metric in runs[0][split][row][n]} for n in POINTS}
                       for row in runs[0][split]}
     return out
 
@@ -257,7 +260,7 @@ def report(results: dict, served_row: str) -> None:
     for name, table in results.items():
         print(f"\n### {name}: users scored per seed {table['users']}\n")
         for split in ("test", "valid"):
-            for metric in ("recall@20", "ndcg@10"):
+            for metric in next(iter(table[split].values()))[POINTS[0]]:
                 print(markdown(f"{split} users, {metric}", table[split], metric, served_row) + "\n", flush=True)
 
 
