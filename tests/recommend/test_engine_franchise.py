@@ -19,8 +19,8 @@ DRAGON_BALL, DRAGON_BALL_Z = 223, 813
 
 @pytest.fixture(scope="module")
 def rec(franchise_artifacts) -> Recommender:
-    # picks at full strength: the tiny run's biases are hand-set (0.01 a row), not learned with the vectors, so
-    # serving.picks_strength (chosen on real data) would let them outvote the picks here
+    # picks at full strength whatever serving.picks_strength says: the tiny run's biases are hand-set (0.01 a
+    # row), not learned with the vectors, and a weaker picks vector would let them outvote the picks here
     return Recommender.load(franchise_artifacts, dataclasses.replace(ServingConfig(), picks_strength=1.0))
 
 
