@@ -56,6 +56,8 @@ def test_booleans_are_not_numbers():
         {"serving": {"import_weights": {"users": 1.0}}},
         {"serving": {"popularity_discount": 3.0}},
         {"serving": {"popularity_discount": -0.1}},
+        {"serving": {"picks_popularity_discount": 2.5}},
+        {"serving": {"picks_strength": 0.0}},
     ],
 )
 def test_out_of_range_values_are_refused(raw):

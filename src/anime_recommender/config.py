@@ -200,7 +200,9 @@ class ServingConfig:
     hybrid_weights: dict[str, float]
     import_weights: dict[str, float]
     picks_weights: dict[str, float]
+    picks_strength: float
     popularity_discount: float
+    picks_popularity_discount: float
     max_popularity_discount: float
     min_history_for_model: int
     import_max_bytes: int
@@ -305,6 +307,9 @@ def _validate(cfg: Config) -> None:
          "serving.import_weights and picks_weights keys must be model, content, popular"),
         (0.0 <= cfg.serving.popularity_discount <= cfg.serving.max_popularity_discount,
          "serving.popularity_discount must be in [0, max_popularity_discount]"),
+        (0.0 <= cfg.serving.picks_popularity_discount <= cfg.serving.max_popularity_discount,
+         "serving.picks_popularity_discount must be in [0, max_popularity_discount]"),
+        (cfg.serving.picks_strength > 0, "serving.picks_strength must be above 0"),
     ]
     for ok, message in checks:
         if not ok:

@@ -18,6 +18,7 @@ import yaml
 
 from anime_recommender import artifacts
 from anime_recommender.data.franchise import build_franchises
+from anime_recommender.model.taste_map import anime_map
 from anime_recommender.pipeline.command import summary
 from anime_recommender.pipeline.run import RunHooks, config_dict, run_training, validation_epochs
 from anime_recommender.pipeline.stages import STAGE_LINE
@@ -34,7 +35,7 @@ RUN_FILES = {
     "extra_user_ids.npy", "extra_indptr.npy", "extra_anime_ids.npy", "extra_ratings.npy", "extra_statuses.npy",
     "outside_user_ids.npy", "outside_indptr.npy", "outside_anime_ids.npy", "outside_ratings.npy",
     "outside_statuses.npy",
-    "anime_context.npy", "user_tower.json",
+    "anime_context.npy", "user_tower.json", "taste_map.npy",
 }
 
 
@@ -61,6 +62,15 @@ def test_run_is_published_as_current_with_every_file(trained):
     indptr = run.array("seen_indptr")
     assert indptr.shape == (n_users + 1,) and indptr[-1] == len(run.array("seen_indices"))
     assert run.array("seen_ratings").dtype == np.int8
+
+
+def test_the_run_maps_its_anime_for_the_pages_checksummed(trained):
+    cfg, _ = trained
+    run = artifacts.load_run(cfg.paths.artifacts_dir)
+    coords = run.array("taste_map")
+    assert coords.shape == (len(run.array("anime_ids")), 2) and coords.dtype == np.float32
+    assert np.array_equal(coords, anime_map(run.array("anime_factors"), cfg.training.seed))
+    assert run.manifest["files"]["taste_map.npy"]["sha256"] == artifacts.sha256_file(run.file("taste_map.npy"))
 
 
 def test_model_beats_popularity_on_generated_data(trained):

@@ -1,12 +1,15 @@
 """A new user from liked / disliked anime or genres: the model's user tower, no retraining."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy import sparse
 
 from anime_recommender import UnknownAnimeError
 from anime_recommender.recommend.errors import RecommenderError
+from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.tower import UserTower
 from anime_recommender.recommend.users import History, loved_thresholds
 
@@ -95,3 +98,27 @@ def test_each_step_works_on_the_arrays_it_is_handed_without_an_engine(tiny_artif
     method, rows, _ = content.similar_rows(catalog, arrays.anime_embeddings, text, catalog.require(100),
                                            Request(Filters(), 1))
     assert method == "embeddings" and catalog.anime_id[rows[0]] == 102
+
+
+def test_picks_take_their_own_popularity_discount_unless_the_request_sets_one(rec):
+    saved = rec.cfg
+    try:
+        rec.cfg = dataclasses.replace(saved, popularity_discount=0.0, picks_popularity_discount=2.0)
+        by_default = _ids(rec.recommend_new_user(liked=[101], n=10))
+        assert by_default == _ids(rec.recommend_new_user(liked=[101], n=10, filters=Filters(popularity_discount=2.0)))
+        assert by_default != _ids(rec.recommend_new_user(liked=[101], n=10, filters=Filters(popularity_discount=0.0)))
+    finally:
+        rec.cfg = saved
+
+
+def test_a_weaker_picks_vector_leans_on_each_anime_s_own_bias(rec):
+    saved = rec.cfg
+    try:
+        rec.cfg = dataclasses.replace(saved, picks_weights={"model": 1.0}, picks_strength=1.0)
+        strong = _ids(rec.recommend_new_user(liked=[101], n=5))
+        rec.cfg = dataclasses.replace(saved, picks_weights={"model": 1.0}, picks_strength=0.001)
+        weak = _ids(rec.recommend_new_user(liked=[101], n=5))
+    finally:
+        rec.cfg = saved
+    assert all(a % 2 == 1 for a in strong)  # the odd pick's vector decides
+    assert any(a % 2 == 0 for a in weak)    # the bias (0.01 per row) decides: even anime come in

@@ -143,10 +143,11 @@ def _listed_arrays() -> dict[str, np.ndarray]:
     }
 
 
-def build_tiny_run(artifacts_dir: Path, with_franchise: bool = False) -> Path:
+def build_tiny_run(artifacts_dir: Path, with_franchise: bool = False, with_map: bool = False) -> Path:
     """Publish the tiny run under `artifacts_dir` (made current) and return its directory.
 
-    `with_franchise` adds real Dragon Ball titles, Yu Yu Hakusho and two Dragon Ball fans (franchise_run.py).
+    `with_franchise` adds real Dragon Ball titles, Yu Yu Hakusho and two Dragon Ball fans (franchise_run.py);
+    `with_map` the training-time picture of the anime (taste_map.npy; runs published before it have none).
     """
     from tests.recommend import franchise_run
 
@@ -154,6 +155,10 @@ def build_tiny_run(artifacts_dir: Path, with_franchise: bool = False) -> Path:
     franchises = singleton_franchises(catalog)
     if with_franchise:
         arrays, catalog, franchises = franchise_run.extend(arrays, catalog, franchises)
+    if with_map:
+        from anime_recommender.model.taste_map import anime_map
+
+        arrays["taste_map"] = anime_map(arrays["anime_embeddings"], seed=0)
     with RunWriter(artifacts_dir) as writer:
         for name, array in arrays.items():
             writer.save_array(name, array)

@@ -13,7 +13,9 @@ from tests.recommend.franchise_run import FAN_NEW, FAN_STARTED
 
 @pytest.fixture(scope="module")
 def client(franchise_artifacts):
-    app = create_app(load_config(env={}), {"ARTIFACTS_DIR": str(franchise_artifacts), "TESTING": True})
+    # picks at full strength: the tiny run's biases are hand-set, not learned (tests/recommend/test_engine_franchise.py)
+    cfg = load_config(env={}).replace("serving", picks_strength=1.0)
+    app = create_app(cfg, {"ARTIFACTS_DIR": str(franchise_artifacts), "TESTING": True})
     return app.test_client()
 
 

@@ -31,6 +31,7 @@ from anime_recommender.data.seen import listed_csr
 from anime_recommender.evaluation import compare, franchise_metrics, ranking
 from anime_recommender.model import train as model_train
 from anime_recommender.model.export import Factors, extract_factors
+from anime_recommender.model.taste_map import anime_map
 from anime_recommender.pipeline import plots
 from anime_recommender.pipeline.stages import stage
 from anime_recommender.pipeline.tracking import OFFLINE_DIR, Tracker
@@ -128,7 +129,7 @@ def _run(cfg: Config, *, resume: bool, verbose: int, allow_shrink: bool, hooks: 
             metrics = compare.evaluate_models(cfg, data, trained, franchise_evaluation(franchises, data),
                                               m=matrices)
         with stage("write"):
-            _write_arrays(writer, data, factors)
+            _write_arrays(writer, data, factors, seed=cfg.training.seed)
             _write_results(writer, cfg, outcome, metrics=metrics, report=report)
             writer.save_frame("franchises", franchises)
             writer.save_json("franchise_report", franchise_summary)
@@ -302,8 +303,9 @@ def seen_csr(seen: pd.DataFrame, n_users: int) -> tuple[np.ndarray, np.ndarray, 
     return (indptr, frame["anime_idx"].to_numpy(np.int32), frame["rating"].to_numpy(np.int8))
 
 
-def _write_arrays(writer: artifacts.RunWriter, data, factors: Factors) -> None:
-    """The arrays serving reads (factors, ids, seen lists, the user tower) and the catalog."""
+def _write_arrays(writer: artifacts.RunWriter, data, factors: Factors, *, seed: int) -> None:
+    """The arrays serving reads (factors, ids, seen lists, the user tower, the taste map drawn with `seed`) and
+    the catalog."""
     arrays = {"user_factors": factors.user_factors, "anime_factors": factors.anime_factors,
               "anime_bias": factors.anime_bias, "user_embeddings": factors.user_embeddings,
               "anime_embeddings": factors.anime_embeddings, "user_ids": data.user_ids.astype(np.int64),
@@ -316,6 +318,7 @@ def _write_arrays(writer: artifacts.RunWriter, data, factors: Factors) -> None:
     if factors.anime_context is not None:  # the user tower (recommend/tower.py): every list is pooled with it
         arrays["anime_context"] = factors.anime_context.astype(np.float32)
         writer.save_json("user_tower", {"user_scale": factors.user_scale})
+    arrays["taste_map"] = anime_map(factors.anime_factors, seed)  # the pages' picture of the anime
     if data.outside is not None:  # kept users' list rows on anime the model lacks: never recommended back
         arrays.update(listed_csr(data.outside, "outside"))
     for name, array in arrays.items():

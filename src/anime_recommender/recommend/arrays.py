@@ -10,6 +10,7 @@ from scipy import sparse
 
 from anime_recommender.artifacts import ArtifactIntegrityError, RunArtifacts
 from anime_recommender.recommend.lists import ListRows
+from anime_recommender.recommend.taste_map import TasteMap, load_taste_map
 from anime_recommender.recommend.tower import UserTower
 from anime_recommender.recommend.users import History, loved_thresholds
 
@@ -64,6 +65,7 @@ class ModelArrays:
     listed: ListedUsers = field(default_factory=ListedUsers.empty)
     tower: UserTower | None = None  # how any list becomes a user vector (see load_tower)
     outside: ListedUsers = field(default_factory=ListedUsers.empty)  # trained users' rows beyond the model
+    taste_map: TasteMap | None = None  # the anime on one picture (recommend/taste_map.py); None: older run
 
     def listed_ids(self, user_id: int) -> np.ndarray:
         """MAL ids of everything on a user's lists across the whole catalog (model anime or not), any
@@ -121,6 +123,7 @@ def load_arrays(run: RunArtifacts) -> ModelArrays:
         anime_embeddings_t=np.ascontiguousarray(a["anime_embeddings"].astype(np.float32).T),
         listed=load_listed(run), outside=load_listed(run, "outside"),
         tower=load_tower(run, a["anime_embeddings"]),
+        taste_map=load_taste_map(run, a["anime_popularity"]),
     )
 
 

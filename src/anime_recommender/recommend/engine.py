@@ -41,6 +41,7 @@ from anime_recommender.recommend.results import (
     UserRecommendations,
 )
 from anime_recommender.recommend.search import TitleIndex
+from anime_recommender.recommend.taste_map import TastePicture
 from anime_recommender.recommend.titles import TitleReader
 
 __all__ = ["Filters", "Recommender", "RecommenderError", "UnknownAnimeError", "UnknownUserError"]
@@ -106,10 +107,13 @@ class Recommender:
         """Catalog row of a MAL id; UnknownAnimeError when absent."""
         return self.catalog.require(anime_id)
 
-    def _filters(self, filters: Filters | None) -> Filters:
+    def _filters(self, filters: Filters | None, discount: float | None = None) -> Filters:
+        """The filters with the popularity discount filled in when the request gave none (`discount`, else
+        serving.popularity_discount)."""
         filters = filters or Filters(include_adult=self.cfg.show_adult)
         if filters.popularity_discount is None:
-            return dataclasses.replace(filters, popularity_discount=self.cfg.popularity_discount)
+            default = self.cfg.popularity_discount if discount is None else discount
+            return dataclasses.replace(filters, popularity_discount=default)
         return filters
 
     def _n(self, n: int | None) -> int:
@@ -177,10 +181,14 @@ class Recommender:
         found = self._from_list(taste, self.cfg.import_weights, Request(filters=filters, n=n, listed=taste.exclude))
         return records.listed_user(self.evidence, user_id, len(rows), found)
 
-    def _from_list(self, taste: Taste, weights: dict[str, float], request: Request) -> records.Found:
+    def _from_list(self, taste: Taste, weights: dict[str, float], request: Request, *,
+                   strength: float = 1.0) -> records.Found:
         """Steps 2-4 of any list (picks, an import, a user training left out): the tower's vector, the
-        scores, the entries chosen. Nothing of the list comes back."""
+        scores, the entries chosen. Nothing of the list comes back. `strength` scales the vector against each
+        anime's own bias (serving.picks_strength for picks)."""
         user = vectors.of_list(self.m.tower, self.catalog.model_row, taste)
+        if strength != 1.0 and user.vector is not None:
+            user = dataclasses.replace(user, vector=np.float32(strength) * user.vector)
         scored = sources.for_list(self.tables, self.catalog, taste, user, weights)
         ranked = hybrid.rank(self.shelf, scored, request, fallback=False)
         return records.Found(user=user, scored=scored, ranked=ranked, taste=taste)
@@ -208,6 +216,18 @@ class Recommender:
         loved, threshold = favourites(rows, self.catalog)
         counts = (len(rows), int((rows.scores > 0).sum()), threshold)
         return records.user_profile(self.catalog, user_id, counts, loved, (loved_limit, []))
+
+    def taste_picture(self, listed_ids, recommended_ids) -> TastePicture | None:
+        """Where a list (MAL ids) and its recommendations sit among the anime; None when the run has no map."""
+        if self.m.taste_map is None:
+            return None
+        cat = self.catalog
+
+        def model_rows(ids) -> np.ndarray:
+            rows = cat.model_row[cat.rows_of(ids)]
+            return rows[rows >= 0]
+        return self.m.taste_map.picture(model_rows(listed_ids), model_rows(recommended_ids),
+                                        lambda r: ex.title_of(cat, cat.cat_row[r]), lambda r: int(self.m.anime_ids[r]))
 
     # --- content ----------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 10, include_adult: bool | None = None) -> SearchResults:
@@ -281,9 +301,10 @@ class Recommender:
                            n: int | None = None, filters: Filters | None = None) -> NewUserRecommendations:
         """Recommendations from a few liked (and disliked) anime and/or genres, no retraining; the picks
         themselves are never recommended back."""
-        n, filters = self._n(n), self._filters(filters)
+        n, filters = self._n(n), self._filters(filters, self.cfg.picks_popularity_discount)
         taste = picks_taste(self.catalog, list(liked), list(disliked), list(genres))
-        found = self._from_list(taste, self.cfg.picks_weights, Request(filters=filters, n=n, listed=taste.exclude))
+        found = self._from_list(taste, self.cfg.picks_weights, Request(filters=filters, n=n, listed=taste.exclude),
+                               strength=self.cfg.picks_strength)
         return records.new_user(self.evidence, found)
 
     def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None, *,

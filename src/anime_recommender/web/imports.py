@@ -104,6 +104,13 @@ def _next_up(rec: Recommender, export: MalExport, values) -> list:
     return continuation.for_list(rec, export.rows, IMPORT.parse(rec, values).adult)
 
 
+def _shown(rec: Recommender, export: MalExport, values) -> dict:
+    """The results page's context: the recommendations and where the list and they sit among the anime."""
+    recs = _answer(rec, export, values)
+    picture = rec.taste_picture(export.rows.anime_ids, [r.anime.anime_id for r in recs.recs.results])
+    return {"recs": recs, "picture": picture}
+
+
 def _page(rec: Recommender | None, status: int = 200, form=None, **context):
     """The import page; `form` (the fields to show again) is the request's form unless the body was not read."""
     return render_template("import.html", genres=rec.genres if rec else [], types=rec.types if rec else [],
@@ -123,7 +130,7 @@ def upload():
     rec = service.get_recommender()
     try:
         export = _uploaded_export(rec)
-        return _page(rec, recs=_answer(rec, export, request.form), signed=sign_export(export),
+        return _page(rec, **_shown(rec, export, request.form), signed=sign_export(export),
                      next_up=_next_up(rec, export, request.form))
     except UploadRefused as exc:
         return *_page(rec, exc.code, form=MultiDict(), error=str(exc)), exc.headers
@@ -148,7 +155,7 @@ def again():
     except ExportError as exc:
         return _page(rec, export_status(exc), error=str(exc))
     try:
-        return _page(rec, recs=_answer(rec, export, request.form), signed=signed,
+        return _page(rec, **_shown(rec, export, request.form), signed=signed,
                      next_up=_next_up(rec, export, request.form))
     except InputError as exc:
         return _page(rec, 400, error=str(exc), signed=signed)

@@ -43,6 +43,7 @@ class Bounds:
     max_titles: int
     show_adult: bool
     popularity_discount: float
+    picks_popularity_discount: float
     max_popularity_discount: float
     import_max_bytes: int
     together_max_people: int
@@ -87,7 +88,8 @@ def filter_query(b: Bounds) -> type[Query]:
                                                      "watched for the series order") = []
         popularity_discount: decimal(b.max_popularity_discount,
                                      f"favour lesser-known titles: 0 (none) to {b.max_popularity_discount:g} "
-                                     f"(default: {b.popularity_discount:g})") = None
+                                     f"(default: {b.popularity_discount:g}; {b.picks_popularity_discount:g} for liked "
+                                     "titles)") = None
 
         def filters(self) -> Filters:
             """The engine's Filters (which check the year range: its message is the 400's)."""
