@@ -139,7 +139,7 @@ def fit(cfg, kept, seed: int):
     factors = extract_factors(outcome.model)
     log.info("NCF: %d epochs in %.0fs", outcome.epochs_run, time.perf_counter() - started)
     ev = cfg.evaluation
-    lam = baselines.ease(m["train"], m["valid"], ev.ease_lambdas, K).params["lambda"]
+    lam = baselines.ease(m["train"], m["valid"], ev.ease_lambdas, k=K).params["lambda"]
     ease = baselines.ease_weights(m["train"], lam)
     als = implicit_als(m["train"], ev, seeded.training.seed)
     popularity = np.asarray(m["train"].sum(axis=0), np.float32).ravel()
@@ -370,7 +370,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             data_cfg = dataset(name, cfg, args.shared_data, Path(tmp), args.sample_dir)
             catalog, interactions, seen, report = prepare.load_dataset(data_cfg)
-            data = process.process(interactions, catalog, data_cfg.processing, report, seen)
+            data = process.process(interactions, catalog, data_cfg.processing, report=report, seen=seen)
             runs = [one_seed(data_cfg, data, seed, args.max_users, Path(tmp)) for seed in range(args.seeds)]
         table = averaged(runs)
         everything[name] = table

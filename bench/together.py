@@ -166,7 +166,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             data_cfg = dataset(name, cfg, args.shared_data, Path(tmp), args.sample_dir)
             catalog, interactions, seen, report = prepare.load_dataset(data_cfg)
-            data = process.process(interactions, catalog, data_cfg.processing, report, seen)
+            data = process.process(interactions, catalog, data_cfg.processing, report=report, seen=seen)
             runs = [one_seed(data_cfg, data, seed, args, Path(tmp))
                     for seed in range(args.seeds)]
         everything[name] = runs

@@ -82,11 +82,11 @@ def load(args, cfg):
     if args.data_dir is not None:
         cfg = cfg.replace("paths", data_dir=args.data_dir).replace("data", generate_if_missing=False)
         catalog, interactions, seen, report = prepare.load_dataset(cfg)
-        return process.process(interactions, catalog, cfg.processing, report, seen)
+        return process.process(interactions, catalog, cfg.processing, report=report, seen=seen)
     with tempfile.TemporaryDirectory() as tmp:
         cfg = cfg.replace("paths", data_dir=link_real_slice(args.real_dir, Path(tmp)))
         catalog, interactions, seen, report = prepare.load_dataset(cfg)
-        return process.process(interactions, catalog, cfg.processing, report, seen)
+        return process.process(interactions, catalog, cfg.processing, report=report, seen=seen)
 
 
 def main() -> None:

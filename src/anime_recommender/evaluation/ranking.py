@@ -33,7 +33,7 @@ class Reranker(Protocol):
 
 
 def interaction_matrix(frames: pd.DataFrame | list[pd.DataFrame], n_users: int, n_anime: int,
-                       weights: str = "binary") -> sp.csr_matrix:
+                       *, weights: str = "binary") -> sp.csr_matrix:
     """User × anime CSR from canonical frames: 1.0 per pair ("binary") or the rating ("rating")."""
     frames = frames if isinstance(frames, list) else [frames]
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -94,7 +94,7 @@ class Scope:
 EVERY_USER = Scope()
 
 
-def evaluate(scorer: Scorer, exclude: sp.csr_matrix, target: sp.csr_matrix, k: int = 10,
+def evaluate(scorer: Scorer, exclude: sp.csr_matrix, target: sp.csr_matrix, *, k: int = 10,
              scope: Scope = EVERY_USER) -> dict[str, float]:
     """Mean top-k metrics over users with held-out items (in `scope`); also catalog coverage of the lists."""
     users, batch_size, franchises, rerank = scope.users, scope.batch_size, scope.franchises, scope.rerank

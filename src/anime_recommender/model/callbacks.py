@@ -36,7 +36,7 @@ class RankingValidation(keras.callbacks.Callback):
         def scorer(users):
             return sampled(np.searchsorted(self.users, users))
 
-        result = ranking.evaluate(scorer, self.train, self.valid, self.k, ranking.Scope(users=self.users))
+        result = ranking.evaluate(scorer, self.train, self.valid, k=self.k, scope=ranking.Scope(users=self.users))
         if logs is not None:
             logs[f"val_ndcg@{self.k}"] = result[f"ndcg@{self.k}"]
             logs[f"val_recall@{self.k}"] = result[f"recall@{self.k}"]

@@ -102,7 +102,7 @@ def _run(cfg: Config, *, resume: bool, verbose: int, allow_shrink: bool, hooks: 
         if not allow_shrink:
             check_shrink(cfg, report)
     with stage("process"):
-        data = process.process(interactions, catalog, cfg.processing, report, seen)
+        data = process.process(interactions, catalog, cfg.processing, report=report, seen=seen)
         del interactions, seen  # encoded copies live in `data`; at full size the raw frames are gigabytes
         fingerprint = data_fingerprint(data)
         matrices = compare.matrices(data)
@@ -125,7 +125,7 @@ def _run(cfg: Config, *, resume: bool, verbose: int, allow_shrink: bool, hooks: 
         with stage("evaluate"):
             scorer = ranking.factor_scorer(factors.user_factors, factors.anime_factors, factors.anime_bias)
             trained = compare.Trained(scorer, outcome.seconds, tower_fold_in(factors))
-            metrics = compare.evaluate_models(cfg, data, trained, franchise_evaluation(franchises, data),
+            metrics = compare.evaluate_models(cfg, data, trained, rules=franchise_evaluation(franchises, data),
                                               m=matrices)
         with stage("write"):
             _write_arrays(writer, data, factors)
