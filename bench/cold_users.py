@@ -153,7 +153,7 @@ def fit(cfg, kept, seed: int):
     """The NCF, EASE, ALS and popularity fitted on the kept users' train rows (the NCF early-stops on valid)."""
     m, factors = fit_ncf(cfg, kept, seed)
     ev = cfg.evaluation
-    lam = baselines.ease(m["train"], m["valid"], ev.ease_lambdas, K).params["lambda"]
+    lam = baselines.ease(m["train"], m["valid"], ev.ease_lambdas, k=K).params["lambda"]
     ease = baselines.ease_weights(m["train"], lam)
     als = implicit_als(m["train"], ev, cfg.training.seed + seed)
     popularity = np.asarray(m["train"].sum(axis=0), np.float32).ravel()
@@ -440,9 +440,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             data_cfg = dataset(name, cfg, args.shared_data, Path(tmp), args.sample_dir)
             catalog, interactions, seen, report = prepare.load_dataset(data_cfg)
-            data = process.process(interactions, catalog, data_cfg.processing, report, seen)
-            runs = [one_seed(data_cfg, data, seed, args, Path(tmp))
-                    for seed in range(args.seeds)]
+            data = process.process(interactions, catalog, data_cfg.processing, report=report, seen=seen)
+            runs = [one_seed(data_cfg, data, seed, args, Path(tmp)) for seed in range(args.seeds)]
         table = averaged(runs)
         everything[name] = table
         out.append(markdown(f"{name}: {data.n_users} users x {data.n_anime} anime", table, runs))

@@ -112,7 +112,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             data_cfg = dataset(name, cfg, args.shared_data, Path(tmp))
             catalog, interactions, seen, report = prepare.load_dataset(data_cfg)
-            data = process.process(interactions, catalog, data_cfg.processing, report, seen)
+            data = process.process(interactions, catalog, data_cfg.processing, report=report, seen=seen)
             runs = [one_seed(data_cfg, data, seed, args.max_users, Path(tmp)) for seed in range(args.seeds)]
         print(markdown(f"{name}: {data.n_users} users x {data.n_anime} anime", averaged(runs), runs), flush=True)
 

@@ -153,8 +153,8 @@ def main() -> None:
     report = DataReport()
     folder = DataFolder(args.data_dir, files)
     catalog = load_catalog(folder, report)
-    interactions = load_interactions(folder, cfg.data, report, catalog["anime_id"])
-    data = process(interactions, catalog, cfg.processing, report)
+    interactions = load_interactions(folder, cfg.data, report, catalog_ids=catalog["anime_id"])
+    data = process(interactions, catalog, cfg.processing, report=report)
     n_u, n_a = data.n_users, data.n_anime
     train, valid, test = (_csr(f, n_u, n_a) for f in (data.train, data.valid, data.test))
     start = time.perf_counter()

@@ -59,8 +59,8 @@ def worker(method: str, folder: Path, chunk_rows: int, cap_gb: float) -> None:
 
         report = DataReport()
         ids = load_catalog(folder, report)["anime_id"].to_numpy()
-        frame = load_interactions(folder, DataConfig(source="animelist", chunk_rows=chunk_rows), report, ids,
-                                  all_statuses=True)
+        frame = load_interactions(folder, DataConfig(source="animelist", chunk_rows=chunk_rows), report,
+                                  catalog_ids=ids, all_statuses=True)
     else:
         import pandas as pd
 

@@ -96,7 +96,7 @@ def ncf_rows(cfg, data, m: dict, measure, seeds: int) -> dict[str, dict]:
 def evaluate_all(cfg, presets: list[str], seeds: int, baselines: bool = True) -> tuple[dict[str, dict], object]:
     """Every model of the table on one processed dataset, each before and after the franchise rules."""
     catalog, interactions, seen, report = prepare.load_dataset(cfg)
-    data = process.process(interactions, catalog, cfg.processing, report, seen)
+    data = process.process(interactions, catalog, cfg.processing, report=report, seen=seen)
     m = compare.matrices(data)
     measure = franchise_measures(data, m, cfg.evaluation.k)
     table = {}
@@ -114,11 +114,13 @@ def franchise_measures(data, m: dict, k: int):
     rows, served = franchise_evaluation(build_franchises(data.catalog), data)
 
     def measure(name: str, scorer, extra: dict, fold_in=None) -> dict[str, dict]:
-        plain = ranking.evaluate(scorer, m["known"], m["test"], k, ranking.Scope(franchises=rows))
-        grouped = ranking.evaluate(scorer, m["known"], m["test"], k, ranking.Scope(franchises=rows, rerank=served))
+        plain = ranking.evaluate(scorer, m["known"], m["test"], k=k, scope=ranking.Scope(franchises=rows))
+        grouped = ranking.evaluate(scorer, m["known"], m["test"], k=k,
+                                   scope=ranking.Scope(franchises=rows, rerank=served))
         table = {name: {**plain, **extra}, f"{name} + franchise rules": {**grouped, **extra}}
         if fold_in is not None and m["cold_target"].nnz:
-            table[name + compare.COLD] = {**compare.cold_evaluation(fold_in, m, k, None, rows), **extra}
+            cold = compare.cold_evaluation(fold_in, m, k, users=None, franchises=rows)
+            table[name + compare.COLD] = {**cold, **extra}
         return table
     return measure
 

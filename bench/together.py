@@ -70,7 +70,8 @@ def people_of(rec, lists) -> tuple[list, list[set]]:
 def recall(rec, people: list, wanted: list[set], aggregation: str, shown_k: int = K) -> list[float]:
     """Each person's recall@K on their held-out titles, for the list of `people` together (its first `shown_k`
     titles: fewer gives a solo list's share of a list split evenly)."""
-    shown = [r.anime.anime_id for r in together.shared_list(rec, people, K, EVERYTHING, aggregation).results]
+    shown = [r.anime.anime_id for r in together.shared_list(rec, people, K, filters=EVERYTHING,
+                                                                    aggregation=aggregation).results]
     return [list_metrics(shown[:shown_k], w, K)["recall"] for w in wanted]
 
 
@@ -151,7 +152,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             data_cfg = dataset(name, cfg, args.shared_data, Path(tmp), args.sample_dir)
             catalog, interactions, seen, report = prepare.load_dataset(data_cfg)
-            data = process.process(interactions, catalog, data_cfg.processing, report, seen)
+            data = process.process(interactions, catalog, data_cfg.processing, report=report, seen=seen)
             runs = [one_seed(data_cfg, data, seed, args, Path(tmp))
                     for seed in range(args.seeds)]
         everything[name] = runs

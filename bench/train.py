@@ -60,8 +60,8 @@ def measure(inputs: tr.TrainInput, cfg, path: str, warmup: int, steps: int | Non
     train_cfg = dataclasses.replace(cfg.training, **PATHS[path], epochs=1)
     _seed_everything(train_cfg.seed)
     strategy = distribute.make_strategy("default")
-    feed = tr.epoch_input(inputs, train_cfg, "ranking", strategy)
-    _, trainer = tr.compile_trainer(inputs, cfg.model, train_cfg, feed.rows)
+    feed = tr.epoch_input(inputs, train_cfg, "ranking", strategy=strategy)
+    _, trainer = tr.compile_trainer(inputs, cfg.model, train_cfg, rows=feed.rows)
     timed = feed.steps_per_epoch if steps is None else min(steps, feed.steps_per_epoch - warmup)
     timer = StepTimer(warmup)
     started = time.perf_counter()
@@ -82,11 +82,11 @@ def load(args, cfg):
     if args.data_dir is not None:
         cfg = cfg.replace("paths", data_dir=args.data_dir).replace("data", generate_if_missing=False)
         catalog, interactions, seen, report = prepare.load_dataset(cfg)
-        return process.process(interactions, catalog, cfg.processing, report, seen)
+        return process.process(interactions, catalog, cfg.processing, report=report, seen=seen)
     with tempfile.TemporaryDirectory() as tmp:
         cfg = cfg.replace("paths", data_dir=link_real_slice(args.real_dir, Path(tmp)))
         catalog, interactions, seen, report = prepare.load_dataset(cfg)
-        return process.process(interactions, catalog, cfg.processing, report, seen)
+        return process.process(interactions, catalog, cfg.processing, report=report, seen=seen)
 
 
 def main() -> None:

@@ -39,7 +39,8 @@ EXPECTED_DROPS = {
 
 def _load(data_dir, cfg=None, catalog_ids=None, **kwargs):
     report = DataReport()
-    frame = load_interactions(data_dir, cfg or DataConfig(source="animelist"), report, catalog_ids, **kwargs)
+    frame = load_interactions(data_dir, cfg or DataConfig(source="animelist"), report,
+                              catalog_ids=catalog_ids, **kwargs)
     return frame, report
 
 

@@ -11,7 +11,7 @@ from anime_recommender.data.report import DataReport
 def movielens(real_movielens_dir):
     report = DataReport()
     catalog = load_catalog(real_movielens_dir, report)
-    ratings = load_interactions(real_movielens_dir, DataConfig(), report, catalog["anime_id"])
+    ratings = load_interactions(real_movielens_dir, DataConfig(), report, catalog_ids=catalog["anime_id"])
     return catalog, ratings, report
 
 
@@ -43,7 +43,7 @@ def test_ratings_dat_with_double_colons_and_bad_rows(tmp_path):
                                           .encode("latin-1"))
     report = DataReport()
     catalog = load_catalog(tmp_path, report)
-    ratings = load_interactions(tmp_path, DataConfig(), report, catalog["anime_id"])
+    ratings = load_interactions(tmp_path, DataConfig(), report, catalog_ids=catalog["anime_id"])
     assert ratings[["user_id", "anime_id", "rating"]].values.tolist() == [[1, 10, 8], [1, 11, 9]]
     assert report.dropped == {"bad_rating": 1, "wrong_field_count": 1, "duplicate_pair": 1}
     assert catalog["display_name"].tolist() == ["Heat (1995)", "Amélie (2001)"]

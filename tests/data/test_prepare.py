@@ -53,6 +53,6 @@ def test_animelist_source_splits_interactions_from_the_seen_set(tmp_path):
 def test_generated_sample_ingests_with_nothing_dropped(sample_dir):
     report = DataReport()
     catalog = load_catalog(sample_dir, report)
-    frame = load_interactions(sample_dir, DataConfig(), report, catalog["anime_id"])
+    frame = load_interactions(sample_dir, DataConfig(), report, catalog_ids=catalog["anime_id"])
     assert len(frame) > 0 and report.dropped == {}
     assert catalog["is_adult"].any() and (catalog["synopsis"] != "").mean() > 0.9

@@ -21,7 +21,7 @@ CFG = ProcessingConfig(min_user_ratings=5, min_anime_ratings=3, holdout_fraction
 def sample_data(sample_dir):
     report = DataReport()
     catalog = load_catalog(sample_dir, report)
-    interactions = load_interactions(sample_dir, DataConfig(), report, catalog["anime_id"])
+    interactions = load_interactions(sample_dir, DataConfig(), report, catalog_ids=catalog["anime_id"])
     seen = load_interactions(sample_dir, DataConfig(source="animelist"), DataReport(), all_statuses=True)
     return catalog, interactions, seen
 
@@ -29,7 +29,7 @@ def sample_data(sample_dir):
 @pytest.fixture(scope="module")
 def processed(sample_data):
     catalog, interactions, seen = sample_data
-    return process(interactions, catalog, CFG, DataReport(), seen=seen)
+    return process(interactions, catalog, CFG, report=DataReport(), seen=seen)
 
 
 def _pairs(frame):
@@ -76,7 +76,7 @@ def test_filters_count_train_rows_only():
                            validation_fraction=0.0, cold_user_fraction=0.0, seed=0)
     labels = split_labels(interactions["user_id"].to_numpy(), 0.34, 0.0, seed=0)
     assert ((interactions["anime_id"] == 9) & (labels == 0)).sum() == 2
-    data = process(interactions, pd.DataFrame(), cfg, DataReport())
+    data = process(interactions, pd.DataFrame(), cfg, report=DataReport())
     assert 9 not in data.anime_ids and 8 in data.anime_ids
     assert data.report.dropped["test_anime_not_in_train"] == 2
 
@@ -97,7 +97,7 @@ def test_split_sizes_follow_the_fractions_per_user():
 def test_zero_holdout_leaves_test_empty_but_keeps_validation(sample_data):
     catalog, interactions, _ = sample_data
     data = process(interactions, catalog, ProcessingConfig(holdout_fraction=0.0, validation_fraction=0.1),
-                   DataReport())
+                   report=DataReport())
     assert data.test.empty and not data.valid.empty
 
 
@@ -111,13 +111,13 @@ def test_cold_users_are_held_out_of_training_and_their_lists_split_given_and_sco
     sizes = given.groupby("user_idx").size().add(target.groupby("user_idx").size(), fill_value=0)
     n_target = target.groupby("user_idx").size().reindex(sizes.index, fill_value=0)
     assert (n_target == np.floor(sizes * (1 - CFG.cold_given_fraction))).all()
-    again = process(sample_data[1], sample_data[0], CFG, DataReport(), sample_data[2])
+    again = process(sample_data[1], sample_data[0], CFG, report=DataReport(), seen=sample_data[2])
     assert np.array_equal(again.cold_ids, processed.cold_ids) and again.cold_target.equals(target)
 
 
 def test_no_cold_users_without_a_test_split(sample_data):
     catalog, interactions, _ = sample_data
-    data = process(interactions, catalog, ProcessingConfig(holdout_fraction=0.0), DataReport())
+    data = process(interactions, catalog, ProcessingConfig(holdout_fraction=0.0), report=DataReport())
     assert len(data.cold_ids) == 0 and data.cold_given.empty and data.cold_target.empty
 
 

@@ -34,7 +34,7 @@ def real_franchises(real_anime_dir):
     catalog = load_catalog(real_anime_dir, DataReport())
     table = build_franchises(catalog)
     fr = Franchises.build(table["franchise_id"].to_numpy(), table["franchise_order"].to_numpy(),
-                          table["franchise_role"].to_numpy(), catalog["type"].fillna("").to_numpy(object))
+                          table["franchise_role"].to_numpy(), kind=catalog["type"].fillna("").to_numpy(object))
     return fr, {int(a): i for i, a in enumerate(catalog["anime_id"].tolist())}
 
 

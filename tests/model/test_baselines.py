@@ -24,7 +24,7 @@ def test_ease_finds_the_held_out_item():
     train, test = checkerboard()
     fitted = baselines.ease(train, test, (1.0, 10.0), k=1)
     assert (top1(fitted, train) == np.arange(20)).all()
-    assert ranking.evaluate(fitted.scorer, train, test, 1)["ndcg@1"] == pytest.approx(1.0)
+    assert ranking.evaluate(fitted.scorer, train, test, k=1)["ndcg@1"] == pytest.approx(1.0)
 
 
 def test_ease_weights_have_zero_diagonal():
@@ -95,7 +95,7 @@ def test_ease_that_would_not_fit_is_a_skipped_row_of_the_table_and_the_summary(t
 
     cfg = tiny_config(tiny_data_dir, tmp_path, evaluation={"ease_max_anime": 100, "max_eval_users": 300})
     catalog, interactions, seen, report = prepare.load_dataset(cfg)
-    data = process.process(interactions, catalog, cfg.processing, report, seen)
+    data = process.process(interactions, catalog, cfg.processing, report=report, seen=seen)
     m = compare.matrices(data)
     popular = baselines.popularity(m["train"]).scorer
     metrics = compare.evaluate_models(cfg, data, compare.Trained(popular, 0.0), m=m)

@@ -49,7 +49,8 @@ def test_sequels_before_their_prequel(rows, top, seen, count):
 def test_evaluate_reports_the_share_and_the_count(rows):
     target = known([THIRD], [THIRD])
     scores = np.array([[0.0, 0.1, 0.9, 0.8, 0.2, 0.3], [0.9, 0.1, 0.8, 0.0, 0.2, 0.3]], dtype=np.float32)
-    result = ranking.evaluate(lambda users: scores[users], known([], []), target, 3, ranking.Scope(franchises=rows))
+    result = ranking.evaluate(lambda users: scores[users], known([], []), target, k=3,
+                              scope=ranking.Scope(franchises=rows))
     # user 0: S2, MOVIE, THIRD: repeats; S2 comes before S1 (1), the movie's prequel S2 is above it (0)
     # user 1: S1, S2, THIRD: repeats; in order (0)
     assert result["franchise_repeat@3"] == pytest.approx(1.0)

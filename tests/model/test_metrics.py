@@ -67,8 +67,8 @@ def test_vectorised_evaluation_matches_the_oracle():
     train = (rng.random((n_users, n_items)) < 0.2).astype(np.float32)
     test = ((rng.random((n_users, n_items)) < 0.15) & (train == 0)).astype(np.float32)
     scores = rng.random((n_users, n_items)).astype(np.float32)
-    result = ranking.evaluate(lambda users: scores[users], sp.csr_matrix(train), sp.csr_matrix(test), k,
-                              ranking.Scope(batch_size=7))
+    result = ranking.evaluate(lambda users: scores[users], sp.csr_matrix(train), sp.csr_matrix(test), k=k,
+                              scope=ranking.Scope(batch_size=7))
     expected = {name: [] for name in metric_oracle.ORACLE}
     shown = set()
     for u in range(n_users):

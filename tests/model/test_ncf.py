@@ -35,7 +35,7 @@ def test_ranking_factors_reproduce_the_model_exactly():
 def test_history_user_factors_reproduce_the_model_exactly():
     data = tiny_input()
     history = (data.train_matrix.indptr.astype(np.int64), data.train_matrix.indices.astype(np.int32))
-    model = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=8), history)
+    model = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=8), history=history)
     layer = model.get_layer("user_history")
     layer.context.assign(np.random.default_rng(1).normal(size=(N_ANIME, 8)).astype(np.float32))
     f = extract_factors(model)
@@ -49,7 +49,7 @@ def test_cosine_and_history_only_factors_reproduce_the_model_and_survive_save_an
     data = tiny_input()
     history = (data.train_matrix.indptr.astype(np.int64), data.train_matrix.indices.astype(np.int32))
     model = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=8, temperature=temperature, user_embedding=user_embedding),
-                      history)
+                      history=history)
     rng = np.random.default_rng(3)
     model.get_layer("user_history").context.assign(rng.normal(size=(N_ANIME, 8)).astype(np.float32))
     model.get_layer("anime_bias").set_weights([rng.normal(size=(N_ANIME, 1)).astype(np.float32)])
@@ -71,7 +71,7 @@ def test_cosine_and_history_only_factors_reproduce_the_model_and_survive_save_an
 def test_history_model_survives_save_and_load(tmp_path):
     data = tiny_input()
     history = (data.train_matrix.indptr.astype(np.int64), data.train_matrix.indices.astype(np.int32))
-    model = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=8), history)
+    model = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=8), history=history)
     model.get_layer("user_history").context.assign(np.ones((N_ANIME, 8), np.float32))
     model.save(tmp_path / "model.keras")
     import keras
@@ -109,9 +109,9 @@ def tiny_input(seed=0):
 def test_sampled_negatives_are_flagged_when_they_hit_a_known_item(sampling):
     data = tiny_input()
     cfg = TrainingConfig(batch_size=16, negatives_per_positive=5, negative_sampling=sampling)
-    log_q = tr.negative_log_probs(data.items, N_ANIME, sampling, 0.75)
+    log_q = tr.negative_log_probs(data.items, N_ANIME, sampling, exponent=0.75)
     known = data.train_matrix.toarray() > 0
-    for inputs, packed in tr.ranking_dataset(data, cfg, log_q, 0, 2):
+    for inputs, packed in tr.ranking_dataset(data, cfg, log_q, first_epoch=0, epochs=2):
         users, cand, packed = inputs["user"].numpy(), inputs["items"].numpy(), packed.numpy()
         assert cand.shape[1] == 6 and known[users, cand[:, 0]].all()
         valid = packed[:, 1:6]
@@ -120,9 +120,9 @@ def test_sampled_negatives_are_flagged_when_they_hit_a_known_item(sampling):
 
 def test_negatives_are_reproducible_and_fresh_each_epoch():
     data, cfg = tiny_input(), TrainingConfig(batch_size=1000, negatives_per_positive=3, seed=5)
-    log_q = tr.negative_log_probs(data.items, N_ANIME, "uniform", 0.75)
-    first = [x["items"].numpy() for x, _ in tr.ranking_dataset(data, cfg, log_q, 0, 2)]
-    again = [x["items"].numpy() for x, _ in tr.ranking_dataset(data, cfg, log_q, 0, 2)]
+    log_q = tr.negative_log_probs(data.items, N_ANIME, "uniform", exponent=0.75)
+    first = [x["items"].numpy() for x, _ in tr.ranking_dataset(data, cfg, log_q, first_epoch=0, epochs=2)]
+    again = [x["items"].numpy() for x, _ in tr.ranking_dataset(data, cfg, log_q, first_epoch=0, epochs=2)]
     assert all((a == b).all() for a, b in zip(first, again, strict=True))
     assert not np.array_equal(first[0], first[1])
 

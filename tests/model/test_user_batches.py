@@ -23,13 +23,13 @@ def tiny_rows(seed=0) -> batches.UserRows:
     users, items = np.nonzero(rng.random((N_USERS, N_ANIME)) < 0.3)
     weights = rng.uniform(0.5, 1.5, len(users)).astype(np.float32)
     order = rng.permutation(len(users))  # any input order
-    return batches.UserRows.from_pairs(users[order], items[order], weights[order], N_USERS, N_ANIME)
+    return batches.UserRows.from_pairs(users[order], items[order], weights[order], n_users=N_USERS, n_anime=N_ANIME)
 
 
 def scoring_model(rows, temperature=0.5):
     """A history-tower model with non-trivial weights (bias, context) so every term counts."""
     model = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=DIM, seed=1, temperature=temperature),
-                      (rows.indptr, rows.indices))
+                      history=(rows.indptr, rows.indices))
     rng = np.random.default_rng(2)
     model.get_layer("anime_bias").set_weights([rng.normal(size=(N_ANIME, 1)).astype(np.float32)])
     model.get_layer("user_history").context.assign(rng.normal(size=(N_ANIME, DIM)).astype(np.float32))
@@ -43,7 +43,7 @@ def config(**changes) -> TrainingConfig:
 def first_step(rows, cfg, log_q=None):
     log_q = np.full(N_ANIME, -np.log(N_ANIME), np.float32) if log_q is None else log_q
     steps = batches.n_steps(rows, cfg.batch_size, cfg.max_steps_per_epoch)
-    return next(iter(batches.user_steps(rows, cfg, log_q, batches.Span(first_epoch=0, epochs=1, steps=steps))))
+    return next(iter(batches.user_steps(rows, cfg, log_q, span=batches.Span(first_epoch=0, epochs=1, steps=steps))))
 
 
 def pair_view(x, y, rows, negatives, log_q):
@@ -113,7 +113,8 @@ def epoch_pairs(rows, cfg, epoch=0):
     log_q = np.full(N_ANIME, -np.log(N_ANIME), np.float32)
     steps = batches.n_steps(rows, cfg.batch_size, cfg.max_steps_per_epoch)
     seen, orders = [], []
-    for x, y in batches.user_steps(rows, cfg, log_q, batches.Span(first_epoch=epoch, epochs=epoch + 1, steps=steps)):
+    span = batches.Span(first_epoch=epoch, epochs=epoch + 1, steps=steps)
+    for x, y in batches.user_steps(rows, cfg, log_q, span=span):
         users = tf.gather(x["user"], x["segment"]).numpy()
         items = x["items"].numpy()
         items = items[:, 0] if items.ndim == 2 else items
@@ -145,7 +146,7 @@ def test_per_positive_negatives_are_flagged_when_the_user_has_them():
     known[np.repeat(np.arange(N_USERS), np.diff(rows.indptr)), rows.indices] = True
     log_q = np.full(N_ANIME, -np.log(N_ANIME), np.float32)
     cfg = config(loss="bce", negatives_per_positive=5)
-    for x, y in batches.user_steps(rows, cfg, log_q, batches.Span(first_epoch=0, epochs=2,
+    for x, y in batches.user_steps(rows, cfg, log_q, span=batches.Span(first_epoch=0, epochs=2,
                                                                   steps=batches.n_steps(rows, 16, 1000))):
         users, items = tf.gather(x["user"], x["segment"]).numpy(), x["items"].numpy()
         assert known[users, items[:, 0]].all()
@@ -211,7 +212,7 @@ def test_history_dropout_pools_only_the_kept_part_of_each_history():
     again, _ = first_step(rows, cfg)
     assert np.array_equal(again["keep"].numpy(), keep)  # seeded by (seed, epoch, step)
     scoring = build_ncf(N_USERS, N_ANIME, NcfSpec(dim=DIM, seed=1, temperature=0.5, user_embedding=False),
-                        (rows.indptr, rows.indices))  # FISM: the user is the pooled history alone
+                        history=(rows.indptr, rows.indices))  # FISM: the user is the pooled history alone
     rng = np.random.default_rng(2)
     scoring.get_layer("anime_bias").set_weights([rng.normal(size=(N_ANIME, 1)).astype(np.float32)])
     trainer = build_user_trainer(scoring, "all", history_dropout=True)

@@ -29,7 +29,7 @@ def hand_made():
                               "episodes": 12, "year": 2000, "is_adult": False, "synopsis": ""} for a, t, *_ in SERIES])
     catalog = build_catalog(frame, np.zeros(0, np.int64))
     fr = Franchises.build(np.array([s[2] for s in SERIES]), np.array([s[3] for s in SERIES]),
-                          np.array([s[4] for s in SERIES]), np.array(["TV"] * len(SERIES), dtype=object))
+                          np.array([s[4] for s in SERIES]), kind=np.array(["TV"] * len(SERIES), dtype=object))
     return fr, catalog
 
 
@@ -66,7 +66,7 @@ def test_a_planned_next_entry_is_still_next_and_says_so(hand_made):
 
 def test_a_trained_users_unscored_row_is_neither_watched_nor_next(hand_made):
     fr, catalog = hand_made
-    rows = continuation.user_list(np.array([0, 3]), np.array([9, 0]), np.array([1, 2, 3, 4]), None)
+    rows = continuation.user_list(np.array([0, 3]), np.array([9, 0]), np.array([1, 2, 3, 4]), outside=None)
     found = continuation.continue_franchises(fr, catalog, rows)
     assert [e.next.anime_id for e in found] == [6]  # Volley 2 (unscored, status unknown) is on the list
 

@@ -23,7 +23,7 @@ def state(seen=(), blocked=(), types=()) -> ListState:
 
 
 def shown(ranked, st, n=5):
-    return [(g.row, g.stands_for) for g in group_ranked(np.array(ranked), FR, st, n)]
+    return [(g.row, g.stands_for) for g in group_ranked(np.array(ranked), FR, st, n=n)]
 
 
 def test_one_entry_per_franchise_at_its_best_placed_candidate():
@@ -57,16 +57,16 @@ def test_extras_are_shown_only_when_the_type_filter_asks_for_them():
 
 
 def test_more_counts_the_other_entries_that_could_be_recommended():
-    (group,) = group_ranked(np.array([S3]), FR, state(seen=[S1]), 5)
+    (group,) = group_ranked(np.array([S3]), FR, state(seen=[S1]), n=5)
     assert (group.row, group.more, group.started) == (S2, 3, True)  # movie, OVA, S3 (not the recap)
 
 
 def test_the_reranker_gives_k_rows_per_user_topped_up_in_rank_order():
     scores = np.array([[0.1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3]], dtype=np.float32)
     known = sp.csr_matrix(np.zeros((1, 8)))
-    top = grouped_reranker(FR)(np.array([0]), scores, known, 3)
+    top = grouped_reranker(FR)(np.array([0]), scores, known, k=3)
     assert top.tolist() == [[S1, OTHER, THIRD]]
-    assert grouped_reranker(FR)(np.array([0]), scores, known, 4).tolist() == [[S1, OTHER, THIRD, RECAP]]
+    assert grouped_reranker(FR)(np.array([0]), scores, known, k=4).tolist() == [[S1, OTHER, THIRD, RECAP]]
 
 
 @pytest.mark.parametrize("n", [1, 2])

@@ -56,7 +56,8 @@ def test_unknown_anime_and_genre_are_errors(rec):
 def test_a_list_pools_what_was_watched_and_leaves_plan_to_watch_out():
     factors = np.eye(4, dtype=np.float32).repeat(5, axis=0)
     tower = UserTower(factors, 1.0)
-    user = tower.list_vectors(np.array([0, 3]), np.array([0, 1, 6]), np.array([9, 0, 0]), np.array([2, 1, 6]))[0]
+    user = tower.list_vectors(np.array([0, 3]), np.array([0, 1, 6]), np.array([9, 0, 0]),
+                              statuses=np.array([2, 1, 6]))[0]
     np.testing.assert_allclose(user, [1, 0, 0, 0], atol=1e-6)
     assert np.argmax(factors @ user) < 5
 
@@ -83,20 +84,20 @@ def test_each_step_works_on_the_arrays_it_is_handed_without_an_engine(tiny_artif
     catalog = build_catalog(run.frame("catalog"), arrays.anime_ids)
     text = content.TextSimilarity(catalog)
     popular = sources.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity)
-    taste = lists.picks_taste(catalog, [101, 103], [], [])
+    taste = lists.picks_taste(catalog, [101, 103], [], genres=[])
     user = vectors.of_list(arrays.tower, catalog.model_row, taste)
     tables = sources.ScoreTables(factors=arrays.anime_factors, bias=arrays.anime_bias,
                                  embeddings=arrays.anime_embeddings, embeddings_t=arrays.anime_embeddings_t,
                                  popular=popular, text=text)
-    scored = sources.for_list(tables, catalog, taste, user, {"model": 0.7, "content": 0.3})
+    scored = sources.for_list(tables, catalog, taste, user=user, path_weights={"model": 0.7, "content": 0.3})
     shelf = hybrid.Shelf(catalog=catalog, franchises=None, popular=popular, popularity=arrays.popularity)
     ranked = hybrid.rank(shelf, scored, Request(Filters(), 5, taste.exclude), fallback=False)
     evidence = records.Evidence(catalog=catalog, anime_ids=arrays.anime_ids, embeddings=arrays.anime_embeddings,
                                 factors=arrays.anime_factors, tower=arrays.tower)
     result = records.new_user(evidence, records.Found(user, scored, ranked, taste))
     assert result.mode == "model" and all(r.anime.anime_id % 2 == 1 for r in result.results)
-    method, rows, _ = content.similar_rows(catalog, arrays.anime_embeddings, text, catalog.require(100),
-                                           Request(Filters(), 1))
+    method, rows, _ = content.similar_rows(catalog, arrays.anime_embeddings, text, row=catalog.require(100),
+                                           request=Request(Filters(), 1))
     assert method == "embeddings" and catalog.anime_id[rows[0]] == 102
 
 

@@ -115,7 +115,7 @@ def test_the_year_range_has_one_message(client):
     ("/api/v1/recommendations/new-user?liked=101&n=4", lambda rec: rec.recommend_new_user([101], n=4)),
     ("/api/v1/recommendations/together?user_id=10&user_id=12&n=3", lambda rec: together.recommend_together(
         rec, [together.person_from_user(rec, 10, "Person 1"), together.person_from_user(rec, 12, "Person 2")], 3,
-        Filters())),
+        filters=Filters())),
 ])
 def test_the_answer_models_send_every_key_the_engine_gives(app, client, url, call):
     """Nothing the engine's to_dict gives is dropped by the answer model (a new key must be declared)."""

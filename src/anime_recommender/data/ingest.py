@@ -102,7 +102,7 @@ def interaction_source(folder: Folder, data_cfg: DataConfig) -> str:
 
 
 def load_interactions(folder: Folder, data_cfg: DataConfig, report: DataReport,
-                      catalog_ids: Iterable[int] | None = None, *, all_statuses: bool = False) -> pd.DataFrame:
+                      *, catalog_ids: Iterable[int] | None = None, all_statuses: bool = False) -> pd.DataFrame:
     """Canonical interactions (schema.INTERACTION_COLUMNS) from the configured source, streamed.
 
     With `all_statuses` every list row of animelist.csv is returned (the "seen" set); otherwise only

@@ -42,7 +42,7 @@ def load_dataset(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
     source = ingest.SOURCES[name]
     if any(ingest.SOURCES[other].has_statuses for other in source.lists):
         _log_statuses(data_dir, cfg)
-    listed = ingest.load_interactions(data_dir, cfg.data, report, ids, all_statuses=True)
+    listed = ingest.load_interactions(data_dir, cfg.data, report, catalog_ids=ids, all_statuses=True)
     interactions = listed
     if source.has_statuses:  # animelist.csv: only data.list_statuses count as interactions
         interactions = select_statuses(listed, cfg.data.list_statuses, report, file=schema.ANIMELIST_FILE)
@@ -63,7 +63,7 @@ def _other_lists(data_dir: Path, cfg: Config, ids, *, source: str) -> pd.DataFra
     if not ingest.SOURCES[source].present(ingest.DataFolder(data_dir)):
         return None
     other_report = DataReport()
-    rows = ingest.load_interactions(data_dir, cfg.replace("data", source=source).data, other_report, ids,
+    rows = ingest.load_interactions(data_dir, cfg.replace("data", source=source).data, other_report, catalog_ids=ids,
                                     all_statuses=True)
     other_report.log_summary(logging.DEBUG)
     return rows

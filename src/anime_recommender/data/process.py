@@ -70,7 +70,7 @@ class ProcessedData:
 
 
 def process(interactions: pd.DataFrame, catalog: pd.DataFrame, proc_cfg: ProcessingConfig,
-            report: DataReport, seen: pd.DataFrame | None = None) -> ProcessedData:
+            *, report: DataReport, seen: pd.DataFrame | None = None) -> ProcessedData:
     """Split, filter, encode (see the module docstring); `seen` (the union of every list, data/seen.py)
     defaults to the interactions themselves."""
     user_column = interactions["user_id"].to_numpy()

@@ -86,7 +86,7 @@ def _mirror_lower(fortran: np.ndarray, block: int = 1024) -> None:
         tile[upper] = tile.T[upper]
 
 
-def ease(train: sp.csr_matrix, valid: sp.csr_matrix, lambdas: tuple[float, ...], k: int,
+def ease(train: sp.csr_matrix, valid: sp.csr_matrix, lambdas: tuple[float, ...], *, k: int,
          refit: sp.csr_matrix | None = None) -> Fitted:
     """EASE with λ chosen by validation nDCG@k (train items excluded); with `refit` (train + valid) the weights
     are fitted again on those rows with the chosen λ and score from them (every model learns from every row)."""
@@ -97,7 +97,7 @@ def ease(train: sp.csr_matrix, valid: sp.csr_matrix, lambdas: tuple[float, ...],
     best_score, best_lambda, weights = -1.0, tried[0], None
     for lam in tried:
         candidate = ease_weights(train, lam, gram)
-        score = ranking.evaluate(_ease_scorer(x, candidate), train, valid, k)[f"ndcg@{k}"] if valid.nnz else 0.0
+        score = ranking.evaluate(_ease_scorer(x, candidate), train, valid, k=k)[f"ndcg@{k}"] if valid.nnz else 0.0
         log.info("EASE λ=%g: validation nDCG@%d %.4f", lam, k, score)
         if score > best_score:  # with a refit only λ is kept: at most two n x n arrays live at once
             best_score, best_lambda, weights = score, lam, (candidate if refit is None else None)

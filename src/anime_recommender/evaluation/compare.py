@@ -57,7 +57,7 @@ def fit_baselines(cfg: Config, m: dict) -> list[baselines.Fitted]:
                                                               alpha=ev.als_alpha), cfg.training.seed)]
     reason = ease_skipped(m["train"].shape[1], ev.ease_max_anime)
     if reason is None:
-        fitted.append(baselines.ease(m["train"], m["valid"], ev.ease_lambdas, ev.k, refit=m["known"]))
+        fitted.append(baselines.ease(m["train"], m["valid"], ev.ease_lambdas, k=ev.k, refit=m["known"]))
     else:
         log.warning("EASE %s", reason)
     return fitted
@@ -83,7 +83,7 @@ class Trained:
 
 
 def evaluate_models(cfg: Config, data, model: Trained,
-                    rules: tuple[FranchiseRows | None, ranking.Reranker | None] = (None, None),
+                    *, rules: tuple[FranchiseRows | None, ranking.Reranker | None] = (None, None),
                     m: dict | None = None) -> dict[str, Any]:
     """{name: metrics} for NCF and the baselines on test (and "<name> cold" on the cold users), plus {"gate"}.
 
@@ -103,12 +103,12 @@ def evaluate_models(cfg: Config, data, model: Trained,
     cold_users = eval_users(m["cold_target"], cfg.evaluation.max_eval_users, cfg.processing.seed)
 
     def measure(scorer, rerank=None):
-        return ranking.evaluate(scorer, m["known"], m["test"], k, ranking.Scope(users, franchises, rerank))
+        return ranking.evaluate(scorer, m["known"], m["test"], k=k, scope=ranking.Scope(users, franchises, rerank))
 
     def measure_cold(name: str, fold_in: ranking.ListScorer | None, seconds: float) -> dict:
         if fold_in is None or m["cold_target"].nnz == 0:
             return {}
-        row = cold_evaluation(fold_in, m, k, cold_users, franchises)
+        row = cold_evaluation(fold_in, m, k, users=cold_users, franchises=franchises)
         return {name + COLD: {**row, "train_seconds": seconds}}
 
     table = {MODEL: {**measure(model_scorer), "train_seconds": model_seconds}}
@@ -122,15 +122,16 @@ def evaluate_models(cfg: Config, data, model: Trained,
     reason = ease_skipped(data.n_anime, cfg.evaluation.ease_max_anime)
     skipped = {"ease": {"skipped": reason}} if reason else {}
     ev = cfg.evaluation
-    return {**table, **skipped, "gate": gate(table, k, ev.gate_margin, ev.gate_baseline, ev.gate_protocols)}
+    passed = gate(table, k, ev.gate_margin, baseline=ev.gate_baseline, protocols=ev.gate_protocols)
+    return {**table, **skipped, "gate": passed}
 
 
-def cold_evaluation(fold_in: ranking.ListScorer, m: dict, k: int, users: np.ndarray | None,
+def cold_evaluation(fold_in: ranking.ListScorer, m: dict, k: int, *, users: np.ndarray | None,
                     franchises: FranchiseRows | None = None) -> dict[str, float]:
     """One model on the cold users: served from their given rows (excluded from its list), scored on the rest."""
     given: sp.csr_matrix = m["cold_given"]
-    return ranking.evaluate(lambda rows: fold_in(given[rows]), ranking.binary(given), m["cold_target"], k,
-                            ranking.Scope(users, franchises))
+    return ranking.evaluate(lambda rows: fold_in(given[rows]), ranking.binary(given), m["cold_target"], k=k,
+                            scope=ranking.Scope(users, franchises))
 
 
 def scored(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -151,7 +152,7 @@ def baseline_scores(table: dict, protocol: str, metric: str) -> dict[str, float]
     return {name: row[metric] for name, row in plain.items() if name not in (MODEL, SERVED)}
 
 
-def gate(table: dict, k: int, margin: float, baseline: str = "best",
+def gate(table: dict, k: int, margin: float, *, baseline: str = "best",
          protocols: tuple[str, ...] = ("warm", "cold")) -> dict[str, Any]:
     """Pass when, in every protocol measured, the NCF's nDCG@k ≥ the baseline's − margin.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -23,11 +24,16 @@ log = logging.getLogger(__name__)
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 ListScorer = Callable[[sp.csr_matrix], np.ndarray]  # lists (CSR rows over anime, ratings as data) -> scores
-Reranker = Callable[[np.ndarray, np.ndarray, sp.csr_matrix, int], np.ndarray]
+
+
+class Reranker(Protocol):
+    """The served list's post-processing of a batch's scores: each user's top `k` rows."""
+
+    def __call__(self, users: np.ndarray, scores: np.ndarray, known: sp.csr_matrix, *, k: int) -> np.ndarray: ...
 
 
 def interaction_matrix(frames: pd.DataFrame | list[pd.DataFrame], n_users: int, n_anime: int,
-                       weights: str = "binary") -> sp.csr_matrix:
+                       *, weights: str = "binary") -> sp.csr_matrix:
     """User × anime CSR from canonical frames: 1.0 per pair ("binary") or the rating ("rating")."""
     frames = frames if isinstance(frames, list) else [frames]
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -73,7 +79,7 @@ def mask_known(scores: np.ndarray, exclude_rows: sp.csr_matrix) -> np.ndarray:
 class Scope:
     """Which users an evaluation measures and how their lists are made and read.
 
-    `users`: a subset (None: every user with held-out items). `rerank(users, scores, known, k)` replaces the
+    `users`: a subset (None: every user with held-out items). `rerank(users, scores, known, k=k)` replaces the
     plain top k (the served list's post-processing); `scores` already have the known items at -inf. With
     `franchises`: the share of lists repeating a franchise and the number of sequels shown before their
     prequel (franchise_metrics.py). `batch_size` users are scored at a time.
@@ -88,7 +94,7 @@ class Scope:
 EVERY_USER = Scope()
 
 
-def evaluate(scorer: Scorer, exclude: sp.csr_matrix, target: sp.csr_matrix, k: int = 10,
+def evaluate(scorer: Scorer, exclude: sp.csr_matrix, target: sp.csr_matrix, *, k: int = 10,
              scope: Scope = EVERY_USER) -> dict[str, float]:
     """Mean top-k metrics over users with held-out items (in `scope`); also catalog coverage of the lists."""
     users, batch_size, franchises, rerank = scope.users, scope.batch_size, scope.franchises, scope.rerank
@@ -100,7 +106,7 @@ def evaluate(scorer: Scorer, exclude: sp.csr_matrix, target: sp.csr_matrix, k: i
     for start in range(0, len(users), batch_size):
         batch = users[start:start + batch_size]
         scores = mask_known(np.array(scorer(batch), dtype=np.float32, copy=True), exclude[batch])
-        top = top_k(scores, k) if rerank is None else rerank(batch, scores, exclude[batch], k)
+        top = top_k(scores, k) if rerank is None else rerank(batch, scores, exclude[batch], k=k)
         recommended[top.ravel()] = True
         measures = batch_metrics(top, target[batch], k)
         if franchises is not None:

@@ -32,7 +32,7 @@ class UserRows:
     n_anime: int
 
     @classmethod
-    def from_pairs(cls, users: np.ndarray, items: np.ndarray, weights: np.ndarray, n_users: int,
+    def from_pairs(cls, users: np.ndarray, items: np.ndarray, weights: np.ndarray, *, n_users: int,
                    n_anime: int) -> UserRows:
         """Rows from parallel arrays of interactions (any order, no duplicate pairs)."""
         order = np.lexsort((items, users))
@@ -48,7 +48,7 @@ class UserRows:
         return np.flatnonzero(np.diff(self.indptr) > 0).astype(np.int64)
 
 
-def n_steps(rows: UserRows, batch_size: int, max_steps: int, replicas: int = 1) -> int:
+def n_steps(rows: UserRows, batch_size: int, max_steps: int, *, replicas: int = 1) -> int:
     """Steps per epoch: about batch_size positives each, but at most max_steps (larger steps on large data),
     a multiple of the replicas (each takes a step)."""
     steps = min(-(-rows.nnz // batch_size), max_steps, len(rows.active_users()))
@@ -78,7 +78,7 @@ class Span:
     shard: tuple[int, int] = (0, 1)
 
 
-def user_steps(rows: UserRows, cfg: TrainingConfig, log_q: np.ndarray, span: Span) -> tf.data.Dataset:
+def user_steps(rows: UserRows, cfg: TrainingConfig, log_q: np.ndarray, *, span: Span) -> tf.data.Dataset:
     """(inputs, packed targets) of every step of the span's epochs."""
     first_epoch, epochs, steps, shard = span.first_epoch, span.epochs, span.steps, span.shard
     make = _StepMaker(rows, cfg, log_q)

@@ -25,7 +25,7 @@ class RankingValidation(keras.callbacks.Callback):
     only the sampled users' vectors are computed, so an epoch's check costs the same at any user count.
     """
 
-    def __init__(self, scoring: keras.Model, train, valid, k: int, users: np.ndarray):
+    def __init__(self, scoring: keras.Model, train, valid, *, k: int, users: np.ndarray):
         super().__init__()
         self.scoring, self.train, self.valid, self.k, self.users = scoring, train, valid, k, users
 
@@ -36,7 +36,7 @@ class RankingValidation(keras.callbacks.Callback):
         def scorer(users):
             return sampled(np.searchsorted(self.users, users))
 
-        result = ranking.evaluate(scorer, self.train, self.valid, self.k, ranking.Scope(users=self.users))
+        result = ranking.evaluate(scorer, self.train, self.valid, k=self.k, scope=ranking.Scope(users=self.users))
         if logs is not None:
             logs[f"val_ndcg@{self.k}"] = result[f"ndcg@{self.k}"]
             logs[f"val_recall@{self.k}"] = result[f"recall@{self.k}"]
@@ -141,12 +141,12 @@ def sample_users(valid, max_users: int, seed: int) -> np.ndarray:
     return users
 
 
-def validation(scoring: keras.Model, data, cfg, k: int) -> RankingValidation | None:
+def validation(scoring: keras.Model, data, cfg, *, k: int) -> RankingValidation | None:
     """The per-epoch ranking check on sampled validation users; None without validation rows."""
     if data.valid_matrix is None or not data.valid_matrix.nnz:
         return None
     users = sample_users(data.valid_matrix, cfg.validation_users, cfg.seed)
-    return RankingValidation(scoring, data.train_matrix, data.valid_matrix, k, users)
+    return RankingValidation(scoring, data.train_matrix, data.valid_matrix, k=k, users=users)
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ class Resume:
     verbose: int = 1
 
 
-def standard(check: RankingValidation | None, schedule, cfg, resume: Resume) -> list:
+def standard(check: RankingValidation | None, schedule, cfg, *, resume: Resume) -> list:
     """The callback list, in the order that matters: metrics first, then the ones that read them."""
     directory, state, verbose = resume.directory, resume.state, resume.verbose
     callbacks: list[keras.callbacks.Callback] = [keras.callbacks.LearningRateScheduler(schedule)]

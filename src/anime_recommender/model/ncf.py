@@ -47,7 +47,7 @@ class NcfSpec:
 
 
 def build_ncf(n_users: int, n_anime: int, spec: NcfSpec,
-              history: tuple[np.ndarray, np.ndarray] | None = None) -> keras.Model:
+              *, history: tuple[np.ndarray, np.ndarray] | None = None) -> keras.Model:
     """The scoring model: inputs `user`, `anime` (int32 indices, shape (batch,)) → score (batch, 1).
 
     `history` = (indptr, indices) of each user's train anime switches on the history tower (ranking only).
@@ -59,7 +59,7 @@ def build_ncf(n_users: int, n_anime: int, spec: NcfSpec,
     if spec.preset == "ranking":
         if history is None and not spec.user_embedding:
             raise ValueError("the ranking model needs a user embedding, a user history or both")
-        return _ranking(n_users, n_anime, spec, history)
+        return _ranking(n_users, n_anime, spec, history=history)
     raise ValueError(f"unknown model preset {spec.preset!r} (expected 'ranking' or 'reference')")
 
 
@@ -68,7 +68,7 @@ def _inputs() -> tuple[keras.KerasTensor, keras.KerasTensor]:
             keras.Input(shape=(), dtype="int32", name="anime"))
 
 
-def _ranking(n_users: int, n_anime: int, spec: NcfSpec, history) -> keras.Model:
+def _ranking(n_users: int, n_anime: int, spec: NcfSpec, *, history) -> keras.Model:
     """GMF with an anime bias; outputs the logit (sigmoid of it = interaction probability)."""
     dim, l2, seed, temperature = spec.dim, spec.l2, spec.seed, spec.temperature
     user, anime = _inputs()
@@ -80,7 +80,7 @@ def _ranking(n_users: int, n_anime: int, spec: NcfSpec, history) -> keras.Model:
         init = keras.initializers.RandomNormal(stddev=0.1, seed=seed)
         parts.append(layers.Embedding(n_users, dim, embeddings_initializer=init, name=USER_EMBEDDING)(user))
     if history is not None:
-        pooling = HistoryPooling(n_users, n_anime, len(history[1]), dim, l2, seed + 2, name=USER_HISTORY)
+        pooling = HistoryPooling(n_users, n_anime, len(history[1]), dim=dim, l2=l2, seed=seed + 2, name=USER_HISTORY)
         parts.append(pooling(user))
         pooling.set_history(*history)
     u = layers.Add(name="user_vector")(parts) if len(parts) > 1 else parts[0]
@@ -119,7 +119,7 @@ class HistoryPooling(layers.Layer):
     """
 
     # the arguments are get_config's keys: Keras rebuilds the layer from them when model.keras is loaded
-    def __init__(self, n_users: int, n_anime: int, nnz: int, dim: int, l2: float = 0.0,  # noqa: PLR0913
+    def __init__(self, n_users: int, n_anime: int, nnz: int, *, dim: int, l2: float = 0.0,  # noqa: PLR0913
                  seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.n_users, self.n_anime, self.nnz, self.dim, self.l2 = n_users, n_anime, nnz, dim, l2

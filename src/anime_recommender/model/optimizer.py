@@ -41,13 +41,13 @@ class RowAdam(keras.optimizers.Adam):
         m, v = self._momentums[index], self._velocities[index]
         if isinstance(gradient, tf.IndexedSlices):
             alpha = lr * tf.sqrt(1.0 - beta_2_power) / (1.0 - beta_1_power)
-            return self._rows(gradient, variable, (m, v), (alpha, beta_1, beta_2))
+            return self._rows(gradient, variable, (m, v), rates=(alpha, beta_1, beta_2))
         return tf.raw_ops.ResourceApplyAdam(
             var=_handle(variable), m=_handle(m), v=_handle(v), beta1_power=beta_1_power, beta2_power=beta_2_power,
             lr=lr, beta1=beta_1, beta2=beta_2, epsilon=tf.cast(self.epsilon, dtype),
             grad=tf.cast(gradient, dtype))
 
-    def _rows(self, gradient, variable, moments, rates):
+    def _rows(self, gradient, variable, moments, *, rates):
         """Adam on the rows the gradient names (duplicates summed first); `moments` = (m, v) of the variable,
         `rates` = (the bias-corrected step size, beta_1, beta_2)."""
         (m, v), (alpha, beta_1, beta_2) = moments, rates

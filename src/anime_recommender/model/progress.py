@@ -32,7 +32,7 @@ class EpochSize:
 class EpochProgress(keras.callbacks.Callback):
     """tqdm bar per epoch on a terminal; log lines otherwise; always one summary line per epoch."""
 
-    def __init__(self, size: EpochSize, epochs: int, stream=None, interval: float = 60.0):
+    def __init__(self, size: EpochSize, epochs: int, stream=None, *, interval: float = 60.0):
         super().__init__()
         self.size, self.epochs, self.interval = size, epochs, interval
         self.stream = stream if stream is not None else sys.stdout

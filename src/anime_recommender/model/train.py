@@ -96,7 +96,7 @@ def positive_weights(ratings: np.ndarray, rating_weighted: bool) -> np.ndarray:
     return np.where(ratings > 0, ratings / mean, 1.0).astype(np.float32)
 
 
-def negative_log_probs(items: np.ndarray, n_anime: int, sampling: str, exponent: float) -> np.ndarray:
+def negative_log_probs(items: np.ndarray, n_anime: int, sampling: str, *, exponent: float) -> np.ndarray:
     """log q(a) of the negative sampler: uniform, or ∝ (train count + 1)^exponent."""
     if sampling == "uniform":
         return np.full(n_anime, -np.log(n_anime), np.float32)
@@ -104,14 +104,14 @@ def negative_log_probs(items: np.ndarray, n_anime: int, sampling: str, exponent:
     return np.log(weights / weights.sum()).astype(np.float32)
 
 
-def _epoch_batches(n: int, batch_size: int, seed: int, epoch: tf.Tensor) -> tf.data.Dataset:
+def _epoch_batches(n: int, batch_size: int, seed: int, *, epoch: tf.Tensor) -> tf.data.Dataset:
     """Row indices of one epoch, shuffled with a stateless seed (seed, epoch), batched."""
     order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),
                                                       seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
     return tf.data.Dataset.from_tensor_slices(order).batch(batch_size).enumerate()
 
 
-def ranking_dataset(data: TrainInput, cfg: TrainingConfig, log_q: np.ndarray, first_epoch: int,
+def ranking_dataset(data: TrainInput, cfg: TrainingConfig, log_q: np.ndarray, *, first_epoch: int,
                     epochs: int) -> tf.data.Dataset:
     """Batches ({user, items=[pos, neg...]}, [weights | logQ]) for epochs first_epoch..epochs-1."""
     users = tf.constant(data.users, tf.int32)
@@ -139,14 +139,14 @@ def ranking_dataset(data: TrainInput, cfg: TrainingConfig, log_q: np.ndarray, fi
         return {"user": u, "items": cand}, tf.concat([w[:, None], valid, logq], axis=1)
 
     def epoch_data(epoch):
-        return _epoch_batches(len(data.users), cfg.batch_size, cfg.seed, epoch).map(
+        return _epoch_batches(len(data.users), cfg.batch_size, cfg.seed, epoch=epoch).map(
             lambda step, rows: sample(epoch, step, rows))
 
     return (tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_data)
             .prefetch(tf.data.AUTOTUNE))
 
 
-def reference_dataset(data: TrainInput, cfg: TrainingConfig, first_epoch: int, epochs: int) -> tf.data.Dataset:
+def reference_dataset(data: TrainInput, cfg: TrainingConfig, first_epoch: int, *, epochs: int) -> tf.data.Dataset:
     """Batches ({user, anime}, min-max scaled rating) of rated pairs only (the seed notebook's input)."""
     rated = data.ratings > 0
     ratings = data.ratings[rated].astype(np.float32)
@@ -155,7 +155,7 @@ def reference_dataset(data: TrainInput, cfg: TrainingConfig, first_epoch: int, e
     users, items = tf.constant(data.users[rated], tf.int32), tf.constant(data.items[rated], tf.int32)
 
     def epoch_data(epoch):
-        return _epoch_batches(int(rated.sum()), cfg.batch_size, cfg.seed, epoch).map(
+        return _epoch_batches(int(rated.sum()), cfg.batch_size, cfg.seed, epoch=epoch).map(
             lambda _step, rows: ({"user": tf.gather(users, rows), "anime": tf.gather(items, rows)},
                                  tf.gather(scaled, rows)[:, None]))
 
@@ -180,35 +180,35 @@ class EpochInput:
 
 
 def epoch_input(data: TrainInput, cfg: TrainingConfig, preset: str,
-                strategy: tf.distribute.Strategy) -> EpochInput:
+                *, strategy: tf.distribute.Strategy) -> EpochInput:
     """The input of the configured preset and batching, spread over the strategy's replicas."""
     if preset == "reference":
         rated = int((data.ratings > 0).sum())
         steps = max(1, -(-rated // cfg.batch_size))
-        return EpochInput(lambda first, n: reference_dataset(data, cfg, first, n), EpochSize(steps, rated, rated),
-                          steps)
-    log_q = negative_log_probs(data.items, data.n_anime, cfg.negative_sampling, cfg.popularity_exponent)
+        return EpochInput(lambda first, n: reference_dataset(data, cfg, first, epochs=n),
+                          EpochSize(steps, rated, rated), steps)
+    log_q = negative_log_probs(data.items, data.n_anime, cfg.negative_sampling, exponent=cfg.popularity_exponent)
     if cfg.batching == "pairs":
         steps = max(1, -(-len(data.users) // cfg.batch_size))
         size = EpochSize(steps, len(data.users), len(data.users) * (1 + cfg.negatives_per_positive))
-        return EpochInput(lambda first, n: ranking_dataset(data, cfg, log_q, first, n), size, steps)
+        return EpochInput(lambda first, n: ranking_dataset(data, cfg, log_q, first_epoch=first, epochs=n), size, steps)
     rows = batches.UserRows.from_pairs(data.users, data.items, positive_weights(data.ratings, cfg.rating_weighted),
-                                       data.n_users, data.n_anime)
+                                       n_users=data.n_users, n_anime=data.n_anime)
     replicas = strategy.num_replicas_in_sync
-    steps = batches.n_steps(rows, cfg.batch_size, cfg.max_steps_per_epoch, replicas)
+    steps = batches.n_steps(rows, cfg.batch_size, cfg.max_steps_per_epoch, replicas=replicas)
     negatives = (len(rows.active_users()) * batches.shared_negative_count(cfg, data.n_anime)
                  if cfg.loss == "softmax" else rows.nnz * cfg.negatives_per_positive)
 
     def make(first: int, n: int):
         return distribute.per_replica_dataset(
             strategy, lambda shard: batches.user_steps(
-                rows, cfg, log_q, batches.Span(first_epoch=first, epochs=n, steps=steps, shard=shard)))
+                rows, cfg, log_q, span=batches.Span(first_epoch=first, epochs=n, steps=steps, shard=shard)))
 
     return EpochInput(make, EpochSize(steps, rows.nnz, rows.nnz + negatives), steps // replicas, rows)
 
 
 def compile_trainer(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfig,
-                    rows: batches.UserRows | None = None) -> tuple[keras.Model, keras.Model]:
+                    *, rows: batches.UserRows | None = None) -> tuple[keras.Model, keras.Model]:
     """(scoring model, model to fit) for a preset, compiled with Adam and the preset's loss."""
     preset = model_cfg.preset
     history = None
@@ -218,7 +218,7 @@ def compile_trainer(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfi
     spec = NcfSpec(preset=preset, dim=model_cfg.embedding_dim, l2=cfg.l2, seed=cfg.seed,
                    temperature=model_cfg.cosine_temperature if preset == "ranking" else None,
                    user_embedding=model_cfg.user_embedding)
-    scoring = build_ncf(data.n_users, data.n_anime, spec, history)
+    scoring = build_ncf(data.n_users, data.n_anime, spec, history=history)
     if preset == "reference":
         scoring.compile(optimizer=keras.optimizers.Adam(REFERENCE_START_LR), loss="binary_crossentropy",
                         metrics=["mae", "mse"])
@@ -229,7 +229,7 @@ def compile_trainer(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfi
     else:
         negatives = batches.negative_kind(cfg, data.n_anime)
         dropout = cfg.history_keep < 1.0  # the step input has `keep`; without a history it changes nothing
-        trainer = build_user_trainer(scoring, negatives, n_candidates, cfg.l2, dropout)
+        trainer = build_user_trainer(scoring, negatives, n_candidates, user_l2=cfg.l2, history_dropout=dropout)
         shared = negatives != "per_positive"
     trainer.compile(optimizer=RowAdam(cfg.learning_rate),
                     loss=losses.get(cfg.loss, cfg.negatives_per_positive, shared))
@@ -246,7 +246,7 @@ class FitOptions:
     verbose: int = 1
 
 
-def train(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfig, k: int = 10,
+def train(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfig, *, k: int = 10,
           options: FitOptions | None = None) -> TrainOutcome:
     """Fit the model; resume from `options.checkpoint_dir` when it holds an unfinished run of the same setup."""
     options = options or FitOptions()
@@ -254,9 +254,9 @@ def train(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfig, k: int 
     preset = model_cfg.preset
     cfg = effective_config(cfg, preset)
     strategy = distribute.make_strategy(cfg.strategy)
-    feed = epoch_input(data, cfg, preset, strategy)
+    feed = epoch_input(data, cfg, preset, strategy=strategy)
     with strategy.scope():
-        scoring, trainer = compile_trainer(data, model_cfg, cfg, feed.rows)
+        scoring, trainer = compile_trainer(data, model_cfg, cfg, rows=feed.rows)
         state = cb.load_state(checkpoint_dir, trainer) if checkpoint_dir else None
     first = state.next_epoch if state else 0
     if first >= cfg.epochs:
@@ -264,8 +264,8 @@ def train(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfig, k: int 
     start_lr = REFERENCE_START_LR if preset == "reference" else cfg.min_learning_rate
     schedule = LrSchedule(start=start_lr, peak=cfg.learning_rate, floor=cfg.min_learning_rate,
                           rampup=cfg.lr_rampup_epochs, sustain=cfg.lr_sustain_epochs, decay=cfg.lr_decay)
-    callbacks = cb.standard(cb.validation(scoring, data, cfg, k), schedule, cfg,
-                            cb.Resume(directory=checkpoint_dir, state=state, verbose=verbose))
+    callbacks = cb.standard(cb.validation(scoring, data, cfg, k=k), schedule, cfg,
+                            resume=cb.Resume(directory=checkpoint_dir, state=state, verbose=verbose))
     if verbose:
         callbacks.append(EpochProgress(feed.size, cfg.epochs))
     started = time.perf_counter()

@@ -83,7 +83,7 @@ class UserBatchLogits(_Trainer):
     def call(self, user, segment, items, negatives=None, negative_log_q=None, keep=None):  # noqa: PLR0913
         per_positive = negatives is None and not self.all_anime
         positives = items[:, 0] if per_positive else items
-        user_vec, pos_user = self._users(user, segment, positives, keep)
+        user_vec, pos_user = self._users(user, segment, positives, keep=keep)
         vectors, bias = self.parts.anime_side(positives)
         pos_logit = tf.einsum("pd,pd->p", pos_user, vectors) + bias
         if per_positive:
@@ -96,11 +96,12 @@ class UserBatchLogits(_Trainer):
         else:
             neg_vectors, neg_bias = self.parts.anime_side(negatives)
             neg_bias = neg_bias - negative_log_q
-            owned = _owned(segment, positives, negatives, tf.shape(user)[0], self.parts.anime_embedding.input_dim)
+            owned = _owned(segment, positives, negatives, n_users=tf.shape(user)[0],
+                           n_anime=self.parts.anime_embedding.input_dim)
         logits = tf.where(owned, BLOCKED, tf.matmul(user_vec, neg_vectors, transpose_b=True) + neg_bias)
         return tf.stack([pos_logit, tf.gather(tf.reduce_logsumexp(logits, axis=1), segment)], axis=1)
 
-    def _users(self, user, segment, positives, keep=None):
+    def _users(self, user, segment, positives, *, keep=None):
         """(e_u per user (U, d), e_u without the positive per positive (P, d)): each history pooled once (its
         kept part with `keep`)."""
         parts = self.parts
@@ -119,7 +120,7 @@ class UserBatchLogits(_Trainer):
         return parts.user_vector(own, total, count), pos_user
 
 
-def _owned(segment, positives, negatives, n_users, n_anime: int):
+def _owned(segment, positives, negatives, *, n_users, n_anime: int):
     """(U, M) bool: shared negative m is one of user u's positives (its slot found by a scatter over anime)."""
     slot = tf.scatter_nd(negatives[:, None], tf.range(1, tf.size(negatives) + 1), [n_anime]) - 1
     hit = tf.gather(slot, positives)
@@ -169,7 +170,7 @@ def build_pair_trainer(scoring: keras.Model, n_candidates: int, user_l2: float =
 
 
 def build_user_trainer(scoring: keras.Model, negatives: str, n_candidates: int = 1,
-                       user_l2: float = 0.0, history_dropout: bool = False) -> keras.Model:
+                       *, user_l2: float = 0.0, history_dropout: bool = False) -> keras.Model:
     """Per-user view: one step of whole users → logits. `negatives`: "per_positive" (n_candidates = 1 + n
     per positive), "shared" (sampled per step) or "all" (every anime); `history_dropout`: a `keep` input."""
     inputs = {"user": keras.Input(shape=(), dtype="int32", name="user"),

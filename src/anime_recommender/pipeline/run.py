@@ -103,7 +103,7 @@ def _run(cfg: Config, *, resume: bool, verbose: int, allow_shrink: bool, hooks: 
         if not allow_shrink:
             check_shrink(cfg, report)
     with stage("process"):
-        data = process.process(interactions, catalog, cfg.processing, report, seen)
+        data = process.process(interactions, catalog, cfg.processing, report=report, seen=seen)
         del interactions, seen  # encoded copies live in `data`; at full size the raw frames are gigabytes
         fingerprint = data_fingerprint(data)
         matrices = compare.matrices(data)
@@ -126,7 +126,7 @@ def _run(cfg: Config, *, resume: bool, verbose: int, allow_shrink: bool, hooks: 
         with stage("evaluate"):
             scorer = ranking.factor_scorer(factors.user_factors, factors.anime_factors, factors.anime_bias)
             trained = compare.Trained(scorer, outcome.seconds, tower_fold_in(factors))
-            metrics = compare.evaluate_models(cfg, data, trained, franchise_evaluation(franchises, data),
+            metrics = compare.evaluate_models(cfg, data, trained, rules=franchise_evaluation(franchises, data),
                                               m=matrices)
         with stage("write"):
             _write_arrays(writer, data, factors, seed=cfg.training.seed)
@@ -185,15 +185,15 @@ def train_model(cfg: Config, data, *, controls: FitControls = FitControls(),
     options = model_train.FitOptions(checkpoint_dir=controls.checkpoint_dir, callbacks=tuple(controls.callbacks),
                                      verbose=controls.verbose)
     chosen = model_train.train(train_input(data, [data.train], m["train"], valid_matrix=m["valid"]), cfg.model,
-                               cfg.training, cfg.evaluation.k, options)
+                               cfg.training, k=cfg.evaluation.k, options=options)
     if not cfg.training.refit_on_all or not m["valid"].nnz:
         return chosen
     epochs = cfg.training.refit_epochs or validation_epochs(chosen.history, cfg.evaluation.k) or chosen.epochs_run
     log.info("refit on train + valid (%s rows) for %d epochs, %s", f"{len(data.train) + len(data.valid):,}", epochs,
              "training.refit_epochs" if cfg.training.refit_epochs else "the count validation chose")
     refit = model_train.train(train_input(data, [data.train, data.valid], m["known"]), cfg.model,
-                              dataclasses.replace(cfg.training, epochs=epochs), cfg.evaluation.k,
-                              dataclasses.replace(options, checkpoint_dir=controls.checkpoint_dir / "refit"
+                              dataclasses.replace(cfg.training, epochs=epochs), k=cfg.evaluation.k,
+                              options=dataclasses.replace(options, checkpoint_dir=controls.checkpoint_dir / "refit"
                                                   if controls.checkpoint_dir else None))
     return dataclasses.replace(refit, history=chosen.history, initial_epoch=chosen.initial_epoch,
                                best_epoch=epochs - 1, seconds=chosen.seconds + refit.seconds,

@@ -61,7 +61,7 @@ def closest_favourite(embeddings: np.ndarray, candidates: np.ndarray, rows: np.n
     return rows[(embeddings[candidates] @ embeddings[rows].T).argmax(axis=1)]
 
 
-def similar_rows(catalog: Catalog, embeddings: np.ndarray, text: TextSimilarity, row: int,
+def similar_rows(catalog: Catalog, embeddings: np.ndarray, text: TextSimilarity, *, row: int,
                  request: Request) -> tuple[Method, np.ndarray, np.ndarray]:
     """(method, catalog rows, similarities) of the `request.n` anime most like catalog row `row`.
 

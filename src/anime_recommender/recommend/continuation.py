@@ -53,21 +53,21 @@ def statuses_by_row(rows: ListRows, catalog: Catalog) -> tuple[np.ndarray, np.nd
 
 
 def continue_franchises(fr: Franchises | None, catalog: Catalog, rows: ListRows,
-                        include_adult: bool = False) -> list[NextEntry]:
+                        *, include_adult: bool = False) -> list[NextEntry]:
     """The next entry of every started, undropped franchise; the viewer's favourite franchises first."""
     if fr is None or not len(rows):
         return []
     status, score = statuses_by_row(rows, catalog)
     out = []
     for group in np.unique(fr.group[status >= 0]).tolist():
-        entry = _next_of(fr, catalog, fr.members[fr.indptr[group]:fr.indptr[group + 1]], status, score)
+        entry = _next_of(fr, catalog, fr.members[fr.indptr[group]:fr.indptr[group + 1]], status=status, score=score)
         if entry is not None and (include_adult or not entry.next.is_adult):
             out.append(entry)
     out.sort(key=lambda e: (-e.best_score, -e.watched, e.franchise))
     return out
 
 
-def _next_of(fr: Franchises, catalog: Catalog, series: np.ndarray, status: np.ndarray,
+def _next_of(fr: Franchises, catalog: Catalog, series: np.ndarray, *, status: np.ndarray,
              score: np.ndarray) -> NextEntry | None:
     """One franchise's next main entry (series in watch order), None when not started, dropped or done."""
     main = series[fr.role[series] == MAIN]
@@ -92,18 +92,18 @@ def for_user(rec, user_id: int, include_adult: bool | None = None) -> list[NextE
         if rows is None:
             raise UnknownUserError(user_id)
     else:
-        rows = user_list(*rec.m.history.items(row), rec.m.anime_ids, rec.m.outside.rows(int(user_id)))
-    return continue_franchises(rec.franchises, rec.catalog, rows, adult)
+        rows = user_list(*rec.m.history.items(row), rec.m.anime_ids, outside=rec.m.outside.rows(int(user_id)))
+    return continue_franchises(rec.franchises, rec.catalog, rows, include_adult=adult)
 
 
 def for_list(rec, rows: ListRows, include_adult: bool | None = None) -> list[NextEntry]:
     """The next entries of an imported list."""
     adult = rec.cfg.show_adult if include_adult is None else include_adult
-    return continue_franchises(rec.franchises, rec.catalog, rows, adult)
+    return continue_franchises(rec.franchises, rec.catalog, rows, include_adult=adult)
 
 
 def user_list(history_rows: np.ndarray, history_ratings: np.ndarray, anime_ids: np.ndarray,
-              outside: ListRows | None) -> ListRows:
+              *, outside: ListRows | None) -> ListRows:
     """A trained user's whole list as ListRows: their seen rows (a score means watched, no score an unknown
     status) and their rows beyond the model (with statuses)."""
     ratings = np.asarray(history_ratings, np.int8)

@@ -53,7 +53,7 @@ class Recommender:
     """Every recommendation mode over one published run; build with `Recommender.load(dir)`."""
 
     def __init__(self, arrays: ModelArrays, catalog: Catalog, cfg: ServingConfig | None = None,
-                 franchises: fr.Franchises | None = None):
+                 *, franchises: fr.Franchises | None = None):
         self.m, self.catalog, self.cfg = arrays, catalog, cfg or ServingConfig()
         self.titles = TitleIndex(catalog)
         self.reader = TitleReader(catalog, self.titles)
@@ -78,7 +78,7 @@ class Recommender:
         catalog = build_catalog(frame, arrays.anime_ids)
         log.info("loaded run %s: %d users x %d anime, catalog %d", run.run_id, len(arrays.user_ids),
                  len(arrays.anime_ids), len(catalog.anime_id))
-        return cls(arrays, catalog, serving_cfg, load_franchises(run, frame, catalog))
+        return cls(arrays, catalog, serving_cfg, franchises=load_franchises(run, frame, catalog))
 
     @property
     def franchises(self) -> fr.Franchises | None:
@@ -147,7 +147,7 @@ class Recommender:
 
     # --- known users ----------------------------------------------------------------------------
     def recommend(self, user_id: int, n: int | None = None, filters: Filters | None = None,
-                  mode: str = "hybrid") -> UserRecommendations:
+                  *, mode: str = "hybrid") -> UserRecommendations:
         """Recommendations for a known user in one mode (hybrid by default), each with its reason: their
         list → their vector → scores → filters and franchise rules → records (docs/architecture.md)."""
         if mode not in MODES:
@@ -159,16 +159,16 @@ class Recommender:
         items, ratings = self.m.history.items(row)
         # everything on their lists stays out, across the whole catalog (not only the model's anime)
         request = Request(filters=filters, n=n, listed=self.catalog.rows_of(self.m.listed_ids(int(user_id))))
-        user = vectors.trained(self.m.user_factors, row, items, ratings)
+        user = vectors.trained(self.m.user_factors, row, items, ratings=ratings)
         note = ""
         if mode != Source.POPULAR and len(items) < self.cfg.min_history_for_model:
             mode, note = Source.POPULAR.value, ex.short_history(user_id, len(items))
         weights = self.cfg.hybrid_weights if mode == "hybrid" else {mode: 1.0}
-        scored = None if mode == Source.POPULAR else sources.for_user(self.tables, self.m.history, user, weights,
-                                                                      self._similar_to)
+        scored = None if mode == Source.POPULAR else sources.for_user(self.tables, self.m.history, user,
+                                                                      weights=weights, neighbours=self._similar_to)
         ranked = hybrid.rank(self.shelf, scored, request)
         found = records.Found(user=user, scored=scored, ranked=ranked)
-        return records.trained_user(self.evidence, user_id, mode, found, note)
+        return records.trained_user(self.evidence, user_id, mode, found=found, note=note)
 
     def _similar_to(self, row: int) -> tuple:
         """The nearest users of a user row (serving.similar_users of them), cached."""
@@ -179,7 +179,7 @@ class Recommender:
         rows = self._listed_rows(user_id)
         taste, _ = read_list(rows, self.catalog)
         found = self._from_list(taste, self.cfg.import_weights, Request(filters=filters, n=n, listed=taste.exclude))
-        return records.listed_user(self.evidence, user_id, len(rows), found)
+        return records.listed_user(self.evidence, user_id, len(rows), found=found)
 
     def _from_list(self, taste: Taste, weights: dict[str, float], request: Request, *,
                    strength: float = 1.0) -> records.Found:
@@ -189,7 +189,7 @@ class Recommender:
         user = vectors.of_list(self.m.tower, self.catalog.model_row, taste)
         if strength != 1.0 and user.vector is not None:
             user = dataclasses.replace(user, vector=np.float32(strength) * user.vector)
-        scored = sources.for_list(self.tables, self.catalog, taste, user, weights)
+        scored = sources.for_list(self.tables, self.catalog, taste, user=user, path_weights=weights)
         ranked = hybrid.rank(self.shelf, scored, request, fallback=False)
         return records.Found(user=user, scored=scored, ranked=ranked, taste=taste)
 
@@ -207,15 +207,15 @@ class Recommender:
         items, ratings = self.m.history.items(row)
         loved, _ = self.m.history.loved(row)
         counts = (len(items), int((ratings > 0).sum()), int(self.m.history.threshold[row]))
-        return records.user_profile(self.catalog, int(user_id), counts, self.catalog.cat_row[loved],
-                                    (loved_limit, self.similar_users(user_id)))
+        return records.user_profile(self.catalog, int(user_id), counts, loved=self.catalog.cat_row[loved],
+                                    shown=(loved_limit, self.similar_users(user_id)))
 
     def _listed_profile(self, user_id: int, loved_limit: int) -> UserProfile:
         """Counts and genre profile of a user training left out; no similar users (they have no vector)."""
         rows = self._listed_rows(user_id)
         loved, threshold = favourites(rows, self.catalog)
         counts = (len(rows), int((rows.scores > 0).sum()), threshold)
-        return records.user_profile(self.catalog, user_id, counts, loved, (loved_limit, []))
+        return records.user_profile(self.catalog, user_id, counts, loved=loved, shown=(loved_limit, []))
 
     def taste_picture(self, listed_ids, recommended_ids) -> TastePicture | None:
         """Where a list (MAL ids) and its recommendations sit among the anime; None when the run has no map."""
@@ -280,10 +280,10 @@ class Recommender:
         series = self._same_series(row, filters)
         others = dataclasses.replace(filters, exclude=filters.exclude + tuple(
             int(self.catalog.anime_id[r]) for r in series))
-        similar = similar_rows(self.catalog, self.m.anime_embeddings, self.tables.text, row,
-                               Request(filters=others, n=n * fr.CANDIDATES_PER_ENTRY))
-        picks = fr.pick(self.franchises, self.catalog, similar[1], Request(filters=filters, n=n))
-        return records.similar_anime(self.catalog, row, similar, picks, series)
+        similar = similar_rows(self.catalog, self.m.anime_embeddings, self.tables.text, row=row,
+                               request=Request(filters=others, n=n * fr.CANDIDATES_PER_ENTRY))
+        picks = fr.pick(self.franchises, self.catalog, similar[1], request=Request(filters=filters, n=n))
+        return records.similar_anime(self.catalog, row, similar, picks=picks, series=series)
 
     def _same_series(self, row: int, filters: Filters) -> np.ndarray:
         """Every entry of an anime's franchise in airing order (adult ones only when asked for)."""
@@ -298,11 +298,11 @@ class Recommender:
 
     # --- new users --------------------------------------------------------------------------------
     def recommend_new_user(self, liked: list[int] = (), disliked: list[int] = (), genres: list[str] = (),
-                           n: int | None = None, filters: Filters | None = None) -> NewUserRecommendations:
+                           *, n: int | None = None, filters: Filters | None = None) -> NewUserRecommendations:
         """Recommendations from a few liked (and disliked) anime and/or genres, no retraining; the picks
         themselves are never recommended back."""
         n, filters = self._n(n), self._filters(filters, self.cfg.picks_popularity_discount)
-        taste = picks_taste(self.catalog, list(liked), list(disliked), list(genres))
+        taste = picks_taste(self.catalog, list(liked), list(disliked), genres=list(genres))
         found = self._from_list(taste, self.cfg.picks_weights, Request(filters=filters, n=n, listed=taste.exclude),
                                strength=self.cfg.picks_strength)
         return records.new_user(self.evidence, found)
@@ -319,4 +319,4 @@ class Recommender:
         weights = self.cfg.import_weights if mode == "hybrid" else {Source.MODEL: 1.0}
         request = Request(filters=self._filters(filters), n=self._n(n), listed=taste.exclude)
         found = self._from_list(taste, weights, request)
-        return records.imported(self.evidence, found, export, unknown, loved)
+        return records.imported(self.evidence, found, export, unknown=unknown, loved=loved)

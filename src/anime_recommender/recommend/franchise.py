@@ -36,7 +36,7 @@ class Franchises:
     members: np.ndarray  # int64: rows sorted by franchise, then airing order
 
     @classmethod
-    def build(cls, franchise_id: np.ndarray, order: np.ndarray, role: np.ndarray, kind: np.ndarray) -> Franchises:
+    def build(cls, franchise_id: np.ndarray, order: np.ndarray, role: np.ndarray, *, kind: np.ndarray) -> Franchises:
         """From per-row franchise ids, airing positions, roles and types (franchises.parquet, aligned)."""
         ids, group = np.unique(np.asarray(franchise_id, dtype=np.int64), return_inverse=True)
         members = np.lexsort((np.asarray(order), group))
@@ -52,7 +52,7 @@ class Franchises:
         table = franchises.set_index("anime_id").reindex(ids)
         return cls.build(table["franchise_id"].fillna(pd.Series(ids, index=table.index)).to_numpy(np.int64),
                          table["franchise_order"].fillna(0).to_numpy(np.int64),
-                         table["franchise_role"].fillna(SIDE).to_numpy(np.int8), kind)
+                         table["franchise_role"].fillna(SIDE).to_numpy(np.int8), kind=kind)
 
     def series(self, row: int) -> np.ndarray:
         """Every row of `row`'s franchise, in airing order."""
@@ -97,7 +97,7 @@ def representative(fr: Franchises, state: ListState, candidate: int) -> int | No
     return candidate if state.recommendable(fr, np.array([candidate]))[0] else None
 
 
-def group_ranked(ranked: np.ndarray, fr: Franchises, state: ListState, n: int) -> list[Grouped]:
+def group_ranked(ranked: np.ndarray, fr: Franchises, state: ListState, *, n: int) -> list[Grouped]:
     """At most one entry per franchise, in the order of each franchise's best-placed candidate."""
     out, done = [], set()
     for candidate in np.asarray(ranked, dtype=np.int64).tolist():
@@ -116,7 +116,7 @@ def group_ranked(ranked: np.ndarray, fr: Franchises, state: ListState, n: int) -
     return out
 
 
-def pick(fr: Franchises | None, catalog: Catalog, ranked: np.ndarray, request: Request) -> list[Grouped]:
+def pick(fr: Franchises | None, catalog: Catalog, ranked: np.ndarray, *, request: Request) -> list[Grouped]:
     """The `request.n` entries to show from ranked catalog rows: one per franchise, or simply the first n
     with group_franchises off. The one step every list of the engine goes through.
 
@@ -131,13 +131,13 @@ def pick(fr: Franchises | None, catalog: Catalog, ranked: np.ndarray, request: R
     seen[catalog.rows_of(filters.seen)] = True
     if fr is None or not filters.group_franchises:
         return [Grouped(row=int(r), stands_for=int(r), more=0, started=False) for r in ranked[~seen[ranked]][:n]]
-    return group_ranked(ranked, fr, ListState(seen, catalog_mask(catalog, filters) & ~seen, filters.types), n)
+    return group_ranked(ranked, fr, ListState(seen, catalog_mask(catalog, filters) & ~seen, filters.types), n=n)
 
 
 def grouped_reranker(fr: Franchises, candidates: int = 200):
     """The rules as evaluation.ranking's `rerank`: each user's top k after grouping, nothing filtered but
     their known items (rows of `fr` are model rows). A list the rules leave short is topped up in rank order."""
-    def rerank(users: np.ndarray, scores: np.ndarray, known, k: int) -> np.ndarray:
+    def rerank(users: np.ndarray, scores: np.ndarray, known, *, k: int) -> np.ndarray:
         width = min(candidates, scores.shape[1])
         part = np.argpartition(-scores, width - 1, axis=1)[:, :width]
         ranked = np.take_along_axis(part, np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1), axis=1)
@@ -145,7 +145,7 @@ def grouped_reranker(fr: Franchises, candidates: int = 200):
         for i in range(len(users)):
             seen = np.zeros(scores.shape[1], dtype=bool)
             seen[known.indices[known.indptr[i]:known.indptr[i + 1]]] = True
-            rows = [g.row for g in group_ranked(ranked[i], fr, ListState(seen, ~seen), k)]
+            rows = [g.row for g in group_ranked(ranked[i], fr, ListState(seen, ~seen), n=k)]
             rows += [r for r in ranked[i].tolist() if r not in rows][:k - len(rows)]
             out[i] = rows
         return out

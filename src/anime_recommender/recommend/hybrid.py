@@ -57,7 +57,7 @@ def normalise(scores: np.ndarray, mask: np.ndarray, candidates: int = CANDIDATES
 
 
 def blend(sources: dict[str, np.ndarray], weights: dict[str, float], mask: np.ndarray,
-          candidates: int = CANDIDATES) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+          *, candidates: int = CANDIDATES) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Weighted sum of normalised sources; returns the total and each weighted part."""
     parts = {
         name: np.float32(weights.get(name, 0.0)) * normalise(scores, mask, candidates)
@@ -81,10 +81,10 @@ def rank(shelf: Shelf, scored: Scored | None, request: Request, *, fallback: boo
     mask = allowed(shelf.catalog, request)
     if scored is not None:
         total, parts = blend(discounted(shelf, scored.scores, request), scored.weights, mask)
-        picks = _pick(shelf, total, mask & (total > 0), request) if parts else []
+        picks = _pick(shelf, total, mask & (total > 0), request=request) if parts else []
         if picks or not fallback:
             return Ranked(picks=picks, total=total, parts=parts)
-    return Ranked(picks=_pick(shelf, shelf.popular, mask, request), total=shelf.popular, popular=True)
+    return Ranked(picks=_pick(shelf, shelf.popular, mask, request=request), total=shelf.popular, popular=True)
 
 
 def discounted(shelf: Shelf, scores: dict, request: Request) -> dict:
@@ -95,7 +95,7 @@ def discounted(shelf: Shelf, scores: dict, request: Request) -> dict:
     return {**scores, Source.MODEL: scores[Source.MODEL] - np.float32(beta) * shelf.log_popularity}
 
 
-def _pick(shelf: Shelf, scores: np.ndarray, mask: np.ndarray, request: Request) -> list[Grouped]:
+def _pick(shelf: Shelf, scores: np.ndarray, mask: np.ndarray, *, request: Request) -> list[Grouped]:
     """Rank model rows by `scores`, then let the franchise rules choose the entries shown."""
     ranked = top_k(scores, mask, request.n * CANDIDATES_PER_ENTRY)
-    return pick(shelf.franchises, shelf.catalog, shelf.catalog.cat_row[ranked], request)
+    return pick(shelf.franchises, shelf.catalog, shelf.catalog.cat_row[ranked], request=request)

@@ -140,7 +140,7 @@ def genre_columns(catalog: Catalog, genres: tuple[str, ...]) -> list[int]:
     return [names.index(g) for g in genres]
 
 
-def picks_taste(catalog: Catalog, liked: list[int], disliked: list[int], genres: list[str]) -> Taste:
+def picks_taste(catalog: Catalog, liked: list[int], disliked: list[int], *, genres: list[str]) -> Taste:
     """The new-user form's picks as a Taste: plain likes and dislikes, both kept out of the results."""
     if not liked and not genres:
         raise RecommenderError("name at least one anime you like or pick a genre")

@@ -25,7 +25,7 @@ def _assign(embeddings: np.ndarray, centroids: np.ndarray, block: int = 50_000) 
     return out
 
 
-def spherical_kmeans(embeddings: np.ndarray, k: int, iterations: int = 6, sample: int = 60_000,
+def spherical_kmeans(embeddings: np.ndarray, k: int, iterations: int = 6, *, sample: int = 60_000,
                      seed: int = 0) -> np.ndarray:
     """Unit-norm centroids fitted on a seeded sample of rows."""
     rng = np.random.default_rng(seed)

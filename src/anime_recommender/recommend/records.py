@@ -65,8 +65,8 @@ def results(ev: Evidence, found: Found) -> list[ex.Recommendation]:
     """The chosen entries as records, each explained by the candidate it stands for."""
     ranked, catalog = found.ranked, ev.catalog
     if ranked.popular:
-        return [_record(catalog, p, float(ranked.total[catalog.model_row[p.stands_for]]), Source.POPULAR,
-                        ex.popular_reason(ex.mal_score_of(catalog, p.row))) for p in ranked.picks]
+        return [_record(catalog, p, float(ranked.total[catalog.model_row[p.stands_for]]), source=Source.POPULAR,
+                        reason=ex.popular_reason(ex.mal_score_of(catalog, p.row))) for p in ranked.picks]
     if not ranked.picks:
         return []
     rows = catalog.model_row[[p.stands_for for p in ranked.picks]].astype(np.int64)
@@ -74,14 +74,15 @@ def results(ev: Evidence, found: Found) -> list[ex.Recommendation]:
     contributors = _top_contributors(ev, found, rows)
     out = []
     for p, r in zip(ranked.picks, rows, strict=True):
-        because = _because(ev, found.user, found.scored, contributors.get(int(r), []))
-        facts = _facts(catalog, (r, Source(main_source(ranked.parts, r))), found, closest.get(int(r)), because)
-        record = _record(catalog, p, float(ranked.total[r]), facts.source, ex.reason(facts))
+        because = _because(ev, found.user, found.scored, found=contributors.get(int(r), []))
+        facts = _facts(catalog, (r, Source(main_source(ranked.parts, r))), found,
+                       closest=closest.get(int(r)), because=because)
+        record = _record(catalog, p, float(ranked.total[r]), source=facts.source, reason=ex.reason(facts))
         out.append(replace(record, components={k: float(v[r]) for k, v in ranked.parts.items()}, because=because))
     return out
 
 
-def _record(catalog: Catalog, shown: Grouped, score: float, source: Source, reason: str) -> ex.Recommendation:
+def _record(catalog: Catalog, shown: Grouped, score: float, *, source: Source, reason: str) -> ex.Recommendation:
     """One result: the anime shown, scored and explained by the candidate it stands for (its franchise's best)."""
     return ex.Recommendation(anime=ex.anime_info(catalog, shown.row), score=score, source=source, explanation=reason,
                              more_in_series=shown.more,
@@ -112,7 +113,7 @@ def _top_contributors(ev: Evidence, found: Found, rows: np.ndarray) -> dict[int,
 
 
 def _because(ev: Evidence, user: UserVector, scored: Scored,
-             found: list[tuple[int, float]]) -> tuple[ex.Because, ...]:
+             *, found: list[tuple[int, float]]) -> tuple[ex.Because, ...]:
     """Display records of the list entries (model rows) that drove one result, with their shares."""
     catalog = ev.catalog
 
@@ -123,7 +124,7 @@ def _because(ev: Evidence, user: UserVector, scored: Scored,
                             share=share, liked=liked(r)) for r, share in found)
 
 
-def _facts(catalog: Catalog, result: tuple[int, Source], found: Found, closest: int | None,
+def _facts(catalog: Catalog, result: tuple[int, Source], found: Found, *, closest: int | None,
            because: tuple[ex.Because, ...]) -> ex.Facts:
     """The facts the reason of one result (model row, main source) needs, for explain.reason's wording."""
     row, source = result
@@ -137,7 +138,7 @@ def _facts(catalog: Catalog, result: tuple[int, Source], found: Found, closest: 
 
 
 # --- the answers --------------------------------------------------------------------------------
-def trained_user(ev: Evidence, user_id: int, mode: str, found: Found, note: str = "") -> UserRecommendations:
+def trained_user(ev: Evidence, user_id: int, mode: str, *, found: Found, note: str = "") -> UserRecommendations:
     """A trained user's answer; a note when their personal scores left nothing and popular anime stand in."""
     if found.ranked.popular and found.scored is not None:
         note = note or ex.NO_PERSONAL_CANDIDATES
@@ -158,7 +159,7 @@ def _list_note(found: Found) -> str:
     return ex.PICKS_UNSEEN_BY_MODEL if len(taste.liked) and not len(found.user.rows) else ""
 
 
-def listed_user(ev: Evidence, user_id: int, n_listed: int, found: Found) -> UserRecommendations:
+def listed_user(ev: Evidence, user_id: int, n_listed: int, *, found: Found) -> UserRecommendations:
     """A user training left out, answered from their list."""
     note = " ".join(filter(None, (ex.from_their_list(user_id, n_listed), _list_note(found))))
     return UserRecommendations(user_id=user_id, mode=_list_mode(found), results=results(ev, found), note=note)
@@ -173,7 +174,7 @@ def new_user(ev: Evidence, found: Found) -> NewUserRecommendations:
                                   note=_list_note(found))
 
 
-def imported(ev: Evidence, found: Found, export: MalExport, unknown: list[int],
+def imported(ev: Evidence, found: Found, export: MalExport, *, unknown: list[int],
              loved: np.ndarray) -> ListRecommendations:
     """An imported list's answer: the new-user answer, what the file held, the genres of its favourites."""
     summary = ImportSummary(entries=export.entries, matched=len(export.rows) - len(unknown), unknown_ids=unknown,
@@ -183,7 +184,7 @@ def imported(ev: Evidence, found: Found, export: MalExport, unknown: list[int],
     return ListRecommendations(recs=new_user(ev, found), imported=summary, genres=genres)
 
 
-def user_profile(catalog: Catalog, user_id: int, counts: tuple[int, int, int], loved: np.ndarray,
+def user_profile(catalog: Catalog, user_id: int, counts: tuple[int, int, int], *, loved: np.ndarray,
                  shown: tuple[int, list[tuple[int, float]]]) -> UserProfile:
     """A user's profile: `counts` = (on their list, rated, the score their favourites start at), `loved` their
     favourites' catalog rows (best first), `shown` = (how many favourites to list, their nearest users)."""
@@ -194,7 +195,7 @@ def user_profile(catalog: Catalog, user_id: int, counts: tuple[int, int, int], l
 
 
 def similar_anime(catalog: Catalog, row: int, similar: tuple[Method, np.ndarray, np.ndarray],
-                  picks: list[Grouped], series: np.ndarray) -> SimilarAnime:
+                  *, picks: list[Grouped], series: np.ndarray) -> SimilarAnime:
     """Anime like catalog row `row`: `similar` is (method, catalog rows, similarities), `picks` the entries
     shown of them, `series` its franchise's rows in airing order."""
     method, rows, scores = similar

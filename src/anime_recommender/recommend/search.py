@@ -59,7 +59,7 @@ class TitleIndex:
         return entries, prefix
 
     def search(self, query: str, limit: int = 10, cutoff: float = 75.0,
-               include_adult: bool = False) -> list[SearchHit]:
+               *, include_adult: bool = False) -> list[SearchHit]:
         """Best matching anime (one hit per anime), exact and substring matches before fuzzy ones; adult
         titles only with `include_adult`."""
         key = search_key(query[:MAX_QUERY])
@@ -75,17 +75,17 @@ class TitleIndex:
         for i in order:
             if len(hits) >= limit:
                 break
-            self._add(hits, entries[i], base[i], "exact" if exact[i] else "prefix" if prefix[i] else "contains")
+            self._add(hits, entries[i], base[i], how="exact" if exact[i] else "prefix" if prefix[i] else "contains")
         if len(hits) < limit:
-            self._fuzzy(hits, key, limit, cutoff, include_adult)
+            self._fuzzy(hits, key, limit, cutoff=cutoff, include_adult=include_adult)
         return sorted(hits.values(), key=lambda h: -h.score)[:limit]
 
-    def _add(self, hits: dict[int, SearchHit], entry: int, score: float, how: str) -> None:
+    def _add(self, hits: dict[int, SearchHit], entry: int, score: float, *, how: str) -> None:
         row = int(self.rows[entry])
         if row not in hits or hits[row].score < score:
             hits[row] = SearchHit(row, self.raw[entry], float(score), how)
 
-    def _fuzzy(self, hits: dict[int, SearchHit], key: str, limit: int, cutoff: float,
+    def _fuzzy(self, hits: dict[int, SearchHit], key: str, limit: int, *, cutoff: float,
                include_adult: bool) -> None:
         """Typo-tolerant matches above `cutoff` (0-100): cheap candidates first, WRatio on those only.
 
@@ -102,7 +102,7 @@ class TitleIndex:
         entries, scores = entries[keep], scores[keep]
         order = np.lexsort((-self.popularity[self.rows[entries]], -scores))[: limit * 3]
         for i in order:
-            self._add(hits, entries[i], min(float(scores[i]), 89.0), "fuzzy")
+            self._add(hits, entries[i], min(float(scores[i]), 89.0), how="fuzzy")
 
     def suggest(self, query: str, limit: int = 5, include_adult: bool = False) -> list[str]:
         """Closest names whatever their score, for 'did you mean' when nothing matched (adult ones only

@@ -48,7 +48,7 @@ def model_scores(factors: np.ndarray, bias: np.ndarray, user_vector: np.ndarray)
     return factors @ user_vector + bias
 
 
-def for_user(tables: ScoreTables, history: History, user: UserVector, weights: dict[str, float],
+def for_user(tables: ScoreTables, history: History, user: UserVector, *, weights: dict[str, float],
              neighbours) -> Scored:
     """Each weighted source of a trained user (`user.row`); `neighbours(row)` finds their similar users."""
     out = Scored(weights=weights)
@@ -61,11 +61,11 @@ def for_user(tables: ScoreTables, history: History, user: UserVector, weights: d
         out.neighbour_counts, out.k = counts, len(rows)
     if weights.get(Source.CONTENT, 0) > 0:
         loved, ratings = history.loved(user.row)
-        _add_content(out, tables, loved[:MAX_FAVOURITES], ratings[:MAX_FAVOURITES])
+        _add_content(out, tables, loved[:MAX_FAVOURITES], scores=ratings[:MAX_FAVOURITES])
     return out
 
 
-def for_list(tables: ScoreTables, catalog: Catalog, taste: Taste, user: UserVector,
+def for_list(tables: ScoreTables, catalog: Catalog, taste: Taste, *, user: UserVector,
              path_weights: dict[str, float]) -> Scored:
     """The tower's scores and content for the likes the model knows, synopsis and genres for those it does
     not, picked genres, popular anime (beside the model when the path weighs them, alone without a vector)."""
@@ -76,7 +76,7 @@ def for_list(tables: ScoreTables, catalog: Catalog, taste: Taste, user: UserVect
         out.scores[Source.MODEL] = model_scores(tables.factors, tables.bias, user.vector)
         out.weights[Source.MODEL] = path_weights.get(Source.MODEL, 0.0)
     if len(liked_model):
-        _add_content(out, tables, liked_model[:MAX_FAVOURITES], taste.scores[known][:MAX_FAVOURITES])
+        _add_content(out, tables, liked_model[:MAX_FAVOURITES], scores=taste.scores[known][:MAX_FAVOURITES])
         out.weights[Source.CONTENT] = path_weights.get(Source.CONTENT, 0.0)
         if not known.all():  # liked anime the model never saw still shape the content side
             out.scores[Source.TEXT] = tables.text.similarity(taste.liked[~known])[catalog.cat_row]
@@ -94,7 +94,7 @@ def for_list(tables: ScoreTables, catalog: Catalog, taste: Taste, user: UserVect
     return out
 
 
-def _add_content(out: Scored, tables: ScoreTables, favourites: np.ndarray, scores: np.ndarray) -> None:
+def _add_content(out: Scored, tables: ScoreTables, favourites: np.ndarray, *, scores: np.ndarray) -> None:
     """Max embedding similarity to any favourite (model rows); nothing when there are none.
 
     `scores` (the person's score of each favourite, 0 = none) only shapes the reasons.

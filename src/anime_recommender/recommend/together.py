@@ -137,7 +137,7 @@ NOTHING_FOR_GROUP = "nothing passes these filters that nobody in the group has o
 
 
 # --- people -------------------------------------------------------------------------------------------
-def _from_taste(rec, name: str, kind: str, taste: Taste) -> Person:
+def _from_taste(rec, name: str, kind: str, *, taste: Taste) -> Person:
     """A person from a list or picks read as taste: the tower on their list."""
     user = of_list(rec.m.tower, rec.catalog.model_row, taste)
     if user.vector is None:
@@ -154,7 +154,7 @@ def person_from_user(rec, user_id: int, name: str) -> Person:
         rows = rec.m.listed.rows(int(user_id))
         if rows is None:
             raise UnknownUserError(user_id)
-        return _from_taste(rec, name, "user", read_list(rows, rec.catalog)[0])
+        return _from_taste(rec, name, "user", taste=read_list(rows, rec.catalog)[0])
     items, ratings = rec.m.history.items(row)
     loved, _ = rec.m.history.loved(row)
     listed = rec.catalog.rows_of(rec.m.listed_ids(int(user_id)))
@@ -165,16 +165,16 @@ def person_from_user(rec, user_id: int, name: str) -> Person:
 
 def person_from_list(rec, rows: ListRows, name: str) -> Person:
     """An uploaded list (every entry stays out of the group's list, Plan to Watch too)."""
-    return _from_taste(rec, name, "list", read_list(rows, rec.catalog)[0])
+    return _from_taste(rec, name, "list", taste=read_list(rows, rec.catalog)[0])
 
 
 def person_from_titles(rec, liked: list[int], name: str) -> Person:
     """A few liked anime (MAL ids)."""
     try:
-        taste = picks_taste(rec.catalog, list(liked), [], [])
+        taste = picks_taste(rec.catalog, list(liked), [], genres=[])
     except RecommenderError as exc:
         raise RecommenderError(f"{name}: {exc}") from None
-    return _from_taste(rec, name, "titles", taste)
+    return _from_taste(rec, name, "titles", taste=taste)
 
 
 # --- the list -----------------------------------------------------------------------------------------
@@ -192,7 +192,7 @@ def person_scores(rec, people: list[Person], beta: float) -> np.ndarray:
                     ).astype(np.float32)
 
 
-def group_scores(scores: np.ndarray, mask: np.ndarray, aggregation: str, sharpness: float = 1.0) -> np.ndarray:
+def group_scores(scores: np.ndarray, mask: np.ndarray, aggregation: str, *, sharpness: float = 1.0) -> np.ndarray:
     """One score per model anime for the group (−inf outside `mask`); `sharpness` scales the scores inside
     probability_mean's softmax."""
     if aggregation not in AGGREGATIONS:
@@ -204,14 +204,14 @@ def group_scores(scores: np.ndarray, mask: np.ndarray, aggregation: str, sharpne
     return out
 
 
-def recommend_together(rec, people: list[Person], n: int, filters: Filters,
+def recommend_together(rec, people: list[Person], n: int, *, filters: Filters,
                        aggregation: str | None = None) -> TogetherRecommendations:
     """The group's n anime, each with every person's reason (aggregation: serving.together_aggregation)."""
     check_group(people, rec.cfg.together_max_people)
-    return shared_list(rec, people, n, filters, aggregation)
+    return shared_list(rec, people, n, filters=filters, aggregation=aggregation)
 
 
-def shared_list(rec, people: list[Person], n: int, filters: Filters,
+def shared_list(rec, people: list[Person], n: int, *, filters: Filters,
                 aggregation: str | None = None) -> TogetherRecommendations:
     """The list for any number of people, one included (bench/together.py's solo list: the same path)."""
     aggregation = aggregation or rec.cfg.together_aggregation
@@ -221,18 +221,18 @@ def shared_list(rec, people: list[Person], n: int, filters: Filters,
     on_lists = rec.catalog.model_row[listed]
     mask[on_lists[on_lists >= 0]] = False
     scores = person_scores(rec, people, beta)
-    total = group_scores(scores, mask, aggregation, rec.cfg.together_sharpness)
+    total = group_scores(scores, mask, aggregation, sharpness=rec.cfg.together_sharpness)
     ranked = top_k(total, mask, n * fr.CANDIDATES_PER_ENTRY)
-    picks = fr.pick(rec.franchises, rec.catalog, rec.catalog.cat_row[ranked], Request(filters, n, listed))
+    picks = fr.pick(rec.franchises, rec.catalog, rec.catalog.cat_row[ranked], request=Request(filters, n, listed))
     rows = rec.catalog.model_row[[p.stands_for for p in picks]].astype(np.int64)
-    reasons = _reasons(rec, people, scores, mask, rows)
+    reasons = _reasons(rec, people, scores, mask=mask, rows=rows)
     results = [TogetherItem(ex.anime_info(rec.catalog, p.row), float(total[r]), reasons[i], p.more,
                             ex.series_note(p.row != p.stands_for, p.started))
                for i, (p, r) in enumerate(zip(picks, rows, strict=True))]
     return TogetherRecommendations(people, aggregation, results, "" if results else NOTHING_FOR_GROUP)
 
 
-def _reasons(rec, people: list[Person], scores: np.ndarray, mask: np.ndarray,
+def _reasons(rec, people: list[Person], scores: np.ndarray, *, mask: np.ndarray,
              rows: np.ndarray) -> list[tuple[PersonReason, ...]]:
     """Per result row, per person: the entries of their list with the largest parts of their score, and
     the share of the candidates they rank above it."""

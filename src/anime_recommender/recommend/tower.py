@@ -52,7 +52,7 @@ class UserTower:
         return (pooled / np.where(length > 0, length, 1.0) * np.float32(self.user_scale)).astype(np.float32)
 
     def list_vectors(self, indptr: np.ndarray, rows: np.ndarray, ratings: np.ndarray,
-                     statuses: np.ndarray | None = None) -> np.ndarray:
+                     *, statuses: np.ndarray | None = None) -> np.ndarray:
         """User vectors of lists as the site reads them (ratings 0 = unscored, MAL status codes): the one
         function the import, the new-user picks, users training left out and the cold-user evaluation all
         call, so they agree. Weights: `entry_weights` (the module docstring says why)."""

@@ -25,7 +25,7 @@ class UserVector:
     row: int | None = None  # the trained user's model row (their history and neighbours), None for a list
 
 
-def trained(user_factors: np.ndarray, row: int, items: np.ndarray, ratings: np.ndarray) -> UserVector:
+def trained(user_factors: np.ndarray, row: int, items: np.ndarray, *, ratings: np.ndarray) -> UserVector:
     """A trained user's own vector; the pool is their history (model rows `items`, their `ratings`)."""
     return UserVector(vector=user_factors[row], rows=items.astype(np.int64), weights=entry_weights(ratings),
                       scores=dict(zip(items.tolist(), ratings.tolist(), strict=True)), row=row)
@@ -50,4 +50,4 @@ def list_vector(tower: UserTower, model_row: np.ndarray, taste: Taste) -> np.nda
     if not (known & (entry_weights(taste.entry_scores, taste.entry_statuses) > 0)).any():
         return None
     return tower.list_vectors(np.array([0, int(known.sum())]), rows[known], taste.entry_scores[known],
-                              taste.entry_statuses[known])[0]
+                              statuses=taste.entry_statuses[known])[0]

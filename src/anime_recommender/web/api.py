@@ -15,7 +15,7 @@ bp = Blueprint("api", __name__)
 @route(bp, "/users/<user_id>/recommendations", summary="Recommendations for a known user",
        query=queries.recommend_query, answer=bodies.UserRecommendations)
 def user_recommendations(rec, query, user_id: int):
-    return rec.recommend(user_id, query.n, query.filters(), query.mode)
+    return rec.recommend(user_id, query.n, query.filters(), mode=query.mode)
 
 
 @route(bp, "/users/<user_id>/profile", summary="A user's genre profile and similar users", answer=bodies.UserProfile)
@@ -50,7 +50,8 @@ def search(rec, query):
        query=queries.picks_query, answer=bodies.NewUserRecommendations, errors=(400, 503))
 def new_user(rec, query):
     picks = picks_of(rec, query)
-    body = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, query.n, query.filters()).to_dict()
+    body = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres,
+                                  n=query.n, filters=query.filters()).to_dict()
     body["read"] = [r.to_dict() for r in picks.read]
     alternatives = {r.typed: r.to_dict()["alternatives"] for r in picks.unsure}
     body["unmatched"] = [{"input": text, "suggestions": s, "alternatives": alternatives.get(text, [])}

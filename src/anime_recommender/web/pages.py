@@ -70,7 +70,7 @@ def user(user_id: str):
     uid = parse_id(user_id)
     options = read_options(rec, request.args)
     filters = options.filters()
-    recs = rec.recommend(uid, options.n, filters, options.mode)
+    recs = rec.recommend(uid, options.n, filters, mode=options.mode)
     picture = rec.taste_picture(rec.m.listed_ids(uid), [r.anime.anime_id for r in recs.results])
     return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid, loved_limit=0), options=options,
                  next_up=continuation.for_user(rec, uid, filters.include_adult), picture=picture)
@@ -113,7 +113,7 @@ def new_user():
     picks = picks_of(rec, query, strict=False)
     recs = None  # nothing surely read: the page offers what the titles could mean, with the form kept
     if picks.usable:
-        recs = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, query.n, query.filters())
+        recs = rec.recommend_new_user(picks.liked, picks.disliked, picks.genres, n=query.n, filters=query.filters())
     named = {str(a.anime_id): a.title for a in (recs.liked + recs.disliked if recs else [])}
     return _page("new_user.html", rec, recs=recs, picks=picks, swap=_swap_url, named=named)
 

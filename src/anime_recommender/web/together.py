@@ -74,7 +74,7 @@ def one_per_line(values: MultiDict) -> MultiDict:
     return out
 
 
-def _person(rec: Recommender, query: Query, slot: int, export: MalExport | None, group: Group) -> None:
+def _person(rec: Recommender, query: Query, slot: int, *, export: MalExport | None, group: Group) -> None:
     """Add slot `slot`'s person to the group, if the slot is filled."""
     user, titles = getattr(query, f"user{slot}", None), getattr(query, f"liked{slot}", [])
     given = [user is not None, bool(titles), export is not None]
@@ -94,7 +94,7 @@ def _made(rec: Recommender, given: Given, group: Group) -> tg.Person:
             return tg.person_from_user(rec, user, name)
         if export is not None:
             return tg.person_from_list(rec, export.rows, name)
-        return _from_titles(rec, name, titles, group)
+        return _from_titles(rec, name, titles, group=group)
     except UnknownUserError:
         raise PersonNotFound(name, user) from None
     except (InputError, RecommenderError) as exc:
@@ -102,7 +102,7 @@ def _made(rec: Recommender, given: Given, group: Group) -> tg.Person:
         raise InputError(message if message.startswith(name) else f"{name}: {message}") from None
 
 
-def _from_titles(rec: Recommender, name: str, titles: list[str], group: Group) -> tg.Person:
+def _from_titles(rec: Recommender, name: str, titles: list[str], *, group: Group) -> tg.Person:
     """A person from liked titles, read by the one title reader; titles not read surely are noted."""
     picks = picks_of(rec, read(queries.picks_query(bounds(rec)), MultiDict([("liked", t) for t in titles])))
     for typed, suggestions in picks.unmatched:
@@ -116,7 +116,7 @@ def read_group(rec: Recommender, query: Query, exports: dict[int, MalExport] | N
     most, exports = rec.cfg.together_max_people, exports or {}
     group = Group()
     for slot in range(1, most + 1):
-        _person(rec, query, slot, exports.get(slot), group)
+        _person(rec, query, slot, export=exports.get(slot), group=group)
     for number, user in enumerate(query.user_id, start=len(group.people) + 1):
         group.people.append(_made(rec, Given(f"Person {number}", user), group))
     if not tg.MIN_PEOPLE <= len(group.people) <= most:
@@ -158,7 +158,7 @@ def read_uploads(rec: Recommender) -> tuple[MultiDict, dict[int, MalExport]]:
 def _answer(rec: Recommender, values: MultiDict, exports: dict[int, MalExport] | None = None):
     query = UPLOAD.parse(rec, one_per_line(values))
     group = read_group(rec, query, exports)
-    found = tg.recommend_together(rec, group.people, query.n, query.filters())
+    found = tg.recommend_together(rec, group.people, query.n, filters=query.filters())
     found.notes.extend(group.notes)
     return found
 
@@ -214,7 +214,7 @@ def page_upload():
 def api(rec: Recommender, query: Query):
     """JSON: the group's list; people as `user_id` repeated, or numbered slots (see the module docstring)."""
     group = read_group(rec, query)
-    found = tg.recommend_together(rec, group.people, query.n, query.filters())
+    found = tg.recommend_together(rec, group.people, query.n, filters=query.filters())
     found.notes.extend(group.notes)
     return found
 

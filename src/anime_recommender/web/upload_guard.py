@@ -19,7 +19,7 @@ KEY = "upload_slots"
 class UploadRefused(Exception):
     """An upload not read: `code` (503 busy, 408 too slow, 400 broken framing), headers to send with it."""
 
-    def __init__(self, message: str, code: int, headers: dict[str, str] | None = None, title: str | None = None):
+    def __init__(self, message: str, code: int, headers: dict[str, str] | None = None, *, title: str | None = None):
         super().__init__(message)
         self.code = code
         self.headers = headers or {}
@@ -38,7 +38,7 @@ def upload_slot() -> Iterator[None]:
     if not slots.acquire(blocking=False):
         retry = current_app.config["APP_CONFIG"].serving.upload_retry_after_s
         raise UploadRefused(f"the server is reading as many uploads as it can right now: try again in {retry} "
-                            "seconds", 503, {"Retry-After": str(retry)}, "Too many uploads at once")
+                            "seconds", 503, {"Retry-After": str(retry)}, title="Too many uploads at once")
     try:
         with _body_deadline(current_app.config["APP_CONFIG"].serving.upload_body_timeout_s):
             yield
