@@ -181,7 +181,7 @@ def one_seed(cfg, loaded: tuple, seed: int, args: argparse.Namespace, tmp: Path)
     catalog, interactions, seen, report = loaded
     max_users, grid = args.max_users, args.grid
     seeded = cfg.replace("processing", seed=cfg.processing.seed + seed)
-    data = process.process(interactions, catalog, seeded.processing, report, seen)
+    data = process.process(interactions, catalog, seeded.processing, report=report, seen=seen)
     _, kept, valid, _ = hold_out(data, seed, max_users)
     m, factors, ease, _, popularity = fit(cfg, kept, seed)
     rec = served_run(kept, m, factors, tmp / f"run-{seed}")

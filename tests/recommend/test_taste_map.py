@@ -30,7 +30,8 @@ def test_the_catalogue_is_one_path_of_the_most_popular_dots(monkeypatch):
 
 def test_a_picture_marks_the_list_most_popular_first_and_caps_it(monkeypatch):
     monkeypatch.setattr(tm, "MAX_MINE", 3)
-    picture = square().picture(np.array([5, 7, 50, 99, 7]), np.array([60, 61]), lambda r: f"A{r}", lambda r: 1000 + r)
+    picture = square().picture(np.array([5, 7, 50, 99, 7]), np.array([60, 61]), title=lambda r: f"A{r}",
+                                anime_id=lambda r: 1000 + r)
     assert [p.anime_id for p in picture.mine] == [1099, 1050, 1007] and picture.mine_on_map == 4
     assert [p.title for p in picture.recommended] == ["A60", "A61"] and picture.labelled == picture.recommended
     assert [p.anime_id for p in picture.landmarks] == [1099, 1098, 1097, 1096]

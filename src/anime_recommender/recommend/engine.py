@@ -227,7 +227,8 @@ class Recommender:
             rows = cat.model_row[cat.rows_of(ids)]
             return rows[rows >= 0]
         return self.m.taste_map.picture(model_rows(listed_ids), model_rows(recommended_ids),
-                                        lambda r: ex.title_of(cat, cat.cat_row[r]), lambda r: int(self.m.anime_ids[r]))
+                                        title=lambda r: ex.title_of(cat, cat.cat_row[r]),
+                                        anime_id=lambda r: int(self.m.anime_ids[r]))
 
     # --- content ----------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 10, include_adult: bool | None = None) -> SearchResults:

@@ -77,7 +77,7 @@ class TasteMap:
         rank[self.order] = np.arange(len(self.order))
         return rank
 
-    def picture(self, mine: np.ndarray, recommended: np.ndarray, title: Callable[[int], str],
+    def picture(self, mine: np.ndarray, recommended: np.ndarray, *, title: Callable[[int], str],
                 anime_id: Callable[[int], int]) -> TastePicture:
         """The picture of one page: `mine` and `recommended` are model rows; `title` / `anime_id` name a row."""
         mine = np.unique(np.asarray(mine, np.int64))
