@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from anime_recommender.config import ConfigError, load_config
+from anime_recommender.config import ConfigError, SampleConfig, load_config
 from anime_recommender.pipeline import command as train_command
 
 log = logging.getLogger("anime_recommender")
@@ -68,9 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = sub.add_parser("generate-sample", help="write a generated dataset in the Kaggle schema")
     sample.add_argument("--out", required=True, help="output directory")
-    sample.add_argument("--users", type=int, default=3000)
-    sample.add_argument("--anime", type=int, default=1200)
-    sample.add_argument("--seed", type=int, default=7)
+    sample.add_argument("--users", type=int, default=SampleConfig.users, help="default: sample.users")
+    sample.add_argument("--anime", type=int, default=SampleConfig.anime, help="default: sample.anime")
+    sample.add_argument("--seed", type=int, default=SampleConfig.seed, help="default: sample.seed")
     sample.add_argument("--list-rows", type=int,
                         help="about this many animelist.csv rows in all (default: 20 + anime/15 per user, at most "
                              "30%% of the anime); rating_complete.csv gets ~57%% of them (310,000 users and "

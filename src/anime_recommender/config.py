@@ -201,6 +201,8 @@ class ServingConfig:
     import_weights: dict[str, float]
     picks_weights: dict[str, float]
     picks_strength: float
+    genres_weight: float
+    popular_without_model: float
     popularity_discount: float
     picks_popularity_discount: float
     max_popularity_discount: float

@@ -8,6 +8,7 @@ import pytest
 from scipy import sparse
 
 from anime_recommender import UnknownAnimeError
+from anime_recommender.config import ServingConfig
 from anime_recommender.recommend.errors import RecommenderError
 from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.tower import UserTower
@@ -88,7 +89,8 @@ def test_each_step_works_on_the_arrays_it_is_handed_without_an_engine(tiny_artif
     user = vectors.of_list(arrays.tower, catalog.model_row, taste)
     tables = sources.ScoreTables(factors=arrays.anime_factors, bias=arrays.anime_bias,
                                  embeddings=arrays.anime_embeddings, embeddings_t=arrays.anime_embeddings_t,
-                                 popular=popular, text=text)
+                                 popular=popular, text=text, genres_weight=ServingConfig.genres_weight,
+                                 popular_without_model=ServingConfig.popular_without_model)
     scored = sources.for_list(tables, catalog, taste, user=user, path_weights={"model": 0.7, "content": 0.3})
     shelf = hybrid.Shelf(catalog=catalog, franchises=None, popular=popular, popularity=arrays.popularity)
     ranked = hybrid.rank(shelf, scored, Request(Filters(), 5, taste.exclude), fallback=False)

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from tqdm.auto import tqdm
 
+from anime_recommender.config import SampleConfig
 from anime_recommender.data import schema
 from anime_recommender.data.statuses import Status
 
@@ -152,7 +153,8 @@ class _Catalog:
 
 
 def generate_sample(
-    out_dir: str | Path, *, users: int = 3000, anime: int = 1200, seed: int = 7, list_rows: int | None = None,
+    out_dir: str | Path, *, users: int = SampleConfig.users, anime: int = SampleConfig.anime,
+    seed: int = SampleConfig.seed, list_rows: int | None = None,
 ) -> dict[str, Path]:
     """Write the five Kaggle files for `users` x `anime` (about `list_rows` animelist rows); same seed, same bytes."""
     if users < 1 or anime < 10:

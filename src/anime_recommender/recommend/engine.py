@@ -60,7 +60,9 @@ class Recommender:
         popular = sources.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity)
         self.tables = sources.ScoreTables(factors=arrays.anime_factors, bias=arrays.anime_bias,
                                           embeddings=arrays.anime_embeddings, embeddings_t=arrays.anime_embeddings_t,
-                                          popular=popular, text=TextSimilarity(catalog))
+                                          popular=popular, text=TextSimilarity(catalog),
+                                          genres_weight=self.cfg.genres_weight,
+                                          popular_without_model=self.cfg.popular_without_model)
         self.shelf = hybrid.Shelf(catalog=catalog, franchises=franchises, popular=popular,
                                   popularity=arrays.popularity)
         self.evidence = records.Evidence(catalog=catalog, anime_ids=arrays.anime_ids,

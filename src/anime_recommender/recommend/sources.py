@@ -14,8 +14,6 @@ from anime_recommender.recommend.users import History
 from anime_recommender.recommend.vectors import UserVector
 
 MAX_FAVOURITES = 50  # the top-rated favourites that drive content scores and explanations
-GENRE_WEIGHT = 0.5   # picked genres, when the path's weights name none
-POPULAR_WEIGHT = 0.3  # popular anime beside a list the model knows nothing of
 
 
 @dataclass(frozen=True)
@@ -28,6 +26,8 @@ class ScoreTables:
     embeddings_t: np.ndarray   # its contiguous transpose, for max-over-favourites
     popular: np.ndarray        # float32 (n_anime,): weighted MAL rating (popularity_scores)
     text: TextSimilarity       # synopsis + genres over catalog rows, for anime the model never saw
+    genres_weight: float           # serving.genres_weight (picked genres, where the path names none)
+    popular_without_model: float   # serving.popular_without_model (beside a list the model knows none of)
 
 
 @dataclass
@@ -86,9 +86,9 @@ def for_list(tables: ScoreTables, catalog: Catalog, taste: Taste, *, user: UserV
         out.weights[Source.CONTENT] = 1.0
     if taste.genres:
         out.scores[Source.GENRES] = genre_match(catalog.genre_matrix[catalog.cat_row], list(taste.genre_columns))
-        out.weights[Source.GENRES] = path_weights.get(Source.GENRES, GENRE_WEIGHT)
+        out.weights[Source.GENRES] = path_weights.get(Source.GENRES, tables.genres_weight)
     if user.vector is None:
-        out.scores[Source.POPULAR], out.weights[Source.POPULAR] = tables.popular, POPULAR_WEIGHT
+        out.scores[Source.POPULAR], out.weights[Source.POPULAR] = tables.popular, tables.popular_without_model
     elif path_weights.get(Source.POPULAR, 0.0) > 0:
         out.scores[Source.POPULAR], out.weights[Source.POPULAR] = tables.popular, path_weights[Source.POPULAR]
     return out
