@@ -259,11 +259,11 @@ class Recommender:
     def resolve_title(self, title: str, include_adult: bool | None = None) -> int:
         """MAL id of the sure reading of a title (the one title reader); UnknownAnimeError with the
         alternatives, else the closest names, otherwise."""
-        reading = self.reader.read(title, self._adult(include_adult))
+        adult = self._adult(include_adult)
+        reading = self.reader.read(title, adult)
         if not reading.sure:
             offered = [str(self.catalog.display_name[r]) for r in reading.alternatives]
-            raise UnknownAnimeError(title, offered or self.titles.suggest(title, include_adult=self._adult(
-                include_adult)))
+            raise UnknownAnimeError(title, offered or self.titles.suggest(title, include_adult=adult))
         return int(self.catalog.anime_id[reading.row])
 
     def read_title(self, text: str, include_adult: bool | None = None) -> TitleReading:
