@@ -39,6 +39,12 @@ COPY static/ static/
 COPY config/ config/
 RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 
+# ---- serve_venv: the builder's venv without the installers the running app never uses -------------
+# (pip, setuptools, wheel: 22 MB of site-packages). The train stage below still copies the builder's.
+FROM ${BASE_IMAGE}:${BASE_TAG} AS serve_venv
+COPY --from=builder /opt/venv /opt/venv
+RUN /opt/venv/bin/python -m pip uninstall -y -q pip setuptools wheel
+
 # ---- train: the training CronJob's image, `docker build --target train` (a plain build skips it) -----
 # The serving venv plus the training set (requirements.txt: TensorFlow, Keras, comet-ml, ...) and
 # pipeline/. Training still never runs during a build; the serving image below carries none of this.
@@ -97,7 +103,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     ARTIFACTS_DIR=/app/artifacts
 
 WORKDIR /app
-COPY --from=builder /opt/venv /opt/venv
+COPY --from=serve_venv /opt/venv /opt/venv
 COPY application.py gunicorn.conf.py ./
 
 # Code stays root-owned (read-only for the app user); only the mount points belong to it. Byte-code

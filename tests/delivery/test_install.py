@@ -50,7 +50,8 @@ def tree_bytes(path: Path) -> int:
 
 @pytest.fixture(scope="module")
 def serve_venv(tmp_path_factory) -> Path:
-    """A fresh venv: `pip install -r requirements-serve.txt`, then `pip install --no-deps .` from a copy."""
+    """A fresh venv: `pip install -r requirements-serve.txt`, then `pip install --no-deps .` from a copy, then
+    the installers removed (the image's serve_venv stage)."""
     base = tmp_path_factory.mktemp("install")
     source = base / "source"  # a copy, so the build leaves nothing (build/, *.egg-info) in the checkout
     for name in PACKAGE_FILES:
@@ -65,6 +66,8 @@ def serve_venv(tmp_path_factory) -> Path:
     python = venv / "bin" / "python"
     run([python, "-m", "pip", "install", "-q", "-r", source / "requirements-serve.txt"], cwd=base)
     run([python, "-m", "pip", "install", "-q", "--no-deps", source], cwd=base)
+    # as the Dockerfile's serve_venv stage: the running app carries no installers
+    run([python, "-m", "pip", "uninstall", "-y", "-q", "pip", "setuptools", "wheel"], cwd=base)
     return venv
 
 

@@ -40,11 +40,11 @@ out = {{}}
 # 1. one step under the mirrored strategy = the mean of the two replicas' gradients (SGD, lr 1)
 strategy = distribute.make_strategy("mirrored")
 out["replicas"] = strategy.num_replicas_in_sync
-feed = tr.epoch_input(data, cfg, "ranking", strategy)
-plain = tr.epoch_input(data, cfg, "ranking", tf.distribute.get_strategy())
+feed = tr.epoch_input(data, cfg, "ranking", strategy=strategy)
+plain = tr.epoch_input(data, cfg, "ranking", strategy=tf.distribute.get_strategy())
 steps = list(plain.make(0, 1).take(2))
 tf.keras.utils.set_random_seed(1)
-scoring, trainer = tr.compile_trainer(data, model_cfg, cfg, plain.rows)
+scoring, trainer = tr.compile_trainer(data, model_cfg, cfg, rows=plain.rows)
 start = [w.numpy() for w in trainer.trainable_weights]
 grads = []
 for x, y in steps:
@@ -54,7 +54,7 @@ for x, y in steps:
 expected = [w - (g0 + g1) / 2 for w, g0, g1 in zip(start, *grads)]
 with strategy.scope():
     tf.keras.utils.set_random_seed(1)
-    _, mirrored = tr.compile_trainer(data, model_cfg, cfg, feed.rows)
+    _, mirrored = tr.compile_trainer(data, model_cfg, cfg, rows=feed.rows)
     mirrored.compile(optimizer=keras.optimizers.SGD(1.0), loss=mirrored.loss)
 out["same_start"] = all(np.allclose(a, b.numpy()) for a, b in zip(start, mirrored.trainable_weights))
 mirrored.fit(feed.make(0, 1), epochs=1, steps_per_epoch=1, verbose=0)
