@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,18 @@ def start_gunicorn(artifacts: str, log_dir: Path, **env: str):
         log.close()
         raise
     return proc, url, log
+
+
+@contextmanager
+def serving(artifacts: str, log_dir: Path):
+    """The site's URL while gunicorn serves `artifacts` (start_gunicorn), stopped afterwards."""
+    proc, url, log = start_gunicorn(artifacts, log_dir)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        log.close()
 
 
 def chromium_driver():

@@ -30,16 +30,11 @@ def server(franchise_artifacts, tmp_path_factory):
     Dragon Ball titles and fans, tests/recommend/franchise_run.py)."""
     import os
 
-    from tests.web.browser import start_gunicorn
+    from tests.web.browser import serving
 
     artifacts = os.environ.get("BROWSER_ARTIFACTS_DIR") or str(franchise_artifacts)
-    proc, url, log = start_gunicorn(artifacts, tmp_path_factory.mktemp("gunicorn"))
-    try:
+    with serving(artifacts, tmp_path_factory.mktemp("gunicorn")) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        log.close()
 
 
 @pytest.fixture(scope="session")

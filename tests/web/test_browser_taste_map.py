@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.recommend.tiny_run import build_tiny_run, seen_lists, user_id
-from tests.web.browser import by, open_page, shot, start_gunicorn
+from tests.web.browser import by, open_page, serving, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -13,13 +13,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def map_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("map-browser")
     build_tiny_run(root, with_map=True)
-    proc, url, log = start_gunicorn(str(root), tmp_path_factory.mktemp("gunicorn-map"))
-    try:
+    with serving(str(root), tmp_path_factory.mktemp("gunicorn-map")) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        log.close()
 
 
 def test_user_page_draws_the_map_with_their_titles_and_recommendations(map_server, browser):
