@@ -41,8 +41,9 @@ def local_conf(upstream_port: int, listen_port: int, workdir: Path) -> str:
 
 
 @contextmanager
-def nginx_in_front(upstream_port: int, seconds: float = 60):
-    """nginx with the shipped config in front of 127.0.0.1:upstream_port; yields its port."""
+def nginx_in_front(upstream_port: int, seconds: float = 60, *, log_path: Path | None = None):
+    """nginx with the shipped config in front of 127.0.0.1:upstream_port; yields its port. Its error log goes
+    to `log_path` when given (kept for a failing test's message), else into its temporary directory."""
     binary = nginx_binary()
     # nginx's worker drops root to `nobody` when started as root: its directory must be reachable by it
     workdir = Path(tempfile.mkdtemp(prefix="nginx-test-"))
@@ -51,14 +52,15 @@ def nginx_in_front(upstream_port: int, seconds: float = 60):
     conf = workdir / "nginx.conf"
     conf.write_text(local_conf(upstream_port, port, workdir), encoding="utf-8")
     (workdir / "conf").mkdir()  # nginx's prefix/conf: unused, but -p wants a prefix
-    log = open(workdir / "nginx.log", "wb")  # noqa: SIM115 - closed below
+    log_path = log_path or workdir / "nginx.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([binary, "-p", str(workdir), "-e", "stderr", "-c", str(conf)],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + seconds
         while not _accepts(port):
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nginx did not start: {(workdir / 'nginx.log').read_text()[-2000:]}")
+                raise RuntimeError(f"nginx did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.05)
         yield port
     finally:

@@ -51,6 +51,20 @@ def directive(name: str, text: str | None = None) -> list[str]:
     return re.findall(rf"^[ \t]*{name}[ \t]+([^;{{\n]+);", text or NGINX_CONF.read_text(), flags=re.M)
 
 
+def gunicorn_setting(name: str) -> int:
+    """A GUNICORN_* number the pods run with: deployment.yaml's value, else gunicorn.conf.py's default."""
+    default = int(re.search(rf'"{name}", (\d+)', (PROJECT_ROOT / "gunicorn.conf.py").read_text())[1])
+    return int(pod_gunicorn_env().get(name, default))
+
+
+def test_nginx_drops_an_idle_upstream_connection_before_gunicorn_does():
+    """Else a POST nginx sends on a connection gunicorn is closing that moment is answered 502 (the flake of
+    test_a_watch_together_upload_past_64k_passes_the_proxy)."""
+    upstream = re.search(r"upstream gunicorn \{([^}]*)\}", NGINX_CONF.read_text())[1]
+    (idle,) = directive("keepalive_timeout", upstream)
+    assert directive("keepalive", upstream) and int(idle.rstrip("s")) <= gunicorn_setting("GUNICORN_KEEPALIVE") - 2
+
+
 def test_the_shipped_config_is_valid_nginx(tmp_path):
     conf = tmp_path / "nginx.conf"
     tmp_path.chmod(0o755)
@@ -66,8 +80,7 @@ def test_the_proxy_limits_are_the_apps():
     assert directive("client_max_body_size") == [f"{form // 1024}k", f"{(cfg.import_max_bytes + form) // 1024}k",
                                                  f"{(MAX_TOKEN_BYTES + form) // 1024}k"]
     assert directive("client_body_buffer_size") == [f"{(cfg.import_max_bytes + form) // 1024}k"]
-    gunicorn_timeout = int(re.search(r'"GUNICORN_TIMEOUT", (\d+)', (PROJECT_ROOT / "gunicorn.conf.py").read_text())[1])
-    assert int(directive("proxy_read_timeout")[0].rstrip("s")) > gunicorn_timeout
+    assert int(directive("proxy_read_timeout")[0].rstrip("s")) > gunicorn_setting("GUNICORN_TIMEOUT")
     web_port = next(p["containerPort"] for p in container("web")["ports"])
     assert directive("server") == [f"127.0.0.1:{web_port}"]
     proxy_port = next(p["containerPort"] for p in container("proxy")["ports"])
@@ -89,8 +102,15 @@ def stack(tiny_artifacts, tmp_path_factory):
     """gunicorn (the image's command with the pod's GUNICORN_* settings) and nginx with the shipped config."""
     logs = tmp_path_factory.mktemp("stack")
     with gunicorn(tiny_artifacts, logs, **pod_gunicorn_env()) as (_, app_port, log_path), \
-            nginx_in_front(app_port) as proxy_port:
+            nginx_in_front(app_port, log_path=logs / "nginx.log") as proxy_port:
         yield app_port, proxy_port, log_path
+
+
+def logs_of(stack) -> str:
+    """The ends of nginx's and gunicorn's logs, for a failing assertion's message."""
+    server_log = stack[2]
+    return "\n".join(f"--- {path.name}:\n{path.read_text(errors='replace')[-3000:]}"
+                     for path in (server_log.parent / "nginx.log", server_log))
 
 
 def probe_timeout() -> int:
@@ -140,7 +160,7 @@ def test_an_upload_through_the_proxy_is_answered_and_an_oversized_one_refused_by
     head = (f"POST {API} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: {len(body)}\r\n"
             f'Content-Type: multipart/form-data; boundary="{boundary}"\r\n\r\n').encode()
     with connect(proxy_port, head + body) as sock:
-        assert read_response(sock)[0] == 200
+        assert read_response(sock)[0] == 200, logs_of(stack)
     too_big = (f"POST {API} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: {10 * 2**20 + 2**17}\r\n"
                "Content-Type: multipart/form-data; boundary=b\r\n\r\n").encode()
     with connect(proxy_port, too_big) as sock:
@@ -156,4 +176,4 @@ def test_a_watch_together_upload_past_64k_passes_the_proxy(stack):
     head = (f"POST /api/v1/recommendations/together HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
             f'Content-Length: {len(body)}\r\nContent-Type: multipart/form-data; boundary="{boundary}"\r\n\r\n').encode()
     with connect(proxy_port, head + body) as sock:
-        assert read_response(sock)[0] == 200
+        assert read_response(sock)[0] == 200, logs_of(stack)
