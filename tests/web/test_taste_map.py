@@ -3,6 +3,7 @@ server-side SVG when the run has a map; a run published before maps renders the 
 from __future__ import annotations
 
 import gzip
+import html
 import re
 
 import pytest
@@ -57,3 +58,22 @@ def test_a_run_without_a_map_renders_its_pages_without_one(client):
     assert 'id="taste-map"' not in client.get(f"/user/{user_id(0)}").get_data(as_text=True)
     page = post(client, "/import", _file(gzip.compress(fixture_bytes()))).get_data(as_text=True)
     assert "For you" in page and 'id="taste-map"' not in page
+
+
+def test_the_api_gives_the_pictures_points(map_client):
+    """GET /api/v1/users/<id>/taste-map: the same titles and recommendations as the page's marks."""
+    body = map_client.get(f"/api/v1/users/{user_id(0)}/taste-map?n=5").get_json()
+    page = map_client.get(f"/user/{user_id(0)}?n=5").get_data(as_text=True)
+    assert body["user_id"] == user_id(0) and body["mine_on_map"] == len(body["mine"]) == 6
+    assert [f"{p['title']} (on the list)" for p in body["mine"]] == [html.unescape(t) for t in marks(page, "mine")]
+    shown = map_client.get(f"/api/v1/users/{user_id(0)}/recommendations?n=5").get_json()["results"]
+    assert [p["anime_id"] for p in body["recommended"]] == [r["anime_id"] for r in shown]
+    for point in body["mine"] + body["recommended"] + body["landmarks"]:
+        assert 0 <= point["x"] <= body["width"] and 0 <= point["y"] <= body["height"]
+
+
+def test_the_api_says_when_a_model_has_no_map_or_the_user_is_unknown(client, map_client):
+    missing = client.get(f"/api/v1/users/{user_id(0)}/taste-map")
+    assert missing.status_code == 404 and "no taste map" in missing.get_json()["error"]["message"]
+    assert map_client.get("/api/v1/users/424242/taste-map").status_code == 404
+    assert map_client.get("/api/v1/users/abc/taste-map").status_code == 400

@@ -219,6 +219,10 @@ class Recommender:
         counts = (len(rows), int((rows.scores > 0).sum()), threshold)
         return records.user_profile(self.catalog, user_id, counts, loved=loved, shown=(loved_limit, []))
 
+    def user_picture(self, user_id: int, results: list) -> TastePicture | None:
+        """The picture of a user's page: everything on their lists, and the `results` shown beside it."""
+        return self.taste_picture(self.m.listed_ids(user_id), [r.anime.anime_id for r in results])
+
     def taste_picture(self, listed_ids, recommended_ids) -> TastePicture | None:
         """Where a list (MAL ids) and its recommendations sit among the anime; None when the run has no map."""
         if self.m.taste_map is None:

@@ -5,6 +5,7 @@ The map is optional: a run published before it existed has none, and the pages t
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,14 @@ class TastePicture:
     landmarks: list[MapPoint]
     labelled: list[MapPoint]       # the recommendations shown with their title
     mine_on_map: int               # the viewer's titles the map has (more than `mine` when capped)
+
+    def to_dict(self) -> dict:
+        """The API's twin of the picture: the points in the drawing box (y grows downwards, as in the SVG)."""
+        def points(found: list[MapPoint]) -> list[dict]:
+            return [dataclasses.asdict(p) for p in found]
+        return {"width": self.width, "height": self.height, "mine": points(self.mine),
+                "recommended": points(self.recommended), "landmarks": points(self.landmarks),
+                "mine_on_map": self.mine_on_map}
 
 
 @dataclass(frozen=True)

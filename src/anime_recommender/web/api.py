@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
+from werkzeug.exceptions import NotFound
 
 from anime_recommender.web import bodies, openapi, queries, service
 from anime_recommender.web.declare import bounds, route
@@ -21,6 +22,17 @@ def user_recommendations(rec, query, user_id: int):
 @route(bp, "/users/<user_id>/profile", summary="A user's genre profile and similar users", answer=bodies.UserProfile)
 def user_profile(rec, user_id: int):
     return rec.user_profile(user_id)
+
+
+@route(bp, "/users/<user_id>/taste-map", summary="Where the user's titles and their recommendations sit among "
+       "the anime: the user page's picture as points (404 for a model trained before maps existed)",
+       query=queries.recommend_query, answer=bodies.TasteMap)
+def user_taste_map(rec, query, user_id: int):
+    recs = rec.recommend(user_id, query.n, query.filters(), mode=query.mode)
+    picture = rec.user_picture(user_id, recs.results)
+    if picture is None:
+        raise NotFound("this model has no taste map (it was trained before maps existed): train it again")
+    return {"user_id": user_id, **picture.to_dict()}
 
 
 @route(bp, "/anime/<anime_id>", summary="One anime", answer=bodies.Anime)

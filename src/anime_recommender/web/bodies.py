@@ -156,6 +156,27 @@ ListRecommendations = create_model(
     imported=(ImportSummary, ...), taste_profile=(list[GenreCount], ...), **{"continue": (list[NextEntry], [])})
 
 
+class MapPoint(Body):
+    """One anime placed on the taste map's drawing box (recommend/taste_map.py)."""
+
+    x: float
+    y: float
+    anime_id: int
+    title: str
+
+
+class TasteMap(Body):
+    """Where a user's titles and their recommendations sit among the anime (the user page's picture)."""
+
+    user_id: int
+    width: int
+    height: int
+    mine: list[MapPoint]
+    recommended: list[MapPoint]
+    landmarks: list[MapPoint]
+    mine_on_map: int
+
+
 class PersonBrief(Body):
     name: str
     given_as: str

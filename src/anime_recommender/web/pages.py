@@ -71,7 +71,7 @@ def user(user_id: str):
     options = read_options(rec, request.args)
     filters = options.filters()
     recs = rec.recommend(uid, options.n, filters, mode=options.mode)
-    picture = rec.taste_picture(rec.m.listed_ids(uid), [r.anime.anime_id for r in recs.results])
+    picture = rec.user_picture(uid, recs.results)
     return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid, loved_limit=0), options=options,
                  next_up=continuation.for_user(rec, uid, filters.include_adult), picture=picture)
 
