@@ -1,8 +1,11 @@
 """The numpy user tower pools a list exactly as the trained Keras model pools a user's history."""
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
+from scipy import sparse
 
 from anime_recommender.model.export import extract_factors
 from anime_recommender.model.ncf import USER_HISTORY
@@ -11,6 +14,7 @@ from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.lists import COMPLETED, ListRows, read_list
 from anime_recommender.recommend.mal_export import MalExport
 from anime_recommender.recommend.tower import UserTower
+from anime_recommender.recommend.users import History, loved_thresholds
 from anime_recommender.recommend.vectors import list_vector
 
 
@@ -97,3 +101,35 @@ def test_reasons_name_list_entries_whose_parts_sum_to_the_model_score(trained):
     rows, weights = rec.m.history.items(3)[0].astype(np.int64), np.ones(len(rec.m.history.items(3)[0]))
     parts = rec.m.tower.contributions(rows, weights, rec.m.anime_factors)
     np.testing.assert_allclose(parts.sum(axis=0), rec.m.anime_factors @ rec.m.tower.vector(rows), atol=1e-4)
+
+
+def _training_history(rec: Recommender, model) -> History:
+    """The run's History cut to what training pooled: each user's list is their training list (with the
+    ratings of their seen list), so a trained user and an import of that list are the same list."""
+    layer = model.get_layer(USER_HISTORY)
+    indptr, items = layer.row_splits.numpy(), layer.items.numpy()
+    seen = rec.m.history.seen.tocsr()
+    users = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    pooled = sparse.csr_matrix((np.ones(len(users)), (users, items[:indptr[-1]])), shape=seen.shape)
+    cut = seen.multiply(pooled > 0).tocsr()
+    cut.eliminate_zeros()
+    return History(cut, loved_thresholds(cut))
+
+
+def test_an_import_of_a_trained_users_list_gets_their_blended_page_under_the_same_weights(trained):
+    """The blended pages differ only by their per-path weights: with the import's weights set to the page's,
+    the import of a trained user's list (with their ratings) is their page, order and scores."""
+    cfg, result = trained
+    model = keras.saving.load_model(result.run_dir / "model.keras", compile=False)
+    rec = Recommender.load(result.run_dir, dataclasses.replace(cfg.serving, import_weights=cfg.serving.hybrid_weights))
+    rec.m.history = _training_history(rec, model)
+    for row in (3, 7, 11):
+        items, ratings = rec.m.history.items(row)
+        export = MalExport(ListRows(rec.m.anime_ids[items].astype(np.int64), ratings.astype(np.int8),
+                                    np.full(len(items), COMPLETED, np.int8)), len(items), 0)
+        not_on_the_import = np.setdiff1d(rec.m.listed_ids(int(rec.m.user_ids[row])), rec.m.anime_ids[items])
+        same = Filters(include_adult=True, group_franchises=False, exclude=tuple(not_on_the_import.tolist()))
+        page = rec.recommend(int(rec.m.user_ids[row]), 20, same).results
+        imported = rec.recommend_import(export, 20, same).recs.results
+        assert [r.anime.anime_id for r in imported] == [r.anime.anime_id for r in page]
+        np.testing.assert_allclose([r.score for r in imported], [r.score for r in page], atol=1e-5)

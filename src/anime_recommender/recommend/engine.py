@@ -322,8 +322,7 @@ class Recommender:
         if mode not in ("hybrid", Source.MODEL):
             raise ValueError(f"mode must be hybrid or model (got {mode!r})")
         taste, unknown = read_list(export.rows, self.catalog, reading)
-        loved, _ = favourites(export.rows, self.catalog)
         weights = self.cfg.import_weights if mode == "hybrid" else {Source.MODEL: 1.0}
         request = Request(filters=self._filters(filters), n=self._n(n), listed=taste.exclude)
         found = self._from_list(taste, weights, request)
-        return records.imported(self.evidence, found, export, unknown=unknown, loved=loved)
+        return records.imported(self.evidence, found, export, unknown=unknown, loved=taste.favourites)

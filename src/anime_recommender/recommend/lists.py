@@ -77,6 +77,10 @@ class Taste:
     entry_scores: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # their scores (0 = none)
     entry_statuses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # their MAL status codes
     picks: bool = False  # named on the new-user form (every entry a like), not a whole list
+    # the likes scored in the list's top quarter, best first (every like when nothing is scored): what the
+    # content side and the profile read, as a trained user's History.loved
+    favourites: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    favourite_scores: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
 
 
 @dataclass(frozen=True)
@@ -103,25 +107,29 @@ def read_list(rows: ListRows, catalog: Catalog, reading: ListReading = AS_SHIPPE
     liked_at = np.flatnonzero(weights > 0)
     liked_at = liked_at[np.argsort(-weights[liked_at], kind="stable")]
     excluded = cat_rows[statuses != PLAN_TO_WATCH] if reading.include_planned else cat_rows
+    loved, _ = favourite_positions(scores.astype(np.int8), weights)
     taste = Taste(liked=cat_rows[liked_at], weights=weights[liked_at], scores=scores[liked_at],
                   disliked=cat_rows[weights < 0], exclude=excluded, entries=cat_rows, entry_scores=scores,
-                  entry_statuses=statuses)
+                  entry_statuses=statuses, favourites=cat_rows[loved], favourite_scores=scores[loved])
     return taste, rows.anime_ids[~known].tolist()
 
 
-def favourites(rows: ListRows, catalog: Catalog) -> tuple[np.ndarray, int]:
-    """Catalog rows of the list's favourites, best first, and the score they start at.
+def favourite_positions(scores: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, int]:
+    """Positions of a list's favourites, best first, and the score they start at: as for a known user
+    (History.loved), the likes scored in the top quarter of the list's scores (users.TOP_SHARE); every like
+    when nothing is scored."""
+    threshold = int(loved_thresholds(sparse.csr_matrix(scores.reshape(1, -1)))[0]) if len(scores) else 0
+    keep = np.flatnonzero((weights > 0) & (scores >= threshold))
+    return keep[np.argsort(-scores[keep], kind="stable")], threshold
 
-    As for a known user: the likes scored in the top quarter of the list's scores (users.TOP_SHARE); every
-    like when nothing is scored.
-    """
+
+def favourites(rows: ListRows, catalog: Catalog) -> tuple[np.ndarray, int]:
+    """Catalog rows of the list's favourites, best first, and the score they start at (favourite_positions)."""
     found = np.array([catalog.row_of.get(a, -1) for a in rows.anime_ids.tolist()], dtype=np.int64)
     known = found >= 0
     scores, statuses = rows.scores[known].astype(np.int8), rows.statuses[known]
-    threshold = int(loved_thresholds(sparse.csr_matrix(scores.reshape(1, -1)))[0]) if len(scores) else 0
-    keep = (like_weights(scores, statuses) > 0) & (scores >= threshold)
-    order = np.argsort(-scores[keep], kind="stable")
-    return found[known][keep][order], threshold
+    positions, threshold = favourite_positions(scores, like_weights(scores, statuses))
+    return found[known][positions], threshold
 
 
 def _pick_rows(catalog: Catalog, ids: list[int]) -> np.ndarray:
@@ -151,4 +159,5 @@ def picks_taste(catalog: Catalog, liked: list[int], disliked: list[int], *, genr
                  exclude=np.concatenate([liked_cat, disliked_cat]), genres=tuple(genres),
                  genre_columns=tuple(columns), entries=liked_cat,
                  entry_scores=np.zeros(len(liked_cat), np.int8),
-                 entry_statuses=np.full(len(liked_cat), COMPLETED, np.int8), picks=True)
+                 entry_statuses=np.full(len(liked_cat), COMPLETED, np.int8), picks=True,
+                 favourites=liked_cat, favourite_scores=np.zeros(len(liked_cat), np.int8))

@@ -67,22 +67,24 @@ def for_user(tables: ScoreTables, history: History, user: UserVector, *, weights
 
 def for_list(tables: ScoreTables, catalog: Catalog, taste: Taste, *, user: UserVector,
              path_weights: dict[str, float]) -> Scored:
-    """The tower's scores and content for the likes the model knows, synopsis and genres for those it does
-    not, picked genres, popular anime (beside the model when the path weighs them, alone without a vector)."""
+    """The tower's scores and content for the favourites the model knows (as a trained user's page reads its
+    loved titles), synopsis and genres for those it does not, picked genres, popular anime (beside the model
+    when the path weighs them, alone without a vector)."""
     out = Scored(stated=True)
-    known = catalog.model_row[taste.liked] >= 0
-    liked_model = catalog.model_row[taste.liked[known]]
+    known = catalog.model_row[taste.favourites] >= 0
+    favourites_model = catalog.model_row[taste.favourites[known]]
     if user.vector is not None:
         out.scores[Source.MODEL] = model_scores(tables.factors, tables.bias, user.vector)
         out.weights[Source.MODEL] = path_weights.get(Source.MODEL, 0.0)
-    if len(liked_model):
-        _add_content(out, tables, liked_model[:MAX_FAVOURITES], scores=taste.scores[known][:MAX_FAVOURITES])
+    if len(favourites_model):
+        _add_content(out, tables, favourites_model[:MAX_FAVOURITES],
+                     scores=taste.favourite_scores[known][:MAX_FAVOURITES])
         out.weights[Source.CONTENT] = path_weights.get(Source.CONTENT, 0.0)
-        if not known.all():  # liked anime the model never saw still shape the content side
-            out.scores[Source.TEXT] = tables.text.similarity(taste.liked[~known])[catalog.cat_row]
+        if not known.all():  # favourites the model never saw still shape the content side
+            out.scores[Source.TEXT] = tables.text.similarity(taste.favourites[~known])[catalog.cat_row]
             out.weights[Source.TEXT] = path_weights.get(Source.CONTENT, 0.0) * float((~known).mean())
-    elif len(taste.liked):  # only liked anime the model never saw: their synopsis and genres
-        out.scores[Source.CONTENT] = tables.text.similarity(taste.liked)[catalog.cat_row]
+    elif len(taste.favourites):  # only favourites the model never saw: their synopsis and genres
+        out.scores[Source.CONTENT] = tables.text.similarity(taste.favourites)[catalog.cat_row]
         out.weights[Source.CONTENT] = 1.0
     if taste.genres:
         out.scores[Source.GENRES] = genre_match(catalog.genre_matrix[catalog.cat_row], list(taste.genre_columns))
