@@ -7,9 +7,9 @@
 Protocol (the cold protocol of bench/cold_users.py), per seed 0, 1, ...: a seeded quarter of the users (≥ 4
 list rows) is held out of training entirely; the NCF (shipped config, training.seed + seed) is fitted on the
 other users' rows and served by the engine. Each held-out user's list is split 75 / 25 (seeded): the 75 % is
-their upload (recommend/together.person_from_list: the one user tower on it), the 25 % their held-out titles.
+their upload (Recommender.person_from_list: the one user tower on it), the 25 % their held-out titles.
 The held-out users are put in groups of `--group` at random (seeded). Each person's recall@20 on their own
-held-out titles is measured on their solo list (together.shared_list with them alone: the same scoring, the
+held-out titles is measured on their solo list (Recommender.shared_list with them alone: the same scoring, the
 same franchise rules and popularity discount, their upload excluded) and on their group's list (everything
 on anyone's upload excluded), for every aggregation in together.AGGREGATIONS. The ratio is the mean group
 recall over the mean solo recall (the goal: at least 0.85). A second solo column leaves the other group
@@ -61,7 +61,7 @@ def people_of(rec, lists) -> tuple[list, list[set]]:
         span = slice(lists.upload.indptr[i], lists.upload.indptr[i + 1])
         items, scores = lists.upload.indices[span], lists.upload.data[span].astype(np.int8)
         rows = ListRows(rec.m.anime_ids[items], scores, np.full(len(items), COMPLETED, np.int8))
-        people.append(together.person_from_list(rec, rows, f"Person {i + 1}"))
+        people.append(rec.person_from_list(rows, f"Person {i + 1}"))
         target = lists.target.indices[lists.target.indptr[i]:lists.target.indptr[i + 1]]
         wanted.append(set(rec.m.anime_ids[target].tolist()))
     return people, wanted
@@ -70,8 +70,7 @@ def people_of(rec, lists) -> tuple[list, list[set]]:
 def recall(rec, people: list, wanted: list[set], aggregation: str, shown_k: int = K) -> list[float]:
     """Each person's recall@K on their held-out titles, for the list of `people` together (its first `shown_k`
     titles: fewer gives a solo list's share of a list split evenly)."""
-    shown = [r.anime.anime_id for r in together.shared_list(rec, people, K, filters=EVERYTHING,
-                                                                    aggregation=aggregation).results]
+    shown = [r.anime.anime_id for r in rec.shared_list(people, K, filters=EVERYTHING, aggregation=aggregation).results]
     return [list_metrics(shown[:shown_k], w, K)["recall"] for w in wanted]
 
 

@@ -8,10 +8,12 @@ import pytest
 from anime_recommender.data.franchise import EXTRA, MAIN, REEDIT, SIDE, build_franchises
 from anime_recommender.data.ingest import load_catalog
 from anime_recommender.data.report import DataReport
-from anime_recommender.recommend import continuation
+from anime_recommender.recommend import continuation, records
 from anime_recommender.recommend.catalog import build_catalog
 from anime_recommender.recommend.errors import UnknownUserError
+from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.franchise import Franchises
+from anime_recommender.recommend.hybrid import Shelf
 from anime_recommender.recommend.lists import COMPLETED, DROPPED, ON_HOLD, PLAN_TO_WATCH, WATCHING, ListRows
 from tests.recommend import franchise_run, tiny_run
 
@@ -22,22 +24,31 @@ SERIES = [(1, "Volley", 1, 0, MAIN), (2, "Volley Recap", 1, 1, EXTRA), (3, "Voll
           (20, "Lonely", 20, 0, MAIN)]
 
 
-@pytest.fixture(scope="module")
-def hand_made():
+def _made(adult=()):
+    """The hand-made catalog and its franchises as the engine's Shelf (MAL ids in `adult` adult titles)."""
     frame = tiny_run._typed([{"anime_id": a, "name": t, "display_name": t, "genres": "Sports", "type": "TV",
                               "members": 10, "popularity": 0, "score": 7.0,
-                              "episodes": 12, "year": 2000, "is_adult": False, "synopsis": ""} for a, t, *_ in SERIES])
+                              "episodes": 12, "year": 2000, "is_adult": a in adult, "synopsis": ""}
+                             for a, t, *_ in SERIES])
     catalog = build_catalog(frame, np.zeros(0, np.int64))
     fr = Franchises.build(np.array([s[2] for s in SERIES]), np.array([s[3] for s in SERIES]),
                           np.array([s[4] for s in SERIES]), kind=np.array(["TV"] * len(SERIES), dtype=object))
-    return fr, catalog
+    return Shelf(catalog=catalog, franchises=fr, popular=np.zeros(0, np.float32), popularity=np.zeros(0, np.float32))
 
 
-def _next(hand_made, *entries):
-    fr, catalog = hand_made
-    ids, scores, statuses = zip(*entries, strict=True)
-    rows = ListRows(np.array(ids, np.int64), np.array(scores, np.int8), np.array(statuses, np.int8))
-    return {e.franchise: e for e in continuation.continue_franchises(fr, catalog, rows)}
+@pytest.fixture(scope="module")
+def hand_made():
+    return _made()
+
+
+def _list(*entries) -> ListRows:
+    ids, scores, statuses = zip(*entries, strict=True) if entries else ((), (), ())
+    return ListRows(np.array(ids, np.int64), np.array(scores, np.int8), np.array(statuses, np.int8))
+
+
+def _next(shelf, *entries, filters=None):
+    found = continuation.continue_franchises(shelf, _list(*entries), filters=filters or Filters())
+    return {e.franchise: e for e in records.next_entries(shelf.catalog, found)}
 
 
 def test_season_one_completed_gives_season_two_never_the_recap_or_re_edit(hand_made):
@@ -65,22 +76,64 @@ def test_a_planned_next_entry_is_still_next_and_says_so(hand_made):
 
 
 def test_a_trained_users_unscored_row_is_neither_watched_nor_next(hand_made):
-    fr, catalog = hand_made
     rows = continuation.user_list(np.array([0, 3]), np.array([9, 0]), np.array([1, 2, 3, 4]), outside=None)
-    found = continuation.continue_franchises(fr, catalog, rows)
-    assert [e.next.anime_id for e in found] == [6]  # Volley 2 (unscored, status unknown) is on the list
+    found = continuation.continue_franchises(hand_made, rows, filters=Filters())
+    assert [hand_made.catalog.anime_id[e.row] for e in found] == [6]  # Volley 2 (unscored, status unknown) is listed
+
+
+def test_a_next_entry_marked_seen_it_is_watched_so_the_one_after_it_is_next(hand_made):
+    entry = _next(hand_made, (1, 9, COMPLETED), filters=Filters(seen=(4,)))["Volley"]
+    assert (entry.next.anime_id, entry.watched, entry.remaining) == (6, 2, 1)
+    planned = _next(hand_made, (1, 9, COMPLETED), (4, 0, PLAN_TO_WATCH), filters=Filters(seen=(4,)))["Volley"]
+    assert planned.next.anime_id == 6 and not planned.planned
+    assert _next(hand_made, (1, 9, COMPLETED), filters=Filters(seen=(4, 6))) == {}  # all seen: nothing left
+
+
+def test_seen_it_starts_a_franchise_but_never_undoes_a_drop(hand_made):
+    assert [(e.next.anime_id, e.watched) for e in _next(hand_made, filters=Filters(seen=(10,))).values()] == [(11, 1)]
+    assert _next(hand_made, (1, 9, COMPLETED), (4, 0, DROPPED), filters=Filters(seen=(4,))) == {}
+
+
+def test_not_interested_in_the_next_entry_leaves_its_franchise_out(hand_made):
+    watched = ((1, 9, COMPLETED), (10, 7, COMPLETED))
+    assert list(_next(hand_made, *watched, filters=Filters(exclude=(4,)))) == ["Robots"]
+    assert list(_next(hand_made, *watched, filters=Filters(exclude=(6, 1)))) == ["Volley", "Robots"]  # not next
+
+
+def test_genre_type_year_and_score_filters_never_hide_a_next_entry(hand_made):
+    narrow = Filters(genres=("Comedy",), types=("Movie",), year_min=2010, year_max=2020, min_score=9.5,
+                     group_franchises=False)
+    assert _next(hand_made, (1, 9, COMPLETED), filters=narrow)["Volley"].next.anime_id == 4
+
+
+def test_an_adult_next_entry_only_when_adult_titles_are_asked_for():
+    shelf = _made(adult=(4,))
+    assert _next(shelf, (1, 9, COMPLETED)) == {}
+    assert _next(shelf, (1, 9, COMPLETED), filters=Filters(include_adult=True))["Volley"].next.anime_id == 4
 
 
 def test_a_dataset_fan_sees_the_next_dragon_ball(franchise_artifacts):
     from anime_recommender import Recommender
 
     rec = Recommender.load(franchise_artifacts)
-    found = continuation.for_user(rec, franchise_run.FAN_STARTED)
+    found = rec.continue_for_user(franchise_run.FAN_STARTED)
     assert [(e.franchise, e.next.title) for e in found] == [("Dragon Ball", "Dragon Ball Z")]
     assert found[0].remaining == 4  # Z, its first movie, GT, Super: the special is not a main entry
-    assert continuation.for_user(rec, franchise_run.FAN_NEW) == []
+    assert rec.continue_for_user(franchise_run.FAN_NEW) == []
     with pytest.raises(UnknownUserError):
-        continuation.for_user(rec, 999_999)
+        rec.continue_for_user(999_999)
+
+
+def test_a_dataset_fans_seen_it_and_not_interested_reach_the_engine(franchise_artifacts):
+    """The viewer's marks from the recommendations (Filters.seen / exclude) act on the continue list too."""
+    from anime_recommender import Recommender
+
+    rec = Recommender.load(franchise_artifacts)
+    fan = franchise_run.FAN_STARTED
+    assert [e.next.title for e in rec.continue_for_user(fan, Filters(seen=(813,)))] == ["Dragon Ball Z:Dead Zone"]
+    assert rec.continue_for_user(fan, Filters(exclude=(813,))) == []
+    assert [e.next.title for e in rec.continue_for_user(fan, Filters(genres=("Romance",), year_min=2010))] == [
+        "Dragon Ball Z"]
 
 
 @pytest.mark.realdata
@@ -96,7 +149,9 @@ def test_real_slice_haikyu_season_one_leads_to_season_two(real_anime_dir):
         own = ratings[ratings.user_id == user]
         rows = ListRows(own.anime_id.to_numpy(np.int64), own.rating.to_numpy(np.int8),
                         np.full(len(own), COMPLETED, np.int8))
-        found = continuation.continue_franchises(fr, catalog, rows, include_adult=True)
+        shelf = Shelf(catalog=catalog, franchises=fr, popular=np.zeros(0), popularity=np.zeros(0))
+        found = records.next_entries(catalog, continuation.continue_franchises(shelf, rows,
+                                                                               filters=Filters(include_adult=True)))
         haikyu = [e for e in found if e.franchise == "Haikyu!!"]
         assert [e.next.anime_id for e in haikyu] == [28891], (user, [(e.franchise, e.next.title) for e in found])
         roles = table.set_index("anime_id").franchise_role

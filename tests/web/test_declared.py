@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from anime_recommender.recommend import together
 from anime_recommender.recommend.filters import Filters
 from anime_recommender.web import openapi, service
 from anime_recommender.web.declare import PathIds, bounds
@@ -113,9 +112,8 @@ def test_the_year_range_has_one_message(client):
     ("/api/v1/anime/900/similar?n=2", lambda rec: rec.similar_anime(900, 2)),
     ("/api/v1/search?q=pokemon&n=5", lambda rec: rec.search("pokemon", 5)),
     ("/api/v1/recommendations/new-user?liked=101&n=4", lambda rec: rec.recommend_new_user([101], n=4)),
-    ("/api/v1/recommendations/together?user_id=10&user_id=12&n=3", lambda rec: together.recommend_together(
-        rec, [together.person_from_user(rec, 10, "Person 1"), together.person_from_user(rec, 12, "Person 2")], 3,
-        filters=Filters())),
+    ("/api/v1/recommendations/together?user_id=10&user_id=12&n=3", lambda rec: rec.watch_together(
+        [rec.person_from_user(10, "Person 1"), rec.person_from_user(12, "Person 2")], 3, filters=Filters())),
 ])
 def test_the_answer_models_send_every_key_the_engine_gives(app, client, url, call):
     """Nothing the engine's to_dict gives is dropped by the answer model (a new key must be declared)."""

@@ -132,6 +132,29 @@ def test_continue_api_user_page_and_errors(fr_client):
     assert fr_client.get("/api/v1/users/abc/continue").status_code == 400
 
 
+def test_continue_api_honours_not_interested_and_seen_it(fr_client):
+    """`hide` leaves the franchise of a next entry out, `seen` moves the series on; bad ids are a clear 400."""
+    url = f"/api/v1/users/{franchise_run.FAN_STARTED}/continue"
+    assert fr_client.get(f"{url}?hide=813").get_json()["continue"] == []
+    moved = fr_client.get(f"{url}?seen=813").get_json()["continue"]
+    assert [(e["title"], e["watched"], e["remaining"]) for e in moved] == [("Dragon Ball Z:Dead Zone", 2, 3)]
+    bad = fr_client.get(f"{url}?hide=abc")
+    assert bad.status_code == 400 and "hide" in bad.get_json()["error"]["message"]
+
+
+def test_the_user_pages_continue_list_keeps_its_next_entry_under_other_filters_and_marks_it(fr_client):
+    """Genre and year filters narrow the recommendations, not the next part of a series; its "Seen it" link
+    moves the series on, its "Not interested" link leaves it out."""
+    page = _text(fr_client.get(f"/user/{franchise_run.FAN_STARTED}?genre=Shounen&year_min=2010"))
+    section = page.split('id="continue"')[1]
+    assert "next in Dragon Ball (1 watched, 4 parts to go)" in section
+    seen = re.search(r'class="seen-it" rel="nofollow" href="([^"]+)"', section).group(1)
+    hide = re.search(r'class="hide-it" rel="nofollow" href="([^"]+)"', section).group(1)
+    assert "seen=813" in seen and "hide=813" in hide
+    assert "next in Dragon Ball (2 watched, 3 parts to go)" in _text(fr_client.get(seen)).split('id="continue"')[1]
+    assert "No series to continue" in _text(fr_client.get(hide)).split('id="continue"')[1]
+
+
 def test_the_import_answer_and_page_carry_the_next_entries(fr_client):
     export = (b'<?xml version="1.0" encoding="UTF-8" ?><myanimelist><myinfo/><anime><series_animedb_id>813'
               b'</series_animedb_id><my_score>9</my_score><my_status>Completed</my_status></anime><anime>'
@@ -141,6 +164,10 @@ def test_the_import_answer_and_page_carry_the_next_entries(fr_client):
     assert [(e["title"], e["remaining"]) for e in body["continue"]] == [("Dragon Ball Z:Dead Zone", 3)]
     page = _text(post(fr_client, "/import", _file(export)))
     assert "Continue your series" in page and "Dragon Ball Z:Dead Zone" in page.split('id="continue"')[1]
+    assert 'form="rerun" name="seen" value="894"' in page.split('id="continue"')[1]  # "Seen it" reruns the list
+    moved = post(fr_client, "/api/v1/recommendations/import?seen=894", _file(export)).get_json()["continue"]
+    assert [e["title"] for e in moved] == ["Dragon Ball GT"]
+    assert post(fr_client, "/api/v1/recommendations/import?hide=894", _file(export)).get_json()["continue"] == []
 
 
 def test_not_interested_on_a_shared_list_hides_the_title_and_the_list_refills(client):

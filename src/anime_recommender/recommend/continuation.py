@@ -2,11 +2,18 @@
 entry they have not watched, in watch order, and how many main entries they have left.
 
 "Started": a main entry of the franchise is on their list as Watching, Completed or On-Hold (a trained user's
-rated entry counts as watched: the seen arrays keep a score, not a status). "Dropped": any entry of the
+rated entry counts as watched: the seen arrays keep a score, not a status), or the viewer marked it "Seen it"
+(Filters.seen: watched, as the recommendations' franchise order takes it). "Dropped": any entry of the
 franchise is on their list as Dropped; such a franchise is left out. "Next": the first main entry in watch
 order (data/franchise.py's airing order) that is not on their list or only on it as Plan to Watch; side
 stories, extras, recaps and re-edits are never next (they are not main entries). An entry on the list with no
-known status (a trained user's unscored row) is neither watched nor next.
+known status (a trained user's unscored row) is neither watched nor next. A franchise whose next entry the
+viewer marked "Not interested" (Filters.exclude) is left out, and so is an adult next entry unless adult
+titles are asked for; the other filters (genres, types, years, score) narrow recommendations, not this list:
+the next part of a series a fan is watching is shown whatever its genre or year.
+
+The engine sequences it (`Recommender.continue_for_user` / `continue_list`): the list as ListRows (step 1),
+`continue_franchises` over the Shelf's franchises (the step that chooses), then records.next_entries.
 """
 from __future__ import annotations
 
@@ -16,34 +23,31 @@ import numpy as np
 
 from anime_recommender.data.franchise import MAIN
 from anime_recommender.recommend.catalog import Catalog
-from anime_recommender.recommend.errors import UnknownUserError
-from anime_recommender.recommend.explain import AnimeInfo, anime_info
+from anime_recommender.recommend.explain import title_of
+from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.franchise import Franchises
+from anime_recommender.recommend.hybrid import Shelf
 from anime_recommender.recommend.lists import COMPLETED, DROPPED, ON_HOLD, PLAN_TO_WATCH, WATCHING, ListRows
 
 WATCHED = (WATCHING, COMPLETED, ON_HOLD)
+NOT_WATCHED = -1  # the status of a catalog row not on the list
 
 
 @dataclass(frozen=True)
-class NextEntry:
-    """The next main entry of one franchise the viewer started."""
+class Next:
+    """The next main entry of one franchise the viewer started, as catalog rows and counts."""
 
-    next: AnimeInfo
-    franchise: str          # the title of the franchise's first main entry
-    watched: int            # main entries watched (Watching, Completed, On-Hold)
+    row: int                # the next main entry
+    first: int              # the franchise's first main entry (its name)
+    watched: int            # main entries watched (Watching, Completed, On-Hold, marked "Seen it")
     remaining: int          # main entries not watched yet, the next one included
     planned: bool           # the next entry is already on their Plan to Watch
     best_score: int         # the viewer's best score in the franchise (0: none), what the list is sorted by
 
-    def to_dict(self) -> dict:
-        info = {k: v for k, v in self.next.to_dict().items() if k != "synopsis"}
-        return {**info, "franchise": self.franchise, "watched": self.watched, "remaining": self.remaining,
-                "planned": self.planned}
-
 
 def statuses_by_row(rows: ListRows, catalog: Catalog) -> tuple[np.ndarray, np.ndarray]:
     """Per catalog row: the list's status (-1 not on it) and score (0 none), for the catalog anime on it."""
-    status = np.full(len(catalog.anime_id), -1, np.int16)
+    status = np.full(len(catalog.anime_id), NOT_WATCHED, np.int16)
     score = np.zeros(len(catalog.anime_id), np.int16)
     found = np.array([catalog.row_of.get(a, -1) for a in rows.anime_ids.tolist()], np.int64)
     known = found >= 0
@@ -52,54 +56,46 @@ def statuses_by_row(rows: ListRows, catalog: Catalog) -> tuple[np.ndarray, np.nd
     return status, score
 
 
-def continue_franchises(fr: Franchises | None, catalog: Catalog, rows: ListRows,
-                        *, include_adult: bool = False) -> list[NextEntry]:
-    """The next entry of every started, undropped franchise; the viewer's favourite franchises first."""
-    if fr is None or not len(rows):
+def marked_seen(status: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """The statuses with the catalog rows marked "Seen it" watched (Completed), unless the list holds them
+    as Watching, Completed, On-Hold or Dropped already."""
+    status = status.copy()
+    open_ = seen[np.isin(status[seen], (NOT_WATCHED, PLAN_TO_WATCH))]
+    status[open_] = COMPLETED
+    return status
+
+
+def continue_franchises(shelf: Shelf, rows: ListRows, *, filters: Filters) -> list[Next]:
+    """The next entry of every started, undropped franchise; the viewer's favourite franchises first (see the
+    module docstring for what the filters do here)."""
+    fr, catalog = shelf.franchises, shelf.catalog
+    if fr is None:
         return []
     status, score = statuses_by_row(rows, catalog)
+    status = marked_seen(status, catalog.rows_of(filters.seen))
+    hidden = set(catalog.rows_of(filters.exclude).tolist())
     out = []
     for group in np.unique(fr.group[status >= 0]).tolist():
-        entry = _next_of(fr, catalog, fr.members[fr.indptr[group]:fr.indptr[group + 1]], status=status, score=score)
-        if entry is not None and (include_adult or not entry.next.is_adult):
+        entry = _next_of(fr, fr.members[fr.indptr[group]:fr.indptr[group + 1]], status=status, score=score)
+        if entry is not None and entry.row not in hidden and (filters.include_adult
+                                                              or not catalog.is_adult[entry.row]):
             out.append(entry)
-    out.sort(key=lambda e: (-e.best_score, -e.watched, e.franchise))
+    out.sort(key=lambda e: (-e.best_score, -e.watched, title_of(catalog, e.first)))
     return out
 
 
-def _next_of(fr: Franchises, catalog: Catalog, series: np.ndarray, *, status: np.ndarray,
-             score: np.ndarray) -> NextEntry | None:
+def _next_of(fr: Franchises, series: np.ndarray, *, status: np.ndarray, score: np.ndarray) -> Next | None:
     """One franchise's next main entry (series in watch order), None when not started, dropped or done."""
     main = series[fr.role[series] == MAIN]
     watched = np.isin(status[main], WATCHED)
     if not watched.any() or (status[series] == DROPPED).any():
         return None
-    open_ = (status[main] == -1) | (status[main] == PLAN_TO_WATCH)
+    open_ = (status[main] == NOT_WATCHED) | (status[main] == PLAN_TO_WATCH)
     if not open_.any():
         return None
     nxt = int(main[open_][0])
-    return NextEntry(anime_info(catalog, nxt), anime_info(catalog, int(main[0])).title, int(watched.sum()),
-                     int(open_.sum()), bool(status[nxt] == PLAN_TO_WATCH), int(score[series].max()))
-
-
-def for_user(rec, user_id: int, include_adult: bool | None = None) -> list[NextEntry]:
-    """The next entries of a dataset user (trained, or left out of training and served from their list);
-    UnknownUserError when the id is nowhere in the data."""
-    adult = rec.cfg.show_adult if include_adult is None else include_adult
-    row = rec.m.user_row(int(user_id))
-    if row is None:
-        rows = rec.m.listed.rows(int(user_id))
-        if rows is None:
-            raise UnknownUserError(user_id)
-    else:
-        rows = user_list(*rec.m.history.items(row), rec.m.anime_ids, outside=rec.m.outside.rows(int(user_id)))
-    return continue_franchises(rec.franchises, rec.catalog, rows, include_adult=adult)
-
-
-def for_list(rec, rows: ListRows, include_adult: bool | None = None) -> list[NextEntry]:
-    """The next entries of an imported list."""
-    adult = rec.cfg.show_adult if include_adult is None else include_adult
-    return continue_franchises(rec.franchises, rec.catalog, rows, include_adult=adult)
+    return Next(nxt, int(main[0]), int(watched.sum()), int(open_.sum()), bool(status[nxt] == PLAN_TO_WATCH),
+                int(score[series].max()))
 
 
 def user_list(history_rows: np.ndarray, history_ratings: np.ndarray, anime_ids: np.ndarray,

@@ -10,9 +10,10 @@ import numpy as np
 
 from anime_recommender.artifacts import load_run
 from anime_recommender.config import ServingConfig
+from anime_recommender.recommend import continuation, hybrid, records, sources, vectors
 from anime_recommender.recommend import explain as ex
 from anime_recommender.recommend import franchise as fr
-from anime_recommender.recommend import hybrid, records, sources, vectors
+from anime_recommender.recommend import together as tg
 from anime_recommender.recommend.arrays import ModelArrays, load_arrays
 from anime_recommender.recommend.catalog import Catalog, build_catalog
 from anime_recommender.recommend.content import TextSimilarity, similar_rows
@@ -34,9 +35,11 @@ from anime_recommender.recommend.neighbours import UserIndex
 from anime_recommender.recommend.results import (
     ListRecommendations,
     NewUserRecommendations,
+    NextEntry,
     SearchResults,
     SimilarAnime,
     TitleReading,
+    TogetherRecommendations,
     UserProfile,
     UserRecommendations,
 )
@@ -223,6 +226,10 @@ class Recommender:
         """The picture of a user's page: everything on their lists, and the `results` shown beside it."""
         return self.taste_picture(self.m.listed_ids(user_id), [r.anime.anime_id for r in results])
 
+    def example_user_id(self) -> int | None:
+        """A user of the run (the pages' example of a user ID); None when it has none."""
+        return int(self.m.user_ids[0]) if len(self.m.user_ids) else None
+
     def taste_picture(self, listed_ids, recommended_ids) -> TastePicture | None:
         """Where a list (MAL ids) and its recommendations sit among the anime; None when the run has no map."""
         if self.m.taste_map is None:
@@ -326,3 +333,66 @@ class Recommender:
         request = Request(filters=self._filters(filters), n=self._n(n), listed=taste.exclude)
         found = self._from_list(taste, weights, request)
         return records.imported(self.evidence, found, export, unknown=unknown, loved=taste.favourites)
+
+    # --- continue your franchises ------------------------------------------------------------------
+    def continue_for_user(self, user_id: int, filters: Filters | None = None) -> list[NextEntry]:
+        """The next entry of every franchise a dataset user (trained, or left out and served from their list)
+        started and did not drop; UnknownUserError when the id is nowhere in the data."""
+        row = self.m.user_row(int(user_id))
+        if row is None:
+            return self.continue_list(self._listed_rows(user_id), filters)
+        rows = continuation.user_list(*self.m.history.items(row), self.m.anime_ids,
+                                      outside=self.m.outside.rows(int(user_id)))
+        return self.continue_list(rows, filters)
+
+    def continue_list(self, rows: ListRows, filters: Filters | None = None) -> list[NextEntry]:
+        """The next entries of a list (an import; a dataset user's): adult ones only when asked for, none the
+        viewer is not interested in, "Seen it" titles watched (recommend/continuation.py)."""
+        found = continuation.continue_franchises(self.shelf, rows, filters=self._filters(filters))
+        return records.next_entries(self.catalog, found)
+
+    # --- watch together ------------------------------------------------------------------------------
+    def person_from_user(self, user_id: int, name: str) -> tg.Person:
+        """A dataset user as a member of a group: a trained user's own vector, or the tower on the list of a
+        user training left out; UnknownUserError when the id is nowhere in the data."""
+        row = self.m.user_row(int(user_id))
+        if row is None:
+            return self._person(name, "user", read_list(self._listed_rows(user_id), self.catalog)[0])
+        items, ratings = self.m.history.items(row)
+        loved, _ = self.m.history.loved(row)
+        return tg.from_trained(name, user=vectors.trained(self.m.user_factors, row, items, ratings=ratings),
+                               listed=self.catalog.rows_of(self.m.listed_ids(int(user_id))),
+                               liked=self.catalog.cat_row[loved[:tg.LIKED_SHOWN]])
+
+    def person_from_list(self, rows: ListRows, name: str) -> tg.Person:
+        """An uploaded list as a member of a group (every entry stays out of the group's list, Plan to Watch too)."""
+        return self._person(name, "list", read_list(rows, self.catalog)[0])
+
+    def person_from_titles(self, liked: list[int], name: str) -> tg.Person:
+        """A few liked anime (MAL ids) as a member of a group."""
+        try:
+            taste = picks_taste(self.catalog, list(liked), [], genres=[])
+        except RecommenderError as exc:
+            raise RecommenderError(f"{name}: {exc}") from None
+        return self._person(name, "titles", taste)
+
+    def _person(self, name: str, kind: str, taste: Taste) -> tg.Person:
+        """A person from a list or picks read as taste: the tower on it (step 2)."""
+        return tg.from_taste(name, kind, user=vectors.of_list(self.m.tower, self.catalog.model_row, taste), taste=taste)
+
+    def watch_together(self, people: list[tg.Person], n: int | None = None, *, filters: Filters | None = None,
+                       aggregation: str | None = None) -> TogetherRecommendations:
+        """The group's n anime (2 to serving.together_max_people people), each with every person's reason."""
+        tg.check_group(people, self.cfg.together_max_people)
+        return self.shared_list(people, n, filters=filters, aggregation=aggregation)
+
+    def shared_list(self, people: list[tg.Person], n: int | None = None, *, filters: Filters | None = None,
+                    aggregation: str | None = None) -> TogetherRecommendations:
+        """The list for any number of people, one included (bench/together.py's solo list: the same path): their
+        scores → aggregated over what nobody has listed, filters and franchise rules → records
+        (aggregation: serving.together_aggregation by default)."""
+        request = Request(filters=self._filters(filters), n=self._n(n), listed=tg.listed_by_anyone(people))
+        ranked = tg.rank(self.shelf, tg.person_scores(self.tables, people), request,
+                         aggregation=aggregation or self.cfg.together_aggregation,
+                         sharpness=self.cfg.together_sharpness)
+        return records.together(self.evidence, people, ranked)

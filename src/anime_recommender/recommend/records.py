@@ -1,5 +1,6 @@
 """Step 5 of every request, the records: each chosen entry as a Recommendation with its reason, and the
-answer around them (UserRecommendations, NewUserRecommendations, ListRecommendations, SimilarAnime).
+answer around them (UserRecommendations, NewUserRecommendations, ListRecommendations, SimilarAnime; a group's
+TogetherRecommendations, each person's reason; continue your franchises' NextEntry list).
 
 The one place results are built; the wording itself is explain.py's.
 """
@@ -9,7 +10,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from anime_recommender.recommend import continuation
 from anime_recommender.recommend import explain as ex
+from anime_recommender.recommend import together as tg
 from anime_recommender.recommend.catalog import Catalog
 from anime_recommender.recommend.content import closest_favourite
 from anime_recommender.recommend.explain import Method, Source
@@ -18,10 +21,15 @@ from anime_recommender.recommend.hybrid import Ranked, main_source
 from anime_recommender.recommend.lists import Taste
 from anime_recommender.recommend.mal_export import MalExport
 from anime_recommender.recommend.results import (
+    GroupMember,
     ImportSummary,
     ListRecommendations,
     NewUserRecommendations,
+    NextEntry,
+    PersonReason,
     SimilarAnime,
+    TogetherItem,
+    TogetherRecommendations,
     UserProfile,
     UserRecommendations,
 )
@@ -31,6 +39,7 @@ from anime_recommender.recommend.users import genre_profile
 from anime_recommender.recommend.vectors import UserVector
 
 MOST_BECAUSE = 3  # list entries named in a reason
+PERSON_BECAUSE = 2  # titles of a person's list named in their reason on a group's list
 
 
 @dataclass(frozen=True)
@@ -102,12 +111,18 @@ def _top_contributors(ev: Evidence, found: Found, rows: np.ndarray) -> dict[int,
     pool = found.user
     if Source.MODEL not in found.scored.scores or not len(pool.rows) or not len(rows) or ev.tower is None:
         return {}
+    return _largest_parts(ev, pool, rows, most=MOST_BECAUSE)
+
+
+def _largest_parts(ev: Evidence, pool: UserVector, rows: np.ndarray, *, most: int) -> dict[int, list]:
+    """For each model row of `rows`, up to `most` (pooled row, share) of `pool`'s entries with the largest
+    positive parts of its model score (tower.contributions: exact), shares of the positive parts."""
     parts = ev.tower.contributions(pool.rows, pool.weights, ev.factors[rows])
     out = {}
     for column, row in enumerate(rows.tolist()):
         part = parts[:, column]
         positive = float(part[part > 0].sum())
-        best = np.argsort(-part, kind="stable")[:MOST_BECAUSE]
+        best = np.argsort(-part, kind="stable")[:most]
         out[row] = [(int(pool.rows[j]), float(part[j]) / positive) for j in best if part[j] > 0]
     return out
 
@@ -207,3 +222,44 @@ def similar_anime(catalog: Catalog, row: int, similar: tuple[Method, np.ndarray,
                                series_note=ex.series_note(p.row != p.stands_for, False)) for p in picks]
     return SimilarAnime(anime=info, method=method, method_label=ex.METHOD_LABELS[method], results=found,
                         note="" if found else ex.NOTHING_SIMILAR, series=[ex.anime_info(catalog, r) for r in series])
+
+
+def together(ev: Evidence, people: list[tg.Person], ranked: tg.GroupRanked) -> TogetherRecommendations:
+    """A group's answer: its entries, each with every person's reason, and who the people are."""
+    catalog = ev.catalog
+    rows = catalog.model_row[[p.stands_for for p in ranked.picks]].astype(np.int64)
+    reasons = _person_reasons(ev, people, ranked, rows=rows)
+    results = [TogetherItem(ex.anime_info(catalog, p.row), float(ranked.total[r]), reasons[i], p.more,
+                            ex.series_note(p.row != p.stands_for, p.started))
+               for i, (p, r) in enumerate(zip(ranked.picks, rows, strict=True))]
+    members = [GroupMember(p.name, p.kind, int(len(p.listed)), tuple(ex.title_of(catalog, r) for r in p.liked))
+               for p in people]
+    return TogetherRecommendations(members, ranked.aggregation, results, "" if results else tg.NOTHING_FOR_GROUP)
+
+
+def _person_reasons(ev: Evidence, people: list[tg.Person], ranked: tg.GroupRanked,
+                    *, rows: np.ndarray) -> list[tuple[PersonReason, ...]]:
+    """Per result row, per person: the entries of their list with the largest parts of their score, and
+    the share of the candidates they rank above it."""
+    if not len(rows):
+        return []
+    per_person = []
+    candidates = max(int(ranked.mask.sum()), 1)
+    for person, scores in zip(people, ranked.scores, strict=True):
+        largest = _largest_parts(ev, person.user, rows, most=PERSON_BECAUSE)
+        others = scores[ranked.mask]
+        per_person.append([PersonReason(person.name, _named(ev, largest[r]),
+                                        float((others > scores[r]).sum() / candidates)) for r in rows.tolist()])
+    return [tuple(person[j] for person in per_person) for j in range(len(rows))]
+
+
+def _named(ev: Evidence, found: list[tuple[int, float]]) -> tuple[ex.Because, ...]:
+    """Display records of a person's list entries (model rows) behind one group result, with their shares."""
+    return tuple(ex.Because(int(ev.anime_ids[r]), ex.title_of(ev.catalog, ev.catalog.cat_row[r]), share)
+                 for r, share in found)
+
+
+def next_entries(catalog: Catalog, found: list[continuation.Next]) -> list[NextEntry]:
+    """Continue your franchises' records: each franchise's next main entry, named after its first one."""
+    return [NextEntry(ex.anime_info(catalog, n.row), ex.title_of(catalog, n.first), n.watched, n.remaining,
+                      n.planned) for n in found]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from anime_recommender.recommend.explain import AnimeInfo, Recommendation
+from anime_recommender.recommend.explain import AnimeInfo, Because, Recommendation
 
 
 @dataclass(frozen=True)
@@ -139,3 +139,91 @@ class TitleReading:
         return {"input": self.typed, "anime_id": self.anime.anime_id if self.anime else None,
                 "title": self.anime.title if self.anime else None, "match": self.how,
                 "alternatives": [short(a) for a in self.alternatives]}
+
+
+# --- watch together (recommend/together.py ranks, records.together builds these) ---------------------------
+@dataclass(frozen=True)
+class GroupMember:
+    """One member of a group as the answer names them: how they were given, how long their list is, what they like."""
+
+    name: str
+    given_as: str                        # user | list | titles
+    on_list: int                         # anime on their list (any status): never recommended to the group
+    liked_titles: tuple[str, ...] = ()   # titles they named (picks) or their best-rated ones, for the page
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "given_as": self.given_as, "on_list": self.on_list,
+                "liked": list(self.liked_titles)}
+
+
+@dataclass(frozen=True)
+class PersonReason:
+    """Why one result is there for one person: the titles of their own list that raised it most."""
+
+    name: str
+    because: tuple[Because, ...]
+    rank_share: float  # where it sits in their own ranking of the candidates: 0.01 = their top 1 %
+
+    @property
+    def text(self) -> str:
+        if not self.because:
+            return f"{self.name}: fits their taste overall"
+        return f"{self.name}: close to {' and '.join(b.title for b in self.because)}"
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "reason": self.text, "top_share": round(self.rank_share, 4),
+                "because": [{"anime_id": b.anime_id, "title": b.title, "share": round(b.share, 4)}
+                            for b in self.because]}
+
+
+@dataclass(frozen=True)
+class TogetherItem:
+    """One anime for the group, its group score and each person's reason."""
+
+    anime: AnimeInfo
+    score: float
+    reasons: tuple[PersonReason, ...]
+    more_in_series: int = 0
+    series_note: str = ""
+
+    @property
+    def explanation(self) -> str:
+        return "; ".join(r.text for r in self.reasons)
+
+    def to_dict(self) -> dict:
+        info = {k: v for k, v in self.anime.to_dict().items() if k != "synopsis"}
+        return {**info, "score": round(self.score, 6), "explanation": self.explanation,
+                "people": [r.to_dict() for r in self.reasons], "more_in_series": self.more_in_series,
+                "series_note": self.series_note}
+
+
+@dataclass(frozen=True)
+class TogetherRecommendations:
+    """The group's list."""
+
+    people: list[GroupMember]
+    aggregation: str
+    results: list[TogetherItem]
+    note: str = ""
+    notes: list[str] = field(default_factory=list)  # per-person remarks (titles not read, ...)
+
+    def to_dict(self) -> dict:
+        return {"people": [p.to_dict() for p in self.people], "aggregation": self.aggregation,
+                "note": self.note, "notes": self.notes, "results": [r.to_dict() for r in self.results]}
+
+
+# --- continue your franchises (recommend/continuation.py finds, records.next_entries builds these) ----------
+@dataclass(frozen=True)
+class NextEntry:
+    """The next main entry of one franchise the viewer started."""
+
+    next: AnimeInfo
+    franchise: str          # the title of the franchise's first main entry
+    watched: int            # main entries watched (Watching, Completed, On-Hold, or marked "Seen it")
+    remaining: int          # main entries not watched yet, the next one included
+    planned: bool           # the next entry is already on their Plan to Watch
+
+    def to_dict(self) -> dict:
+        info = {k: v for k, v in self.next.to_dict().items() if k != "synopsis"}
+        return {**info, "franchise": self.franchise, "watched": self.watched, "remaining": self.remaining,
+                "planned": self.planned}

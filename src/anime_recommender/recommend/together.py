@@ -1,12 +1,14 @@
 """Watch together (issue #20): one list for two to four people that nobody in the group has on their list.
 
-Each person becomes a user vector through the one user tower (a trained user: their exported vector; a user
-training left out, an uploaded list or a few titles: the tower on that list), so each person's model score of
-every anime is what their solo list ranks by. The group's score of an anime combines the people's scores
-(`AGGREGATIONS`; the served one is serving.together_aggregation, chosen by bench/together.py); everything on
-anyone's list stays out, then the usual filters and franchise rules (franchise.pick, with everyone's list as
-the "seen" side, so a series the group started goes on). Each result says, per person, which titles of their
-own list drew it (UserTower.contributions, exact parts of their score).
+The same steps as every request (docs/architecture.md), for several people at once, sequenced by
+`Recommender.shared_list`: each person's list and user vector (steps 1-2: `vectors.trained` for a trained user,
+`vectors.of_list` through the one user tower otherwise), so each person's model score of every anime is what
+their solo list ranks by (step 3, `person_scores` over `ScoreTables`). The group's score of an anime combines
+the people's scores (`AGGREGATIONS`; the served one is serving.together_aggregation, chosen by
+bench/together.py); everything on anyone's list stays out, then the usual filters and franchise rules (step 4,
+`rank` over the `Shelf`: franchise.pick, with everyone's list as the "seen" side, so a series the group
+started goes on). The records, each result with, per person, the titles of their own list that drew it
+(UserTower.contributions, exact parts of their score), are records.together's.
 """
 from __future__ import annotations
 
@@ -15,17 +17,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from anime_recommender.recommend import explain as ex
 from anime_recommender.recommend import franchise as fr
-from anime_recommender.recommend.errors import RecommenderError, UnknownUserError
-from anime_recommender.recommend.filters import Filters, Request, model_mask, top_k
-from anime_recommender.recommend.lists import ListRows, Taste, picks_taste, read_list
-from anime_recommender.recommend.sources import model_scores
-from anime_recommender.recommend.tower import entry_weights
-from anime_recommender.recommend.vectors import of_list
+from anime_recommender.recommend.errors import RecommenderError
+from anime_recommender.recommend.filters import Request, allowed, top_k
+from anime_recommender.recommend.hybrid import Shelf
+from anime_recommender.recommend.lists import Taste
+from anime_recommender.recommend.sources import ScoreTables, model_scores
+from anime_recommender.recommend.vectors import UserVector
 
 MIN_PEOPLE = 2
-REASON_TITLES = 2  # titles of a person's list named in their reason
+LIKED_SHOWN = 5  # of a person's favourites, named beside their name on the page
 
 
 def _rank_scores(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -62,136 +63,53 @@ AGGREGATIONS: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray]] =
 
 @dataclass(frozen=True)
 class Person:
-    """One member of the group as the model sees them."""
+    """One member of the group as the model sees them: their user vector (with the list entries it pools, for
+    the reasons), the catalog rows on their list and their favourites' catalog rows."""
 
     name: str
     kind: str                  # user | list | titles
-    vector: np.ndarray         # their user vector (model factor space)
-    pool_rows: np.ndarray      # model rows of the list entries their vector pools (for the reasons)
-    pool_weights: np.ndarray
+    user: UserVector           # vectors.trained or vectors.of_list: never without a vector
     listed: np.ndarray         # catalog rows on their list (any status): never recommended to the group
-    liked_titles: tuple[str, ...] = ()  # titles they named (picks) or their best-rated ones, for the page
-
-    def summary(self) -> dict:
-        return {"name": self.name, "given_as": self.kind, "on_list": int(len(self.listed)),
-                "liked": list(self.liked_titles)}
-
-
-@dataclass(frozen=True)
-class PersonReason:
-    """Why one result is there for one person: the titles of their own list that raised it most."""
-
-    name: str
-    because: tuple[ex.Because, ...]
-    rank_share: float  # where it sits in their own ranking of the candidates: 0.01 = their top 1 %
-
-    @property
-    def text(self) -> str:
-        if not self.because:
-            return f"{self.name}: fits their taste overall"
-        return f"{self.name}: close to {' and '.join(b.title for b in self.because)}"
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "reason": self.text, "top_share": round(self.rank_share, 4),
-                "because": [{"anime_id": b.anime_id, "title": b.title, "share": round(b.share, 4)}
-                            for b in self.because]}
-
-
-@dataclass(frozen=True)
-class TogetherItem:
-    """One anime for the group, its group score and each person's reason."""
-
-    anime: ex.AnimeInfo
-    score: float
-    reasons: tuple[PersonReason, ...]
-    more_in_series: int = 0
-    series_note: str = ""
-
-    @property
-    def explanation(self) -> str:
-        return "; ".join(r.text for r in self.reasons)
-
-    def to_dict(self) -> dict:
-        info = {k: v for k, v in self.anime.to_dict().items() if k != "synopsis"}
-        return {**info, "score": round(self.score, 6), "explanation": self.explanation,
-                "people": [r.to_dict() for r in self.reasons], "more_in_series": self.more_in_series,
-                "series_note": self.series_note}
-
-
-@dataclass(frozen=True)
-class TogetherRecommendations:
-    """The group's list."""
-
-    people: list[Person]
-    aggregation: str
-    results: list[TogetherItem]
-    note: str = ""
-    notes: list[str] = field(default_factory=list)  # per-person remarks (titles not read, ...)
-
-    def to_dict(self) -> dict:
-        return {"people": [p.summary() for p in self.people], "aggregation": self.aggregation,
-                "note": self.note, "notes": self.notes, "results": [r.to_dict() for r in self.results]}
+    liked: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # catalog rows, best first
 
 
 NOTHING_FOR_GROUP = "nothing passes these filters that nobody in the group has on their list"
 
 
-# --- people -------------------------------------------------------------------------------------------
-def _from_taste(rec, name: str, kind: str, *, taste: Taste) -> Person:
-    """A person from a list or picks read as taste: the tower on their list."""
-    user = of_list(rec.m.tower, rec.catalog.model_row, taste)
+# --- people (steps 1-2 are the engine's; these say what a person is) ---------------------------------------
+def from_taste(name: str, kind: str, *, user: UserVector, taste: Taste) -> Person:
+    """A person from a list or picks read as taste, `user` its vector through the tower (vectors.of_list); an
+    error naming them when the model knows none of it well enough."""
     if user.vector is None:
         raise RecommenderError(f"{name}: none of the anime given is known well enough to the model to "
                                "recommend from; add a few more well-known titles")
-    liked = tuple(ex.title_of(rec.catalog, r) for r in taste.liked[:5])
-    return Person(name, kind, user.vector, user.rows, user.weights, np.unique(taste.exclude).astype(np.int64), liked)
+    return Person(name, kind, user, np.unique(taste.exclude).astype(np.int64),
+                  np.asarray(taste.liked[:LIKED_SHOWN], np.int64))
 
 
-def person_from_user(rec, user_id: int, name: str) -> Person:
-    """A dataset user: a trained user's vector, or the tower on the list of a user training left out."""
-    row = rec.m.user_row(int(user_id))
-    if row is None:
-        rows = rec.m.listed.rows(int(user_id))
-        if rows is None:
-            raise UnknownUserError(user_id)
-        return _from_taste(rec, name, "user", taste=read_list(rows, rec.catalog)[0])
-    items, ratings = rec.m.history.items(row)
-    loved, _ = rec.m.history.loved(row)
-    listed = rec.catalog.rows_of(rec.m.listed_ids(int(user_id)))
-    liked = tuple(ex.title_of(rec.catalog, r) for r in rec.catalog.cat_row[loved[:5]])
-    return Person(name, "user", rec.m.user_factors[row], items.astype(np.int64), entry_weights(ratings),
-                  np.unique(listed).astype(np.int64), liked)
+def from_trained(name: str, *, user: UserVector, listed: np.ndarray, liked: np.ndarray) -> Person:
+    """A trained user: their own vector (vectors.trained), the catalog rows on their lists, their favourites."""
+    return Person(name, "user", user, np.unique(listed).astype(np.int64), np.asarray(liked[:LIKED_SHOWN], np.int64))
 
 
-def person_from_list(rec, rows: ListRows, name: str) -> Person:
-    """An uploaded list (every entry stays out of the group's list, Plan to Watch too)."""
-    return _from_taste(rec, name, "list", taste=read_list(rows, rec.catalog)[0])
-
-
-def person_from_titles(rec, liked: list[int], name: str) -> Person:
-    """A few liked anime (MAL ids)."""
-    try:
-        taste = picks_taste(rec.catalog, list(liked), [], genres=[])
-    except RecommenderError as exc:
-        raise RecommenderError(f"{name}: {exc}") from None
-    return _from_taste(rec, name, "titles", taste=taste)
-
-
-# --- the list -----------------------------------------------------------------------------------------
 def check_group(people: list[Person], most: int) -> None:
     """Two to `most` people."""
     if not MIN_PEOPLE <= len(people) <= most:
         raise RecommenderError(f"watch together needs {MIN_PEOPLE} to {most} people (got {len(people)})")
 
 
-def person_scores(rec, people: list[Person], beta: float) -> np.ndarray:
-    """(people, model anime): each person's model score, popularity discount β·ln(1 + users) applied."""
-    discount = np.float32(beta) * rec.shelf.log_popularity if beta > 0 else 0.0
-    tables = rec.tables
-    return np.stack([model_scores(tables.factors, tables.bias, p.vector) - discount for p in people]
-                    ).astype(np.float32)
+def listed_by_anyone(people: list[Person]) -> np.ndarray:
+    """The catalog rows on anyone's list: never shown, and the group's "seen" side for the franchise rules."""
+    return np.unique(np.concatenate([p.listed for p in people]))
 
 
+# --- step 3: each person's scores ---------------------------------------------------------------------------
+def person_scores(tables: ScoreTables, people: list[Person]) -> np.ndarray:
+    """(people, model anime): each person's model score, ranking like their solo list's model source."""
+    return np.stack([model_scores(tables.factors, tables.bias, p.user.vector) for p in people]).astype(np.float32)
+
+
+# --- step 4: the group's entries ----------------------------------------------------------------------------
 def group_scores(scores: np.ndarray, mask: np.ndarray, aggregation: str, *, sharpness: float = 1.0) -> np.ndarray:
     """One score per model anime for the group (−inf outside `mask`); `sharpness` scales the scores inside
     probability_mean's softmax."""
@@ -204,54 +122,26 @@ def group_scores(scores: np.ndarray, mask: np.ndarray, aggregation: str, *, shar
     return out
 
 
-def recommend_together(rec, people: list[Person], n: int, *, filters: Filters,
-                       aggregation: str | None = None) -> TogetherRecommendations:
-    """The group's n anime, each with every person's reason (aggregation: serving.together_aggregation)."""
-    check_group(people, rec.cfg.together_max_people)
-    return shared_list(rec, people, n, filters=filters, aggregation=aggregation)
+@dataclass(frozen=True)
+class GroupRanked:
+    """What the group's ranking found (over model rows): each person's discounted scores, the candidates the
+    request may show, the group's score and the entries chosen."""
+
+    scores: np.ndarray   # (people, model anime), popularity discount applied
+    mask: np.ndarray     # the candidates: every filter passed, nothing on anyone's list
+    total: np.ndarray    # the group's score (−inf outside `mask`)
+    picks: list[fr.Grouped]
+    aggregation: str
 
 
-def shared_list(rec, people: list[Person], n: int, *, filters: Filters,
-                aggregation: str | None = None) -> TogetherRecommendations:
-    """The list for any number of people, one included (bench/together.py's solo list: the same path)."""
-    aggregation = aggregation or rec.cfg.together_aggregation
-    beta = rec.cfg.popularity_discount if filters.popularity_discount is None else filters.popularity_discount
-    listed = np.unique(np.concatenate([p.listed for p in people]))
-    mask = model_mask(rec.catalog, filters)
-    on_lists = rec.catalog.model_row[listed]
-    mask[on_lists[on_lists >= 0]] = False
-    scores = person_scores(rec, people, beta)
-    total = group_scores(scores, mask, aggregation, sharpness=rec.cfg.together_sharpness)
-    ranked = top_k(total, mask, n * fr.CANDIDATES_PER_ENTRY)
-    picks = fr.pick(rec.franchises, rec.catalog, rec.catalog.cat_row[ranked], request=Request(filters, n, listed))
-    rows = rec.catalog.model_row[[p.stands_for for p in picks]].astype(np.int64)
-    reasons = _reasons(rec, people, scores, mask=mask, rows=rows)
-    results = [TogetherItem(ex.anime_info(rec.catalog, p.row), float(total[r]), reasons[i], p.more,
-                            ex.series_note(p.row != p.stands_for, p.started))
-               for i, (p, r) in enumerate(zip(picks, rows, strict=True))]
-    return TogetherRecommendations(people, aggregation, results, "" if results else NOTHING_FOR_GROUP)
-
-
-def _reasons(rec, people: list[Person], scores: np.ndarray, *, mask: np.ndarray,
-             rows: np.ndarray) -> list[tuple[PersonReason, ...]]:
-    """Per result row, per person: the entries of their list with the largest parts of their score, and
-    the share of the candidates they rank above it."""
-    if not len(rows):
-        return []
-    per_person = []
-    n_candidates = max(int(mask.sum()), 1)
-    for p, s in zip(people, scores, strict=True):
-        parts = rec.m.tower.contributions(p.pool_rows, p.pool_weights, rec.m.anime_factors[rows])
-        above = [(s[mask] > s[r]).sum() / n_candidates for r in rows.tolist()]
-        per_person.append([PersonReason(p.name, _top_parts(rec, p, parts[:, j]), float(above[j]))
-                           for j in range(len(rows))])
-    return [tuple(person[j] for person in per_person) for j in range(len(rows))]
-
-
-def _top_parts(rec, person: Person, part: np.ndarray) -> tuple[ex.Because, ...]:
-    """The REASON_TITLES entries with the largest positive parts, with their share of the positive sum."""
-    positive = float(part[part > 0].sum())
-    best = np.argsort(-part, kind="stable")[:REASON_TITLES]
-    return tuple(ex.Because(int(rec.m.anime_ids[person.pool_rows[j]]),
-                            ex.title_of(rec.catalog, rec.catalog.cat_row[person.pool_rows[j]]),
-                            float(part[j]) / positive) for j in best if part[j] > 0)
+def rank(shelf: Shelf, scores: np.ndarray, request: Request, *, aggregation: str, sharpness: float) -> GroupRanked:
+    """The group's entries: each person's score lowered by β·ln(1 + train users) (β: the filters'), aggregated
+    over what the request may show (`request.listed`: everyone's list), one entry per franchise."""
+    beta = request.filters.popularity_discount or 0.0
+    if beta > 0:
+        scores = (scores - np.float32(beta) * shelf.log_popularity).astype(np.float32)
+    mask = allowed(shelf.catalog, request)
+    total = group_scores(scores, mask, aggregation, sharpness=sharpness)
+    ranked = top_k(total, mask, request.n * fr.CANDIDATES_PER_ENTRY)
+    picks = fr.pick(shelf.franchises, shelf.catalog, shelf.catalog.cat_row[ranked], request=request)
+    return GroupRanked(scores=scores, mask=mask, total=total, picks=picks, aggregation=aggregation)

@@ -40,9 +40,8 @@ def describe(rec, generated: bool) -> Served:
     known = np.flatnonzero((catalog.model_row >= 0) & ~catalog.is_adult)
     top = known[np.argsort(-catalog.members[known], kind="stable")][:3]
     titles = tuple(str(catalog.display_name[row]) for row in top)
-    user_id = int(rec.m.user_ids[0]) if len(rec.m.user_ids) else None
     search = titles[-1].split()[0].lower() if titles else ""
-    return Served(generated, titles[:2], user_id, search)
+    return Served(generated, titles[:2], rec.example_user_id(), search)
 
 
 def context() -> dict:

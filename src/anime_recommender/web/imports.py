@@ -13,7 +13,6 @@ from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from anime_recommender.config import ServingConfig
-from anime_recommender.recommend import continuation
 from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.lists import ListReading
 from anime_recommender.recommend.mal_export import ExportError, ExportLimits, MalExport, read_export
@@ -100,8 +99,9 @@ def _serving(rec: Recommender | None) -> ServingConfig:
 
 
 def _next_up(rec: Recommender, export: MalExport, values) -> list:
-    """Continue your franchises for the list (recommend/continuation.py), adult titles as the filters say."""
-    return continuation.for_list(rec, export.rows, IMPORT.parse(rec, values).adult)
+    """Continue your franchises for the list (recommend/continuation.py): adult titles, "Not interested" and
+    "Seen it" as the filters say."""
+    return rec.continue_list(export.rows, IMPORT.parse(rec, values).filters())
 
 
 def _shown(rec: Recommender, export: MalExport, values) -> dict:

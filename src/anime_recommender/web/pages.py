@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from anime_recommender.recommend import continuation
 from anime_recommender.web import demo, queries, service
 from anime_recommender.web.declare import bounds, read
 from anime_recommender.web.forms import picks_of, read_options
@@ -73,7 +72,7 @@ def user(user_id: str):
     recs = rec.recommend(uid, options.n, filters, mode=options.mode)
     picture = rec.user_picture(uid, recs.results)
     return _page("user.html", rec, recs=recs, profile=rec.user_profile(uid, loved_limit=0), options=options,
-                 next_up=continuation.for_user(rec, uid, filters.include_adult), picture=picture)
+                 next_up=rec.continue_for_user(uid, filters), picture=picture)
 
 
 @bp.get("/anime/<anime_id>")

@@ -67,11 +67,22 @@ def _anime_id_value(name: str) -> str:
     return f"{name} value (an anime ID)"
 
 
+def _hidden(b: Bounds):
+    """The `hide` field: the titles a viewer marked "Not interested"."""
+    return repeated(mal_id(_anime_id_value), b.max_list_values, "repeatable MAL ids the viewer is not interested "
+                                                                "in: left out")
+
+
+def _seen(b: Bounds):
+    """The `seen` field: the titles a viewer marked "Seen it"."""
+    return repeated(mal_id(_anime_id_value), b.max_list_values, "repeatable MAL ids the viewer has seen: left out, "
+                                                                "and watched for the series order")
+
+
 @functools.lru_cache(maxsize=16)
 def filter_query(b: Bounds) -> type[Query]:
     """n and the filters every recommendation route takes."""
     low_year, high_year = YEARS
-    anime_ids = mal_id(_anime_id_value)
 
     class FilterQuery(Query):
         n: whole_number(1, b.max_n, "how many results") = b.default_n
@@ -82,10 +93,8 @@ def filter_query(b: Bounds) -> type[Query]:
         min_score: decimal(MAX_SCORE, f"minimum MAL score, 0 to {MAX_SCORE}") = None
         adult: flag("include adult titles (default: serving.show_adult)") = b.show_adult
         group_franchises: flag("one entry per franchise (default: on)") = True
-        hide: repeated(anime_ids, b.max_list_values, "repeatable MAL ids the viewer is not interested in: "
-                                                     "left out") = []
-        seen: repeated(anime_ids, b.max_list_values, "repeatable MAL ids the viewer has seen: left out, and "
-                                                     "watched for the series order") = []
+        hide: _hidden(b) = []
+        seen: _seen(b) = []
         popularity_discount: decimal(b.max_popularity_discount,
                                      f"favour lesser-known titles: 0 (none) to {b.max_popularity_discount:g} "
                                      f"(default: {b.popularity_discount:g}; {b.picks_popularity_discount:g} for liked "
@@ -102,6 +111,22 @@ def filter_query(b: Bounds) -> type[Query]:
                 raise InputError(str(exc)) from None
 
     return FilterQuery
+
+
+@functools.lru_cache(maxsize=16)
+def continue_query(b: Bounds) -> type[Query]:
+    """Continue your franchises: adult titles or not, and what the viewer hid or has seen (the other filters
+    narrow recommendations, not the next part of a series: recommend/continuation.py)."""
+    class ContinueQuery(Query):
+        adult: flag("include adult titles (default: serving.show_adult)") = b.show_adult
+        hide: _hidden(b) = []
+        seen: _seen(b) = []
+
+        def filters(self) -> Filters:
+            """The engine's Filters: only the three this list reads."""
+            return Filters(include_adult=self.adult, exclude=tuple(self.hide), seen=tuple(self.seen))
+
+    return ContinueQuery
 
 
 @functools.lru_cache(maxsize=16)

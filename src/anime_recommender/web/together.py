@@ -15,7 +15,6 @@ from flask import Blueprint, jsonify, render_template, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from anime_recommender.recommend import continuation
 from anime_recommender.recommend import together as tg
 from anime_recommender.recommend.engine import Recommender
 from anime_recommender.recommend.errors import RecommenderError, UnknownUserError
@@ -91,9 +90,9 @@ def _made(rec: Recommender, given: Given, group: Group) -> tg.Person:
     name, user, titles, export = given.name, given.user, given.titles, given.export
     try:
         if user is not None:
-            return tg.person_from_user(rec, user, name)
+            return rec.person_from_user(user, name)
         if export is not None:
-            return tg.person_from_list(rec, export.rows, name)
+            return rec.person_from_list(export.rows, name)
         return _from_titles(rec, name, titles, group=group)
     except UnknownUserError:
         raise PersonNotFound(name, user) from None
@@ -108,7 +107,7 @@ def _from_titles(rec: Recommender, name: str, titles: list[str], *, group: Group
     for typed, suggestions in picks.unmatched:
         hint = f" (did you mean {', '.join(suggestions[:3])}?)" if suggestions else ""
         group.notes.append(f"{name}: “{shown(typed)}” was not used: it did not surely match one anime{hint}")
-    return tg.person_from_titles(rec, picks.liked, name)
+    return rec.person_from_titles(picks.liked, name)
 
 
 def read_group(rec: Recommender, query: Query, exports: dict[int, MalExport] | None = None) -> Group:
@@ -158,7 +157,7 @@ def read_uploads(rec: Recommender) -> tuple[MultiDict, dict[int, MalExport]]:
 def _answer(rec: Recommender, values: MultiDict, exports: dict[int, MalExport] | None = None):
     query = UPLOAD.parse(rec, one_per_line(values))
     group = read_group(rec, query, exports)
-    found = tg.recommend_together(rec, group.people, query.n, filters=query.filters())
+    found = rec.watch_together(group.people, query.n, filters=query.filters())
     found.notes.extend(group.notes)
     return found
 
@@ -214,7 +213,7 @@ def page_upload():
 def api(rec: Recommender, query: Query):
     """JSON: the group's list; people as `user_id` repeated, or numbered slots (see the module docstring)."""
     group = read_group(rec, query)
-    found = tg.recommend_together(rec, group.people, query.n, filters=query.filters())
+    found = rec.watch_together(group.people, query.n, filters=query.filters())
     found.notes.extend(group.notes)
     return found
 
@@ -235,8 +234,9 @@ def api_upload():
     return jsonify(answer(UPLOAD.answer, _answer(rec, values, exports).to_dict()))
 
 
-@route(api_bp, "/users/<user_id>/continue", answer=bodies.Continuation,
+@route(api_bp, "/users/<user_id>/continue", answer=bodies.Continuation, query=queries.continue_query,
        summary="The next unwatched main entry of every franchise the user started and did not drop, in watch "
-               "order, with how many main entries remain")
-def api_continue(rec: Recommender, user_id: int):
-    return {"user_id": user_id, "continue": [e.to_dict() for e in continuation.for_user(rec, user_id)]}
+               "order, with how many main entries remain; titles given as `hide` are left out, `seen` ones "
+               "count as watched")
+def api_continue(rec: Recommender, query: Query, user_id: int):
+    return {"user_id": user_id, "continue": [e.to_dict() for e in rec.continue_for_user(user_id, query.filters())]}
