@@ -1,7 +1,7 @@
 """Which of a list's titles drive the content side of an import (issue #15: the blended pages may differ only
 by their per-path weights), measured on the cold protocol of bench/cold_users.py:
 
-    python bench/list_favourites.py [--only real|movielens|sample] [--seeds 3] [--max-users 200]
+    python bench/list_favourites.py [--only real|movielens|sample] [--seeds 3] [--max-users 200] [--set k=v]
 
 Two rules, the same fitted NCF per seed, the same held-out users and uploads, the shipped import weights:
 - "top quarter" (shipped): the likes scored in the list's top quarter, best first (lists.favourite_positions),
@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cold_users import dataset, fit_ncf, hold_out, list_stats, served_import, served_run  # noqa: E402
-from quality import PROJECT_ROOT  # noqa: E402
+from quality import PROJECT_ROOT, with_overrides  # noqa: E402
 
 from anime_recommender.config import load_config  # noqa: E402
 from anime_recommender.data import prepare, process  # noqa: E402
@@ -88,6 +88,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-users", type=int, default=200)
     parser.add_argument("--shared-data", type=Path, default=PROJECT_ROOT.parent / "shared" / "data")
+    parser.add_argument("--sample-dir", type=Path, default=PROJECT_ROOT / "bench" / "out" / "sample")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     parser.add_argument("--json", type=Path, help="also write every seed's figures here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -96,7 +98,8 @@ def main() -> None:
     started, everything = time.perf_counter(), {}
     for name in args.only or ["real", "movielens"]:
         with tempfile.TemporaryDirectory() as tmp:
-            data_cfg = dataset(name, load_config(), args.shared_data, Path(tmp))
+            cfg = with_overrides(load_config(), args.overrides)
+            data_cfg = dataset(name, cfg, args.shared_data, Path(tmp), args.sample_dir)
             catalog, interactions, seen, report = prepare.load_dataset(data_cfg)
             data = process.process(interactions, catalog, data_cfg.processing, report=report, seen=seen)
             everything[name] = [one_seed(data_cfg, data, seed, args.max_users, Path(tmp)) for seed in range(args.seeds)]
