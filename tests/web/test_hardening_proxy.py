@@ -20,7 +20,7 @@ from tests.conftest import PROJECT_ROOT
 from tests.recommend.exports import entries_xml
 from tests.web.proxy import NGINX_CONF, local_conf, nginx_binary, nginx_in_front
 from tests.web.test_import import _file
-from tests.web.test_server import DEADLINE, connect, gunicorn, read_response, still_open
+from tests.web.test_server import DEADLINE, connect, gunicorn, read_response, until
 
 pytestmark = pytest.mark.slow
 
@@ -138,20 +138,65 @@ def slow_upload(port: int, address: str) -> socket.socket:
     return sock
 
 
+def upload_limits() -> tuple[int, int]:
+    """nginx's limits on uploads held at once: in the pod, per client address (config/nginx.conf)."""
+    limits = dict(re.findall(r"limit_conn (uploads\w*) (\d+);", NGINX_CONF.read_text()))
+    return int(limits["uploads"]), int(limits["uploads_per_client"])
+
+
+def peeked(sock: socket.socket) -> bytes | None:
+    """What the server has sent on this connection so far, unread (b"" once closed); None: nothing yet."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(64, socket.MSG_PEEK)
+    except BlockingIOError:
+        return None
+    except OSError:
+        return b""
+    finally:
+        sock.settimeout(DEADLINE)
+
+
+def refused(sock: socket.socket) -> bool:
+    """nginx answered 503 (a connection limit) without reading the body."""
+    return (peeked(sock) or b"").startswith(b"HTTP/1.1 503")
+
+
 def test_a_slow_body_attack_holds_nginx_not_gunicorn_and_probes_answer(stack):
     app_port, proxy_port, log_path = stack
+    in_pod, _ = upload_limits()
     attackers = [slow_upload(proxy_port, f"127.0.1.{1 + i % ADDRESSES}") for i in range(ATTACKERS)]
     try:
         timeout = probe_timeout()
         direct = sum(answered(app_port, "/readyz", timeout) for _ in range(PROBES))      # the kubelet's path
         proxied = sum(answered(proxy_port, "/healthz", timeout) for _ in range(PROBES))  # the users' path
-        held = sum(still_open(sock) for sock in attackers)
+        until(lambda: sum(map(refused, attackers)) >= ATTACKERS - in_pod, "nginx to refuse the uploads past its limit")
+        held = sum(peeked(sock) is None for sock in attackers)
     finally:
         for sock in attackers:
             sock.close()
     assert (direct, proxied) == (PROBES, PROBES)
-    assert held >= 16, "nginx holds the slow uploads itself (16 at once, the rest refused)"
+    assert held == in_pod, f"nginx holds {in_pod} slow uploads itself and refuses the rest (held {held})"
     assert f"POST '{API}'" not in log_path.read_text(), "no half-sent upload may reach gunicorn"
+
+
+def test_a_get_of_the_upload_routes_is_not_counted_as_an_upload(stack):
+    """With every upload slot held, the /together and /import pages and the together API's GET still answer;
+    one more upload is refused."""
+    _, proxy_port, _ = stack
+    in_pod, _ = upload_limits()
+    holders = [slow_upload(proxy_port, f"127.0.3.{1 + i}") for i in range(in_pod)]
+    extra = slow_upload(proxy_port, "127.0.3.200")
+    try:
+        until(lambda: refused(extra), "the upload past the limit to be refused")
+        for path, status in (("/together", 200), ("/import", 200),
+                             ("/api/v1/recommendations/together", 400)):
+            with connect(proxy_port, f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode()) as sock:
+                assert read_response(sock)[0] == status, (path, logs_of(stack))
+        assert all(peeked(sock) is None for sock in holders)
+    finally:
+        for sock in [*holders, extra]:
+            sock.close()
 
 
 def test_an_upload_through_the_proxy_is_answered_and_an_oversized_one_refused_by_nginx(stack):
