@@ -47,6 +47,18 @@ def test_nothing_named_is_an_error(rec):
         rec.recommend_new_user()
 
 
+def test_the_cap_on_named_anime_is_the_configured_one(rec):
+    """serving.max_list_values as configured (not the shipped default) bounds the picks."""
+    shipped = rec.cfg
+    rec.cfg = dataclasses.replace(shipped, max_list_values=2, max_titles=2)
+    try:
+        with pytest.raises(RecommenderError, match="at most 2 liked or disliked anime"):
+            rec.recommend_new_user(liked=[101, 103, 105])
+        assert rec.recommend_new_user(liked=[101, 103], n=3).results
+    finally:
+        rec.cfg = shipped
+
+
 def test_unknown_anime_and_genre_are_errors(rec):
     with pytest.raises(UnknownAnimeError):
         rec.recommend_new_user(liked=[5])
@@ -85,7 +97,7 @@ def test_each_step_works_on_the_arrays_it_is_handed_without_an_engine(tiny_artif
     catalog = build_catalog(run.frame("catalog"), arrays.anime_ids)
     text = content.TextSimilarity(catalog)
     popular = sources.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity)
-    taste = lists.picks_taste(catalog, [101, 103], [], genres=[])
+    taste = lists.picks_taste(catalog, [101, 103], [], genres=[], max_picks=ServingConfig.max_list_values)
     user = vectors.of_list(arrays.tower, catalog.model_row, taste)
     tables = sources.ScoreTables(factors=arrays.anime_factors, bias=arrays.anime_bias,
                                  embeddings=arrays.anime_embeddings, embeddings_t=arrays.anime_embeddings_t,

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from anime_recommender import UnknownAnimeError
+from anime_recommender.config import ServingConfig
 from anime_recommender.data.titles import search_key
 from anime_recommender.recommend.catalog import build_catalog
 from anime_recommender.recommend.search import TitleIndex
@@ -51,7 +52,7 @@ def test_voiced_and_unvoiced_kana_titles_stay_distinct_and_are_each_found():
     """Kana voicing is kept by the one folding, so search finds each title by its own spelling first."""
     frame = pd.DataFrame({"anime_id": list(KANA), "name": list(KANA.values()), "members": [10, 10, 10]})
     frame["display_name"] = frame["name"]
-    index = TitleIndex(build_catalog(frame, np.array(list(KANA))))
+    index = TitleIndex(build_catalog(frame, np.array(list(KANA))), ServingConfig.max_text_length)
     assert len({search_key(title) for title in KANA.values()}) == len(KANA)
     for anime_id, title in KANA.items():
         top = index.search(title)[0]

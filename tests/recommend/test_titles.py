@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from anime_recommender.config import ServingConfig
 from anime_recommender.data.titles import search_key
 from anime_recommender.recommend.titles import ALIASES, short_forms
 
@@ -50,7 +51,7 @@ def real_reader(real_anime_dir):
 
     frame = load_catalog(real_anime_dir, DataReport())
     catalog = build_catalog(frame, frame["anime_id"].to_numpy()[:10])
-    return catalog, TitleReader(catalog, TitleIndex(catalog))
+    return catalog, TitleReader(catalog, TitleIndex(catalog, ServingConfig.max_text_length))
 
 
 @pytest.mark.parametrize("typed,anime_id", [

@@ -58,7 +58,7 @@ class Recommender:
     def __init__(self, arrays: ModelArrays, catalog: Catalog, cfg: ServingConfig | None = None,
                  *, franchises: fr.Franchises | None = None):
         self.m, self.catalog, self.cfg = arrays, catalog, cfg or ServingConfig()
-        self.titles = TitleIndex(catalog)
+        self.titles = TitleIndex(catalog, self.cfg.max_text_length)
         self.reader = TitleReader(catalog, self.titles)
         popular = sources.popularity_scores(catalog.score[catalog.cat_row], arrays.popularity)
         self.tables = sources.ScoreTables(factors=arrays.anime_factors, bias=arrays.anime_bias,
@@ -316,7 +316,8 @@ class Recommender:
         """Recommendations from a few liked (and disliked) anime and/or genres, no retraining; the picks
         themselves are never recommended back."""
         n, filters = self._n(n), self._filters(filters, self.cfg.picks_popularity_discount)
-        taste = picks_taste(self.catalog, list(liked), list(disliked), genres=list(genres))
+        taste = picks_taste(self.catalog, list(liked), list(disliked), genres=list(genres),
+                            max_picks=self.cfg.max_list_values)
         found = self._from_list(taste, self.cfg.picks_weights, Request(filters=filters, n=n, listed=taste.exclude),
                                strength=self.cfg.picks_strength)
         return records.new_user(self.evidence, found)
@@ -371,7 +372,7 @@ class Recommender:
     def person_from_titles(self, liked: list[int], name: str) -> tg.Person:
         """A few liked anime (MAL ids) as a member of a group."""
         try:
-            taste = picks_taste(self.catalog, list(liked), [], genres=[])
+            taste = picks_taste(self.catalog, list(liked), [], genres=[], max_picks=self.cfg.max_list_values)
         except RecommenderError as exc:
             raise RecommenderError(f"{name}: {exc}") from None
         return self._person(name, "titles", taste)

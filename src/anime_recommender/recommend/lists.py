@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from anime_recommender.config import ServingConfig
 from anime_recommender.data.statuses import UNKNOWN, Status
 from anime_recommender.recommend.catalog import Catalog
 from anime_recommender.recommend.errors import RecommenderError
@@ -25,7 +24,6 @@ STATUS_NAMES = {**{status: status.label for status in Status}, UNKNOWN: Status.l
 DISLIKE_AT_MOST = 4       # MAL's 4 is "Bad": a score of 4 or less pushes away like a dislike
 MILD_LIKE = 1 / 3         # an unscored Completed / Watching weighs like a score of 6
 SCORE_FLOOR = 4           # a score s > 4 weighs (s - 4) / 6: 10 -> 1.0, 7 -> 0.5, 5 -> 0.17
-MAX_PICKS = ServingConfig.max_list_values  # serving.max_list_values: the web's cap on liked= / disliked=
 
 
 @dataclass(frozen=True)
@@ -132,10 +130,10 @@ def favourites(rows: ListRows, catalog: Catalog) -> tuple[np.ndarray, int]:
     return found[known][positions], threshold
 
 
-def _pick_rows(catalog: Catalog, ids: list[int]) -> np.ndarray:
+def _pick_rows(catalog: Catalog, ids: list[int], max_picks: int) -> np.ndarray:
     """Catalog rows of MAL ids, UnknownAnimeError on the first unknown one."""
-    if len(ids) > MAX_PICKS:
-        raise RecommenderError(f"at most {MAX_PICKS} liked or disliked anime (got {len(ids)})")
+    if len(ids) > max_picks:
+        raise RecommenderError(f"at most {max_picks} liked or disliked anime (got {len(ids)})")
     return np.array([catalog.require(a) for a in ids], dtype=np.int64)
 
 
@@ -148,11 +146,13 @@ def genre_columns(catalog: Catalog, genres: tuple[str, ...]) -> list[int]:
     return [names.index(g) for g in genres]
 
 
-def picks_taste(catalog: Catalog, liked: list[int], disliked: list[int], *, genres: list[str]) -> Taste:
-    """The new-user form's picks as a Taste: plain likes and dislikes, both kept out of the results."""
+def picks_taste(catalog: Catalog, liked: list[int], disliked: list[int], *, genres: list[str],
+                max_picks: int) -> Taste:
+    """The new-user form's picks as a Taste: plain likes and dislikes (at most `max_picks` each, the web's
+    serving.max_list_values), both kept out of the results."""
     if not liked and not genres:
         raise RecommenderError("name at least one anime you like or pick a genre")
-    liked_cat, disliked_cat = _pick_rows(catalog, liked), _pick_rows(catalog, disliked)
+    liked_cat, disliked_cat = _pick_rows(catalog, liked, max_picks), _pick_rows(catalog, disliked, max_picks)
     columns = genre_columns(catalog, tuple(genres))
     return Taste(liked=liked_cat, weights=np.ones(len(liked_cat), np.float32),
                  scores=np.zeros(len(liked_cat), np.int8), disliked=disliked_cat,

@@ -9,13 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from anime_recommender.config import ServingConfig
 from anime_recommender.data.titles import search_key
 from anime_recommender.recommend.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY = ServingConfig.max_text_length  # serving.max_text_length: the longest query the web takes
 MAX_WORD_HITS = 300
 
 
@@ -32,7 +30,9 @@ class SearchHit:
 class TitleIndex:
     """Normalised names of every catalog row, searchable in C (regex over one string, rapidfuzz)."""
 
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, max_query: int):
+        """`max_query`: characters of a query read (serving.max_text_length, the longest the web takes)."""
+        self.max_query = max_query
         names, rows, raw = [], [], []
         for column in (catalog.name, catalog.english_name, catalog.japanese_name):
             for row, value in enumerate(column):
@@ -62,7 +62,7 @@ class TitleIndex:
                *, include_adult: bool = False) -> list[SearchHit]:
         """Best matching anime (one hit per anime), exact and substring matches before fuzzy ones; adult
         titles only with `include_adult`."""
-        key = search_key(query[:MAX_QUERY])
+        key = search_key(query[:self.max_query])
         if not key or not self.keys:
             return []
         hits: dict[int, SearchHit] = {}
@@ -107,7 +107,7 @@ class TitleIndex:
     def suggest(self, query: str, limit: int = 5, include_adult: bool = False) -> list[str]:
         """Closest names whatever their score, for 'did you mean' when nothing matched (adult ones only
         with `include_adult`)."""
-        key = search_key(query[:MAX_QUERY])
+        key = search_key(query[:self.max_query])
         if not key or not self.keys:
             return []
         found = process.extract(key, self.keys, scorer=fuzz.ratio, limit=limit * 6)
