@@ -19,6 +19,12 @@ person's own solo list cut to K / group size titles (an even split of the list b
 reference. Nothing is chosen on the held-out titles:
 probability_mean's sharpness (SHARPNESS) is chosen on the inner split (each upload split 75 / 25 again, as
 bench/cold_users.py chooses its weights), the other aggregations have no parameter.
+
+Each person's score comes in two kinds, measured side by side on the same people and models (SCORES): the
+model's alone, and the hybrid blend their solo list ranks by (serving.import_weights: the model and content
+like their favourites, each normalised over the person's top candidates; recommend/together.blended_scores,
+serving.together_weights when shipped). Each kind has its own solo list (the same scores, one person), its own
+sharpness grid and its inner-split figures (`inner`), where the kind is chosen.
 """
 from __future__ import annotations
 
@@ -51,7 +57,14 @@ from anime_recommender.recommend.lists import COMPLETED, ListRows  # noqa: E402
 log = logging.getLogger("bench.together")
 K = 20
 EVERYTHING = Filters(include_adult=True)
-SHARPNESS = (0.25, 0.5, 1.0, 2.0)  # probability_mean's candidates, chosen on the inner split
+# probability_mean's candidates per kind of score, chosen on the inner split (the blend lies in [0, 1], the
+# model's scores spread wider)
+SHARPNESS = {"model": (0.25, 0.5, 1.0, 2.0), "hybrid": (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)}
+
+
+def score_kinds(cfg) -> dict[str, dict[str, float]]:
+    """serving.together_weights per kind of person score: the model alone, the solo list's blend."""
+    return {"model": {"model": 1.0}, "hybrid": dict(cfg.serving.import_weights)}
 
 
 def people_of(rec, lists) -> tuple[list, list[set]]:
@@ -78,8 +91,7 @@ def recall(rec, people: list, wanted: list[set], aggregation: str, shown_k: int 
 def measure(rec, lists, seed: int, size: int, aggregations) -> dict[str, tuple[float, float]]:
     """{aggregation: (mean solo recall, mean group recall)} over seeded random groups of the lists' people."""
     people, wanted = people_of(rec, lists)
-    order = np.random.default_rng(2000 + seed).permutation(len(people))
-    groups = [order[i:i + size] for i in range(0, len(order) - size + 1, size)]
+    groups = groups_of(len(people), seed, size)
     solo = np.array([recall(rec, [people[i]], [wanted[i]], "mean")[0] for g in groups for i in g])
     alike = np.array([recall(rec, [dataclasses.replace(people[i], listed=np.unique(np.concatenate(
         [people[j].listed for j in g])))], [wanted[i]], "mean")[0] for g in groups for i in g])
@@ -92,44 +104,83 @@ def measure(rec, lists, seed: int, size: int, aggregations) -> dict[str, tuple[f
     return out
 
 
-def choose_sharpness(rec, inner, seed: int, size: int) -> float:
+def group_recall(rec, lists, seed: int, size: int, aggregation: str) -> float:
+    """Mean group recall over seeded random groups of the lists' people (no solo references)."""
+    people, wanted = people_of(rec, lists)
+    return float(np.mean(np.concatenate([recall(rec, [people[i] for i in g], [wanted[i] for i in g], aggregation)
+                                         for g in groups_of(len(people), seed, size)])))
+
+
+def groups_of(n: int, seed: int, size: int) -> list[np.ndarray]:
+    """n people put in groups of `size` at random (seeded); the few left over sit out."""
+    order = np.random.default_rng(2000 + seed).permutation(n)
+    return [order[i:i + size] for i in range(0, n - size + 1, size)]
+
+
+def choose_sharpness(rec, inner, seed: int, size: int, grid: tuple[float, ...]) -> float:
     """probability_mean's sharpness with the best group recall on the inner split (the upload split again)."""
     found = {}
-    for sharpness in SHARPNESS:
+    for sharpness in grid:
         rec.cfg = dataclasses.replace(rec.cfg, together_sharpness=sharpness)
-        found[sharpness] = measure(rec, inner, seed, size, ["probability_mean"])["probability_mean"][1]
+        found[sharpness] = group_recall(rec, inner, seed, size, "probability_mean")
     log.info("seed %d, inner split, probability_mean group recall by sharpness: %s", seed, found)
     return max(found, key=found.get)
 
 
-def one_seed(cfg, data, seed: int, args: argparse.Namespace, tmp: Path) -> dict[str, tuple[float, float]]:
-    """{aggregation: (solo, group recall)} on the held-out titles of one seed (groups of `args.group`, at most
-    `args.max_users` held-out users), and the chosen sharpness."""
+def one_seed(cfg, data, seed: int, args: argparse.Namespace, tmp: Path) -> dict[str, dict]:
+    """{kind of score: {aggregation: (solo, group, ...)}, its chosen sharpness and its inner-split figures}
+    on the held-out titles of one seed (groups of `args.group`, at most `args.max_users` held-out users)."""
     size = args.group
     _, kept, lists, inner = hold_out(data, seed, args.max_users)
     m, factors = fit_ncf(cfg, kept, seed)
     rec = served_run(kept, m, factors, tmp / f"run-{seed}")
-    sharpness = choose_sharpness(rec, inner, seed, size)
-    rec.cfg = dataclasses.replace(rec.cfg, together_sharpness=sharpness)
-    out = measure(rec, lists, seed, size, together.AGGREGATIONS)
-    log.info("seed %d: sharpness %g, groups of %d: %s", seed, sharpness, size, out)
-    return {**out, "sharpness": sharpness}
+    out = {}
+    for kind, weights in score_kinds(cfg).items():
+        rec.cfg = dataclasses.replace(rec.cfg, together_weights=weights)
+        sharpness = choose_sharpness(rec, inner, seed, size, SHARPNESS[kind])
+        rec.cfg = dataclasses.replace(rec.cfg, together_sharpness=sharpness)
+        out[kind] = {**measure(rec, lists, seed, size, together.AGGREGATIONS), "sharpness": sharpness,
+                     "inner": measure(rec, inner, seed, size, together.AGGREGATIONS)}
+        log.info("seed %d, %s scores: sharpness %g, groups of %d: %s", seed, kind, sharpness, size, out[kind])
+    return out
 
 
 def table(runs: list[dict], title: str) -> str:
-    """Markdown: solo and group recall@20 and their ratio per aggregation (mean of seeds; per seed ratios)."""
-    lines = [f"### {title}", "", f"| aggregation | solo recall@{K} | group recall@{K} | group / solo | per seed | "
-             "solo, the group's lists left out too | group / that solo |", "|---|---|---|---|---|---|---|"]
-    for aggregation in together.AGGREGATIONS:
-        solo, group, alike, _ = (np.mean([r[aggregation][j] for r in runs]) for j in range(4))
-        per_seed = ", ".join(f"{r[aggregation][1] / r[aggregation][0]:.3f}" for r in runs)
-        lines.append(f"| {aggregation} | {solo:.4f} | {group:.4f} | **{group / solo:.3f}** | {per_seed} | "
-                     f"{alike:.4f} | {group / alike:.3f} |")
-    split = np.mean([r["mean"][3] for r in runs]) / np.mean([r["mean"][0] for r in runs])
-    lines += ["", f"An even split for reference: each person's own first {K} // group size titles keep "
-                  f"{split:.3f} of their solo recall@{K}."]
-    chosen = ", ".join(f"{r['sharpness']:g}" for r in runs)
-    return "\n".join(lines + ["", f"probability_mean's sharpness chosen on the inner split, per seed: {chosen}"])
+    """Markdown per kind of score: solo and group recall@20 and their ratio per aggregation (mean of seeds; per
+    seed ratios; the inner split's ratio, where the choice is made), then the kinds against each other."""
+    lines = [f"### {title}"]
+    for kind in runs[0]:
+        kind_runs = [r[kind] for r in runs]
+        lines += ["", f"#### person scores: {kind}", "",
+                  f"| aggregation | solo recall@{K} | group recall@{K} | group / solo | per seed | "
+                  "solo, the group's lists left out too | group / that solo | inner split: group / solo |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for aggregation in together.AGGREGATIONS:
+            solo, group, alike, _ = (np.mean([r[aggregation][j] for r in kind_runs]) for j in range(4))
+            per_seed = ", ".join(f"{r[aggregation][1] / r[aggregation][0]:.3f}" for r in kind_runs)
+            inner = _ratio(kind_runs, aggregation, "inner")
+            lines.append(f"| {aggregation} | {solo:.4f} | {group:.4f} | **{group / solo:.3f}** | {per_seed} | "
+                         f"{alike:.4f} | {group / alike:.3f} | {inner:.3f} |")
+        split = np.mean([r["mean"][3] for r in kind_runs]) / np.mean([r["mean"][0] for r in kind_runs])
+        chosen = ", ".join(f"{r['sharpness']:g}" for r in kind_runs)
+        lines += ["", f"Even split: each person's own first {K} // group size titles keep {split:.3f} of their "
+                      f"solo recall@{K}. probability_mean's sharpness chosen on the inner split, per seed: {chosen}"]
+    lines += ["", "| person scores | inner split: solo recall@20 | inner split: group recall@20 (probability_mean) | "
+                  "solo recall@20 | group recall@20 (probability_mean) | group / the model-alone solo |",
+              "|---|---|---|---|---|---|"]
+    model_solo = np.mean([r["model"]["mean"][0] for r in runs])
+    for kind in runs[0]:
+        inner_solo, inner_group = (np.mean([r[kind]["inner"]["probability_mean"][j] for r in runs]) for j in (0, 1))
+        solo, group = (np.mean([r[kind]["probability_mean"][j] for r in runs]) for j in (0, 1))
+        lines.append(f"| {kind} | {inner_solo:.4f} | {inner_group:.4f} | {solo:.4f} | {group:.4f} | "
+                     f"{group / model_solo:.3f} |")
+    return "\n".join(lines)
+
+
+def _ratio(kind_runs: list[dict], aggregation: str, split: str) -> float:
+    """Mean group recall over mean solo recall of one split's figures, seeds pooled."""
+    return (np.mean([r[split][aggregation][1] for r in kind_runs])
+            / np.mean([r[split][aggregation][0] for r in kind_runs]))
 
 
 def main() -> None:

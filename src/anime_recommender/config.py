@@ -201,6 +201,7 @@ class ServingConfig:
     import_weights: dict[str, float]
     picks_weights: dict[str, float]
     picks_strength: float
+    picks_strength_per_title: float
     genres_weight: float
     popular_without_model: float
     popularity_discount: float
@@ -223,6 +224,7 @@ class ServingConfig:
     together_aggregation: str
     together_max_people: int
     together_sharpness: float
+    together_weights: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -301,6 +303,8 @@ def _validate(cfg: Config) -> None:
          "serving.together_aggregation must be mean, least_misery, rank_mean, rank_min, rank_max or probability_mean"),
         (cfg.serving.together_sharpness > 0, "serving.together_sharpness must be > 0"),
         (cfg.serving.together_max_people >= 2, "serving.together_max_people must be >= 2"),
+        (set(cfg.serving.together_weights) <= {"model", "content"} and cfg.serving.together_weights.get("model", 0) > 0,
+         "serving.together_weights keys must be model and content, with a model weight above 0"),
         (cfg.data.chunk_rows >= 1000, "data.chunk_rows must be >= 1000"),
         (0.0 <= cfg.data.max_shrink <= 1.0, "data.max_shrink must be in [0, 1]"),
         (set(cfg.serving.hybrid_weights) <= {"model", "users", "content"},
@@ -311,7 +315,8 @@ def _validate(cfg: Config) -> None:
          "serving.popularity_discount must be in [0, max_popularity_discount]"),
         (0.0 <= cfg.serving.picks_popularity_discount <= cfg.serving.max_popularity_discount,
          "serving.picks_popularity_discount must be in [0, max_popularity_discount]"),
-        (cfg.serving.picks_strength > 0, "serving.picks_strength must be above 0"),
+        (0 < cfg.serving.picks_strength <= 1, "serving.picks_strength must be in (0, 1]"),
+        (cfg.serving.picks_strength_per_title >= 0, "serving.picks_strength_per_title must be >= 0"),
     ]
     for ok, message in checks:
         if not ok:

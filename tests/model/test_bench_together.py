@@ -23,8 +23,13 @@ def test_together_bench_measures_every_aggregation(tmp_path, project_root):
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     (run,) = json.loads(out.read_text(encoding="utf-8"))["sample"]
-    for aggregation in AGGREGATIONS:
-        solo, group, alike, split = run[aggregation]
-        assert 0.0 < solo <= 1.0 and 0.0 <= group <= 1.0 and 0.0 <= alike <= 1.0 and 0.0 <= split <= solo, aggregation
-        assert f"| {aggregation} |" in proc.stdout
-    assert run["sharpness"] in (0.25, 0.5, 1.0, 2.0)
+    assert set(run) == {"model", "hybrid"}  # the model's scores alone and the solo list's blend, side by side
+    for kind, grid in (("model", (0.25, 0.5, 1.0, 2.0)), ("hybrid", (0.5, 1.0, 2.0, 4.0, 8.0, 16.0))):
+        for figures in (run[kind], run[kind]["inner"]):
+            for aggregation in AGGREGATIONS:
+                solo, group, alike, split = figures[aggregation]
+                assert 0.0 < solo <= 1.0 and 0.0 <= group <= 1.0 and 0.0 <= alike <= 1.0 and 0.0 <= split <= solo, (
+                    kind, aggregation)
+        assert run[kind]["sharpness"] in grid
+        assert "#### person scores: " + kind in proc.stdout
+    assert all(f"| {aggregation} |" in proc.stdout for aggregation in AGGREGATIONS)

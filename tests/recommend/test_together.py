@@ -1,6 +1,8 @@
 """Watch together (issue #20): one list for a group, nothing anyone has listed, a reason per person."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -60,6 +62,29 @@ def test_aggregations_on_known_scores():
     assert np.argmax(tg.group_scores(scores, mask, "rank_min")) == 1
     with pytest.raises(ValueError, match="aggregation must be one of"):
         tg.group_scores(scores, mask, "median")
+
+
+def test_each_person_s_score_blends_content_like_their_favourites_when_configured(rec):
+    upload = ListRows(np.array([101, 103, 105]), np.array([9, 8, 0], np.int8), np.full(3, COMPLETED, np.int8))
+    people = [tg.person_from_user(rec, EVEN_A, "Ana"), tg.person_from_list(rec, upload, "Dan")]
+    assert all(len(p.favourites) and set(rec.m.anime_ids[p.favourites]) <= set(rec.m.anime_ids[p.pool_rows])
+               for p in people)  # their favourites are titles of their own list
+    mask = np.ones(len(rec.m.anime_ids), bool)
+    mask[rec.catalog.model_row[np.concatenate([p.listed for p in people])]] = False
+    model = tg.person_scores(rec, people, 0.0)
+    saved = rec.cfg
+    try:
+        assert tg.blended_scores(rec, people, model, mask) is model  # the shipped {model: 1}: as they are
+        rec.cfg = dataclasses.replace(saved, together_weights={"model": 0.001, "content": 0.999})
+        blended = tg.blended_scores(rec, people, model, mask)
+        found = tg.recommend_together(rec, people, 5, filters=Filters(), aggregation="probability_mean")
+    finally:
+        rec.cfg = saved
+    assert blended.shape == model.shape and (blended[:, ~mask] == 0).all() and (blended <= 1).all()
+    for p, row in zip(people, blended, strict=True):  # content all but decides: each one's closest candidate
+        closest = (rec.m.anime_embeddings[p.favourites] @ rec.m.anime_embeddings.T).max(axis=0)
+        assert np.argmax(row) == np.flatnonzero(mask)[np.argmax(closest[mask])]
+    assert len(found.results) == 5 and not set(_ids(found)) & (_listed(rec, EVEN_A) | {101, 103, 105})
 
 
 def test_people_from_titles_an_upload_and_a_user_training_left_out(rec):

@@ -17,10 +17,12 @@ import numpy as np
 
 from anime_recommender.recommend import explain as ex
 from anime_recommender.recommend import franchise as fr
+from anime_recommender.recommend import hybrid
+from anime_recommender.recommend.content import embedding_similarity
 from anime_recommender.recommend.errors import RecommenderError, UnknownUserError
 from anime_recommender.recommend.filters import Filters, Request, model_mask, top_k
 from anime_recommender.recommend.lists import ListRows, Taste, picks_taste, read_list
-from anime_recommender.recommend.sources import model_scores
+from anime_recommender.recommend.sources import MAX_FAVOURITES, model_scores
 from anime_recommender.recommend.tower import entry_weights
 from anime_recommender.recommend.vectors import of_list
 
@@ -71,6 +73,7 @@ class Person:
     pool_weights: np.ndarray
     listed: np.ndarray         # catalog rows on their list (any status): never recommended to the group
     liked_titles: tuple[str, ...] = ()  # titles they named (picks) or their best-rated ones, for the page
+    favourites: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # model rows, best first: content
 
     def summary(self) -> dict:
         return {"name": self.name, "given_as": self.kind, "on_list": int(len(self.listed)),
@@ -144,7 +147,9 @@ def _from_taste(rec, name: str, kind: str, *, taste: Taste) -> Person:
         raise RecommenderError(f"{name}: none of the anime given is known well enough to the model to "
                                "recommend from; add a few more well-known titles")
     liked = tuple(ex.title_of(rec.catalog, r) for r in taste.liked[:5])
-    return Person(name, kind, user.vector, user.rows, user.weights, np.unique(taste.exclude).astype(np.int64), liked)
+    favourites = rec.catalog.model_row[taste.liked]
+    return Person(name, kind, user.vector, user.rows, user.weights, np.unique(taste.exclude).astype(np.int64), liked,
+                  favourites[favourites >= 0][:MAX_FAVOURITES].astype(np.int64))
 
 
 def person_from_user(rec, user_id: int, name: str) -> Person:
@@ -160,7 +165,7 @@ def person_from_user(rec, user_id: int, name: str) -> Person:
     listed = rec.catalog.rows_of(rec.m.listed_ids(int(user_id)))
     liked = tuple(ex.title_of(rec.catalog, r) for r in rec.catalog.cat_row[loved[:5]])
     return Person(name, "user", rec.m.user_factors[row], items.astype(np.int64), entry_weights(ratings),
-                  np.unique(listed).astype(np.int64), liked)
+                  np.unique(listed).astype(np.int64), liked, loved[:MAX_FAVOURITES].astype(np.int64))
 
 
 def person_from_list(rec, rows: ListRows, name: str) -> Person:
@@ -192,6 +197,23 @@ def person_scores(rec, people: list[Person], beta: float) -> np.ndarray:
                     ).astype(np.float32)
 
 
+def blended_scores(rec, people: list[Person], scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(people, model anime): each person's `scores` blended with content like their favourites by
+    serving.together_weights, each source normalised over the person's own top candidates in `mask` as their
+    solo list blends them (hybrid.blend); the model's scores as they are when the weights name the model alone."""
+    weights = {k: w for k, w in rec.cfg.together_weights.items() if w > 0}
+    if set(weights) == {"model"}:
+        return scores
+    tables = rec.tables
+    out = []
+    for p, s in zip(people, scores, strict=True):
+        sources = {"model": s}
+        if len(p.favourites):
+            sources["content"] = embedding_similarity(tables.embeddings, tables.embeddings_t, p.favourites)
+        out.append(hybrid.blend(sources, weights, mask)[0])
+    return np.stack(out).astype(np.float32)
+
+
 def group_scores(scores: np.ndarray, mask: np.ndarray, aggregation: str, *, sharpness: float = 1.0) -> np.ndarray:
     """One score per model anime for the group (−inf outside `mask`); `sharpness` scales the scores inside
     probability_mean's softmax."""
@@ -220,7 +242,7 @@ def shared_list(rec, people: list[Person], n: int, *, filters: Filters,
     mask = model_mask(rec.catalog, filters)
     on_lists = rec.catalog.model_row[listed]
     mask[on_lists[on_lists >= 0]] = False
-    scores = person_scores(rec, people, beta)
+    scores = blended_scores(rec, people, person_scores(rec, people, beta), mask)
     total = group_scores(scores, mask, aggregation, sharpness=rec.cfg.together_sharpness)
     ranked = top_k(total, mask, n * fr.CANDIDATES_PER_ENTRY)
     picks = fr.pick(rec.franchises, rec.catalog, rec.catalog.cat_row[ranked], request=Request(filters, n, listed))
