@@ -73,7 +73,8 @@ STRENGTHS = {  # the second grid: the picks' user vector against the anime bias 
     for s in (0.15, 0.25, 0.5, 1.0)
 }
 GROWING = {  # the third grid: a strength that grows with the n titles named, min(1, s0 + s1·n) (picks_strength,
-    # picks_strength_per_title); the constant 0.15 of the second grid beside them, in the same run
+    # picks_strength_per_title); the constants 1 and 0.15 of the second grid beside them, in the same run
+    "picks {model 1}, β 0, strength 1": ({"model": 1.0}, 0.0, 1.0, 0.0),
     "picks {model 1}, β 0, strength 0.15": ({"model": 1.0}, 0.0, 0.15, 0.0),
     **{f"picks {{model 1}}, β 0, strength min(1, {s0} + {s1}·n)": ({"model": 1.0}, 0.0, s0, s1)
        for s0, s1 in ((0.1, 0.045), (0.25, 0.0375), (0.5, 0.025))},
