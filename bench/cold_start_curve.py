@@ -19,7 +19,9 @@ franchise rules), the tower alone (`UserTower.list_vectors`, ranked as is), EASE
 and popularity (train users of each anime). The levers are candidates beside them (`--grid`): "blend" the
 picks weights and popularity discount, plus offline rows (the tower at other strengths against the anime
 bias, an EASE term blended in; no franchise rules); "strength" the served picks at several
-`serving.picks_strength`; "none" only the four rows (a training change measured with --set). They are
+`serving.picks_strength`; "growing" a strength that grows with the titles named (min(1, s0 + s1·n):
+`serving.picks_strength` and `serving.picks_strength_per_title`); "none" only the four rows (a training
+change measured with --set). They are
 chosen on the validation users only; the test users are scored with every row so the table shows what the
 choice costs or gains, never to choose.
 """
@@ -70,8 +72,17 @@ STRENGTHS = {  # the second grid: the picks' user vector against the anime bias 
                           ("{model 0.6, content 0.2, popular 0.2}", {"model": 0.6, "content": 0.2, "popular": 0.2}))
     for s in (0.15, 0.25, 0.5, 1.0)
 }
+GROWING = {  # the third grid: a strength that grows with the n titles named, min(1, s0 + s1·n) (picks_strength,
+    # picks_strength_per_title); the constants 1 and 0.15 of the second grid beside them, in the same run
+    "picks {model 1}, β 0, strength 1": ({"model": 1.0}, 0.0, 1.0, 0.0),
+    "picks {model 1}, β 0, strength 0.15": ({"model": 1.0}, 0.0, 0.15, 0.0),
+    **{f"picks {{model 1}}, β 0, strength min(1, {s0} + {s1}·n)": ({"model": 1.0}, 0.0, s0, s1)
+       for s0, s1 in ((0.1, 0.045), (0.25, 0.0375), (0.5, 0.025))},
+    "picks {model 0.9, popular 0.1}, β 0.1, strength min(1, 0.25 + 0.0375·n)": (
+        {"model": 0.9, "popular": 0.1}, 0.1, 0.25, 0.0375),
+}
 BEFORE = {"picks before (model 0.9 + popular 0.1, β 0.1, strength 1)": ({"model": 0.9, "popular": 0.1}, 0.1, 1.0)}
-GRIDS = {"blend": BLENDS, "strength": STRENGTHS, "before": BEFORE, "none": {}}
+GRIDS = {"blend": BLENDS, "strength": STRENGTHS, "growing": GROWING, "before": BEFORE, "none": {}}
 TOWER_STRENGTHS = (0.25, 0.5, 1.0, 2.0)  # the user vector's length × this, against the anime bias
 EASE_SHARES = (0.2, 0.4)                 # the tower blended with EASE x·B (hybrid.blend), share of EASE
 
@@ -126,9 +137,12 @@ def ranked(scores: np.ndarray, picks: sp.csr_matrix) -> np.ndarray:
     return ranking.top_k(ranking.mask_known(np.array(scores, np.float32), picks), RECALL_K)
 
 
-def served(rec: Recommender, picks: sp.csr_matrix, weights: dict, beta: float | None, strength: float) -> np.ndarray:
-    """Top 20 model rows of `Recommender.recommend_new_user` for each user's picks (the franchise rules on)."""
-    rec.cfg = dataclasses.replace(rec.cfg, picks_weights=weights, picks_strength=strength)
+def served(rec: Recommender, picks: sp.csr_matrix, candidate: tuple) -> np.ndarray:
+    """Top 20 model rows of `Recommender.recommend_new_user` for each user's picks (the franchise rules on), with
+    a candidate's (picks weights, popularity discount β, picks strength[, strength per title])."""
+    weights, beta, strength, per_title = (*candidate, 0.0)[:4]
+    rec.cfg = dataclasses.replace(rec.cfg, picks_weights=weights, picks_strength=strength,
+                                  picks_strength_per_title=per_title)
     filters = dataclasses.replace(EVERYTHING, popularity_discount=beta)
     row_of = {int(a): r for r, a in enumerate(rec.m.anime_ids)}
     out = np.full((picks.shape[0], RECALL_K), -1, np.int64)
@@ -166,8 +180,9 @@ def one_split(rec: Recommender, curve: Curve, ease: np.ndarray, popularity: np.n
     shipped = rec.cfg
     for n in POINTS:
         picks, rest = curve.picks(n)
-        rows = {SHIPPED: served(rec, picks, shipped.picks_weights, None, shipped.picks_strength)}
-        rows.update({name: served(rec, picks, *candidate) for name, candidate in GRIDS[grid].items()})
+        rows = {SHIPPED: served(rec, picks, (shipped.picks_weights, None, shipped.picks_strength,
+                                             shipped.picks_strength_per_title))}
+        rows.update({name: served(rec, picks, candidate) for name, candidate in GRIDS[grid].items()})
         rec.cfg = shipped
         rows.update(model_rows(rec, picks, ease, popularity, grid == "blend"))
         for name, top in rows.items():

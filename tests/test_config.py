@@ -58,6 +58,8 @@ def test_booleans_are_not_numbers():
         {"serving": {"popularity_discount": -0.1}},
         {"serving": {"picks_popularity_discount": 2.5}},
         {"serving": {"picks_strength": 0.0}},
+        {"serving": {"picks_strength": 1.5}},
+        {"serving": {"picks_strength_per_title": -0.1}},
     ],
 )
 def test_out_of_range_values_are_refused(raw):

@@ -201,6 +201,7 @@ class ServingConfig:
     import_weights: dict[str, float]
     picks_weights: dict[str, float]
     picks_strength: float
+    picks_strength_per_title: float
     genres_weight: float
     popular_without_model: float
     popularity_discount: float
@@ -311,7 +312,8 @@ def _validate(cfg: Config) -> None:
          "serving.popularity_discount must be in [0, max_popularity_discount]"),
         (0.0 <= cfg.serving.picks_popularity_discount <= cfg.serving.max_popularity_discount,
          "serving.picks_popularity_discount must be in [0, max_popularity_discount]"),
-        (cfg.serving.picks_strength > 0, "serving.picks_strength must be above 0"),
+        (0 < cfg.serving.picks_strength <= 1, "serving.picks_strength must be in (0, 1]"),
+        (cfg.serving.picks_strength_per_title >= 0, "serving.picks_strength_per_title must be >= 0"),
     ]
     for ok, message in checks:
         if not ok:

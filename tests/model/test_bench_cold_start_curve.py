@@ -41,3 +41,20 @@ def test_the_curve_measures_every_row_and_draws_the_chart(tmp_path, project_root
                   "--served-row", "picks {model 1}, β 0")
     assert again.returncode == 0, again.stderr[-3000:]
     assert "| picks {model 1}, β 0 ÷ popularity |" in again.stdout and (tmp_path / "again.svg").is_file()
+
+
+def test_the_growing_grid_measures_each_slope_with_its_top_share(tmp_path, project_root, real_movielens_dir):
+    out = tmp_path / "growing.json"
+    proc = bench(project_root, "--only", "movielens", "--seeds", "1", "--max-users", "8", "--grid", "growing",
+                 "--shared-data", str(real_movielens_dir.parent), "--json", str(out),
+                 "--set", "training.epochs=1", "--set", "evaluation.ease_lambdas=[250.0]")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = json.loads(out.read_text(encoding="utf-8"))["MovieLens-100k"]
+    growing = [row for row in table["valid"] if "min(1, " in row]
+    assert len(growing) == 4 and "picks {model 1}, β 0, strength 1" in table["valid"]
+    for row in growing:
+        cells = table["test"][row]
+        assert all(0 <= cells[n]["recall@20"] <= 1 and 0 < cells[n]["top1"] <= 1 for n in POINTS), row
+    # at 20 titles every slope is at full strength: the model alone at strength 1, the same list
+    full = table["test"]["picks {model 1}, β 0, strength 1"]["20"]
+    assert all(table["test"][row]["20"] == full for row in growing if row.startswith("picks {model 1}"))

@@ -9,6 +9,7 @@ from scipy import sparse
 
 from anime_recommender import UnknownAnimeError
 from anime_recommender.config import ServingConfig
+from anime_recommender.recommend.engine import picks_strength
 from anime_recommender.recommend.errors import RecommenderError
 from anime_recommender.recommend.filters import Filters
 from anime_recommender.recommend.tower import UserTower
@@ -137,3 +138,24 @@ def test_a_weaker_picks_vector_leans_on_each_anime_s_own_bias(rec):
         rec.cfg = saved
     assert all(a % 2 == 1 for a in strong)  # the odd pick's vector decides
     assert any(a % 2 == 0 for a in weak)    # the bias (0.01 per row) decides: even anime come in
+
+
+def test_the_picks_strength_grows_with_the_titles_named_up_to_one():
+    cfg = dataclasses.replace(ServingConfig(), picks_strength=0.1, picks_strength_per_title=0.05)
+    assert [round(picks_strength(cfg, n), 6) for n in (1, 3, 10, 18, 40)] == [0.15, 0.25, 0.6, 1.0, 1.0]
+    assert picks_strength(dataclasses.replace(cfg, picks_strength_per_title=0.0), 40) == 0.1  # constant
+
+
+def test_named_titles_strengthen_the_picks_vector_on_the_served_path(rec):
+    saved = rec.cfg
+    try:
+        rec.cfg = dataclasses.replace(saved, picks_weights={"model": 1.0}, picks_strength=0.001,
+                                      picks_strength_per_title=0.0)
+        weak = _ids(rec.recommend_new_user(liked=[101], n=5))
+        rec.cfg = dataclasses.replace(rec.cfg, picks_strength_per_title=0.999)  # one title: strength 1
+        grown = _ids(rec.recommend_new_user(liked=[101], n=5))
+        rec.cfg = dataclasses.replace(saved, picks_weights={"model": 1.0}, picks_strength=1.0)
+        strong = _ids(rec.recommend_new_user(liked=[101], n=5))
+    finally:
+        rec.cfg = saved
+    assert grown == strong != weak

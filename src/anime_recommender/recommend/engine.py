@@ -318,8 +318,9 @@ class Recommender:
         n, filters = self._n(n), self._filters(filters, self.cfg.picks_popularity_discount)
         taste = picks_taste(self.catalog, list(liked), list(disliked), genres=list(genres),
                             max_picks=self.cfg.max_list_values)
+        known = int((self.catalog.model_row[taste.liked] >= 0).sum())
         found = self._from_list(taste, self.cfg.picks_weights, Request(filters=filters, n=n, listed=taste.exclude),
-                               strength=self.cfg.picks_strength)
+                               strength=picks_strength(self.cfg, known))
         return records.new_user(self.evidence, found)
 
     def recommend_import(self, export: MalExport, n: int | None = None, filters: Filters | None = None, *,
@@ -397,3 +398,10 @@ class Recommender:
                          aggregation=aggregation or self.cfg.together_aggregation,
                          sharpness=self.cfg.together_sharpness)
         return records.together(self.evidence, people, ranked)
+
+
+def picks_strength(cfg: ServingConfig, titles: int) -> float:
+    """The picks' strength from `titles` liked titles the model knows: serving.picks_strength, plus
+    serving.picks_strength_per_title for each title, at most 1 (a few titles are weak evidence, so the anime's
+    own learned bias says more; docs/benchmarks.md "The cold-start curve")."""
+    return min(1.0, cfg.picks_strength + cfg.picks_strength_per_title * titles)
