@@ -185,8 +185,8 @@ def check_group(people: list[Person], most: int) -> None:
 
 
 def person_scores(rec, people: list[Person], beta: float) -> np.ndarray:
-    """(people, model anime): each person's model score, popularity discount β·ln(1 + users) applied."""
-    discount = np.float32(beta) * rec.shelf.log_popularity if beta > 0 else 0.0
+    """(people, model anime): each person's model score, popularity discount β × the shelf's basis applied."""
+    discount = np.float32(beta) * rec.shelf.discount_basis if beta > 0 else 0.0
     tables = rec.tables
     return np.stack([model_scores(tables.factors, tables.bias, p.vector) - discount for p in people]
                     ).astype(np.float32)
