@@ -38,6 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -318,14 +319,19 @@ def discount_shapes(rec: Recommender, m: dict, held: tuple, args: argparse.Names
 
     def measure(name: str, beta: float) -> None:
         out["valid"][f"import {name}"] = list_stats(served_import(rec, inner, None, beta=beta), inner.target, n)
-        out["valid"][f"page {name}"] = list_stats(served_pages(rec, pages["valid"], beta, train_only),
-                                                  m["valid"][pages["valid"]], n)
+        top = served_pages(rec, pages["valid"], beta, train_only)
+        out["valid"][f"page {name}"] = list_stats(top, m["valid"][pages["valid"]], n)
+        log.info("seed %d, %s: the page's most common #1 is %s", seed, name, common_first(rec, top))
         if args.with_test:
             out["test"][f"cold served import {name}"] = list_stats(served_import(rec, test, None, beta=beta),
                                                                    test.target, n)
             out["test"][f"warm served page {name}"] = list_stats(served_pages(rec, pages["test"], beta),
                                                                  m["test"][pages["test"]], n)
 
+    users = np.log1p(rec.m.popularity)
+    log.info("seed %d: Spearman correlation with ln(1 + train users): anime_bias %.2f, |anime factors| %.2f", seed,
+             stats.spearmanr(rec.m.anime_bias, users)[0],
+             stats.spearmanr(np.linalg.norm(rec.m.anime_factors, axis=1), users)[0])
     measure("no discount", 0.0)
     for shape, betas in shape_grid(args.shape).items():
         rec.shelf = dataclasses.replace(saved, discount_basis=discount_basis(
@@ -337,6 +343,14 @@ def discount_shapes(rec: Recommender, m: dict, held: tuple, args: argparse.Names
     log.info("seed %d: %d / %d kept users' pages (valid / test), %d held-out imports", seed, len(pages["valid"]),
              len(pages["test"]), len(test.rows))
     return out
+
+
+def common_first(rec: Recommender, top: list) -> str:
+    """The title most often first in `top` (model rows) and its share of the lists, for the log."""
+    rows, counts = np.unique([t[0] for t in top if len(t)], return_counts=True)
+    row = int(rows[np.argmax(counts)])
+    title = rec.catalog.display_name[rec.catalog.cat_row[row]] if row >= 0 else "a title the model never saw"
+    return f"{title} ({counts.max() / len(top):.1%})"
 
 
 def shape_grid(chosen: list[str]) -> dict[str, tuple[float, ...]]:
