@@ -4,6 +4,7 @@ pooling, blend weights per path and the popularity discount, each model fitted o
     python bench/cold_users.py [--only real|movielens|sample] [--seeds 3] [--max-users 200]
                                [--shared-data ../shared/data] [--sample-dir bench/out/sample]
                                [--set section.key=value ...]
+                               [--discount-shapes [--with-test] [--shape SHAPE:BETA ...]]
 
 Protocol, per seed (0, 1, ...): a seeded quarter of the users (those with at least 4 list rows) is held out
 of training entirely; the NCF (training.seed + seed), EASE (λ on the validation split), implicit ALS
