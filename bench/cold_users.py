@@ -4,6 +4,7 @@ pooling, blend weights per path and the popularity discount, each model fitted o
     python bench/cold_users.py [--only real|movielens|sample] [--seeds 3] [--max-users 200]
                                [--shared-data ../shared/data] [--sample-dir bench/out/sample]
                                [--set section.key=value ...]
+                               [--discount-shapes [--with-test] [--shape SHAPE:BETA ...]]
 
 Protocol, per seed (0, 1, ...): a seeded quarter of the users (those with at least 4 list rows) is held out
 of training entirely; the NCF (training.seed + seed), EASE (λ on the validation split), implicit ALS
@@ -38,6 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -55,6 +57,7 @@ from anime_recommender.recommend.engine import Recommender  # noqa: E402
 from anime_recommender.recommend.filters import Filters  # noqa: E402
 from anime_recommender.recommend.lists import COMPLETED, ListRows  # noqa: E402
 from anime_recommender.recommend.mal_export import MalExport  # noqa: E402
+from anime_recommender.recommend.popularity import discount_basis  # noqa: E402
 from anime_recommender.recommend.users import History, loved_thresholds  # noqa: E402
 
 log = logging.getLogger("bench.cold_users")
@@ -71,15 +74,11 @@ BLENDS = [{"model": 1.0}, {"model": 0.8, "content": 0.2}, {"model": 0.7, "conten
 PICK_BLENDS = [{"model": 1.0}, {"model": 0.7, "content": 0.3}, {"model": 0.9, "popular": 0.1}]
 USER_BLENDS = [{"model": 1.0}, {"model": 0.7, "content": 0.3}, {"model": 0.8, "users": 0.1, "content": 0.1}]
 DISCOUNTS = (0.0, 0.1, 0.3, 0.5)
-# --discount-shapes: what β multiplies, as a function of the train users v of each anime (the shipped
-# AnimeSpace.log_popularity is the first); the others lower only the head, or the head most
-SHAPES = {
-    "ln(1+v)": lambda v: np.log1p(v),
-    "ln(1+v) above the 90th percentile": lambda v: np.maximum(0, np.log1p(v) - np.log1p(np.quantile(v, 0.9))),
-    "ln(1+v) above the 99th percentile": lambda v: np.maximum(0, np.log1p(v) - np.log1p(np.quantile(v, 0.99))),
-    "v / max v x ln(1+max v)": lambda v: v / max(v.max(), 1) * np.log1p(v.max()),
-}
-SHAPE_BETAS = (0.1, 0.2, 0.3, 0.5, 1.0)
+# --discount-shapes: β at each shape of serving.popularity_shape (recommend/popularity.py SHAPES), around each
+# shape's 1 % validation cost in the first grid (docs/benchmarks.md "A finer grid"); the model's own bias is on
+# another scale (β 1 takes it out), so it gets its own grid
+SHAPE_BETAS = {"log": (0.1, 0.2, 0.3), "log_above_p90": (0.2, 0.3, 0.5), "log_above_p99": (0.5, 1.0, 2.0),
+               "linear": (0.1, 0.2), "bias": (0.2, 0.4, 0.6, 0.8, 1.0)}
 EVERYTHING = Filters(include_adult=True)
 
 
@@ -306,40 +305,64 @@ def served_pages(rec: Recommender, users: np.ndarray, beta: float, history: Hist
         rec.m.history = saved
 
 
-def discount_shapes(rec: Recommender, m: dict, held: tuple, max_users: int, seed: int) -> dict:
-    """Every (shape, β) of SHAPES x SHAPE_BETAS on the served import (inner split: valid; scored 25 %: test)
-    and the served page (kept users' validation split: valid, train excluded; test split: test); `held`: the
-    cold users and their inner and scored lists."""
+def discount_shapes(rec: Recommender, m: dict, held: tuple, args: argparse.Namespace, seed: int) -> dict:
+    """Every (shape, β) of `args.shape` (else SHAPE_BETAS) on the served import (inner split: valid) and the
+    served page (kept users' validation split, train excluded); with `args.with_test` the scored 25 % and the
+    kept users' test split too; `held`: the cold users and their inner and scored lists."""
     cold, inner, test = held
     n = rec.m.anime_factors.shape[0]
-    pages = {}
-    for split in ("valid", "test"):
-        rows = np.setdiff1d(np.flatnonzero(np.diff(m[split].indptr) > 0), cold)
-        pages[split] = np.sort(np.random.default_rng(seed).choice(rows, min(max_users, len(rows)), replace=False))
+    pages = {split: sampled(np.setdiff1d(np.flatnonzero(np.diff(m[split].indptr) > 0), cold), args.max_users, seed)
+             for split in ("valid", "test")}
     train = m["train"].tocsr()
     train_only = History(train, loved_thresholds(train))
     out = {"valid": {}, "test": {}}
-    saved = rec.shelf.log_popularity
-    for shape, f in SHAPES.items():
-        vars(rec.shelf)["log_popularity"] = f(rec.m.popularity.astype(np.float64)).astype(np.float32)  # cached
-        for beta in SHAPE_BETAS:
-            name = f"{shape}, β {beta}"
-            out["valid"][f"import {name}"] = list_stats(served_import(rec, inner, None, beta=beta), inner.target, n)
+    saved = rec.shelf
+
+    def measure(name: str, beta: float) -> None:
+        out["valid"][f"import {name}"] = list_stats(served_import(rec, inner, None, beta=beta), inner.target, n)
+        top = served_pages(rec, pages["valid"], beta, train_only)
+        out["valid"][f"page {name}"] = list_stats(top, m["valid"][pages["valid"]], n)
+        log.info("seed %d, %s: the page's most common #1 is %s", seed, name, common_first(rec, top))
+        if args.with_test:
             out["test"][f"cold served import {name}"] = list_stats(served_import(rec, test, None, beta=beta),
                                                                    test.target, n)
-            out["valid"][f"page {name}"] = list_stats(served_pages(rec, pages["valid"], beta, train_only),
-                                                      m["valid"][pages["valid"]], n)
             out["test"][f"warm served page {name}"] = list_stats(served_pages(rec, pages["test"], beta),
                                                                  m["test"][pages["test"]], n)
-    vars(rec.shelf)["log_popularity"] = saved
-    for split, lst in (("valid", inner), ("test", test)):
-        key = "import no discount" if split == "valid" else "cold served import no discount"
-        out[split][key] = list_stats(served_import(rec, lst, None, beta=0.0), lst.target, n)
-    out["valid"]["page no discount"] = list_stats(served_pages(rec, pages["valid"], 0.0, train_only),
-                                                  m["valid"][pages["valid"]], n)
-    out["test"]["warm served page no discount"] = list_stats(served_pages(rec, pages["test"], 0.0),
-                                                             m["test"][pages["test"]], n)
+
+    users = np.log1p(rec.m.popularity)
+    log.info("seed %d: Spearman correlation with ln(1 + train users): anime_bias %.2f, |anime factors| %.2f", seed,
+             stats.spearmanr(rec.m.anime_bias, users)[0],
+             stats.spearmanr(np.linalg.norm(rec.m.anime_factors, axis=1), users)[0])
+    measure("no discount", 0.0)
+    for shape, betas in shape_grid(args.shape).items():
+        rec.shelf = dataclasses.replace(saved, discount_basis=discount_basis(
+            shape, users=rec.m.popularity, bias=rec.m.anime_bias))
+        for beta in betas:
+            measure(f"{shape}, β {beta}", beta)
+        log.info("seed %d: shape %s done", seed, shape)
+    rec.shelf = saved
+    log.info("seed %d: %d / %d kept users' pages (valid / test), %d held-out imports", seed, len(pages["valid"]),
+             len(pages["test"]), len(test.rows))
     return out
+
+
+def common_first(rec: Recommender, top: list) -> str:
+    """The title most often first in `top` (model rows) and its share of the lists, for the log."""
+    rows, counts = np.unique([t[0] for t in top if len(t)], return_counts=True)
+    row = int(rows[np.argmax(counts)])
+    title = rec.catalog.display_name[rec.catalog.cat_row[row]] if row >= 0 else "a title the model never saw"
+    return f"{title} ({counts.max() / len(top):.1%})"
+
+
+def shape_grid(chosen: list[str]) -> dict[str, tuple[float, ...]]:
+    """The (shape, β) grid: SHAPE_BETAS, or the `shape:β` pairs given on the command line."""
+    if not chosen:
+        return SHAPE_BETAS
+    grid: dict[str, tuple[float, ...]] = {}
+    for pair in chosen:
+        shape, beta = pair.split(":")
+        grid[shape] = (*grid.get(shape, ()), float(beta))
+    return grid
 
 
 def one_seed(cfg, data, seed: int, args: argparse.Namespace, tmp: Path) -> dict:
@@ -347,13 +370,14 @@ def one_seed(cfg, data, seed: int, args: argparse.Namespace, tmp: Path) -> dict:
     `args.discount_shapes`)."""
     max_users, shapes_only = args.max_users, args.discount_shapes
     cold, kept, test, inner = hold_out(data, seed, max_users)
+    result = {"cold_users": len(cold), "scored": len(test.rows), "valid": {}, "test": {}}
+    if shapes_only:  # a clean validation of the page: the model must not have trained on the valid split
+        m, factors = fit_ncf(cfg.replace("training", refit_on_all=False), kept, seed)
+        rec = served_run(kept, m, factors, tmp / f"run-{seed}")
+        return {**result, **discount_shapes(rec, m, (cold, inner, test), args, seed)}
     m, factors, ease, als, popularity = fit(cfg, kept, seed)
     rec = served_run(kept, m, factors, tmp / f"run-{seed}")
     n = data.n_anime
-    result = {"cold_users": len(cold), "scored": len(test.rows), "valid": {}, "test": {}}
-    if shapes_only:
-        rec.cfg = load_config().serving
-        return {**result, **discount_shapes(rec, m, (cold, inner, test), max_users, seed)}
     for name, pooling in POOLINGS.items():
         result["valid"][f"pooling: {name}"] = list_stats(list(tower_alone(rec, inner, pooling)), inner.target, n)
     for weights in BLENDS:
@@ -402,6 +426,8 @@ def averaged(runs: list[dict]) -> dict:
             cells = [r[split][name] for r in runs]
             row = {k: float(np.mean([c[k] for c in cells])) for k in cells[0]}
             row["seeds"] = [round(c["ndcg"], 4) for c in cells]
+            if "top1" in cells[0]:
+                row["seeds_top1"] = [round(c["top1"], 4) for c in cells]
             out[f"{split}: {name}"] = row
     return out
 
@@ -429,7 +455,13 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     parser.add_argument("--discount-shapes", action="store_true",
-                        help="only the popularity discount: every shape of SHAPES at every β of SHAPE_BETAS")
+                        help="only the popularity discount: every shape at every β of SHAPE_BETAS, on an NCF "
+                             "without the refit on every row (training.refit_on_all false: a clean page validation); "
+                             "validation only unless --with-test")
+    parser.add_argument("--shape", action="append", default=[], metavar="SHAPE:BETA",
+                        help="with --discount-shapes: measure these instead of SHAPE_BETAS (e.g. bias:0.6)")
+    parser.add_argument("--with-test", action="store_true",
+                        help="with --discount-shapes: the test splits too (never used to choose)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("anime_recommender", "tensorflow", "absl"):

@@ -57,6 +57,7 @@ def test_booleans_are_not_numbers():
         {"serving": {"popularity_discount": 3.0}},
         {"serving": {"popularity_discount": -0.1}},
         {"serving": {"picks_popularity_discount": 2.5}},
+        {"serving": {"popularity_shape": "cubic"}},
         {"serving": {"picks_strength": 0.0}},
         {"serving": {"picks_strength": 1.5}},
         {"serving": {"picks_strength_per_title": -0.1}},

@@ -15,6 +15,10 @@ import yaml
 
 from anime_recommender.resources import default_config_path
 
+# What the popularity discount β multiplies, per anime (recommend/popularity.py): ln(1 + train users), the
+# same above its 90th / 99th percentile only, linear in users, or the model's own learned bias
+PopularityShape = Literal["log", "log_above_p90", "log_above_p99", "linear", "bias"]
+
 
 class ConfigError(ValueError):
     """A config file that is missing, unreadable, or has a wrong key or value."""
@@ -205,6 +209,7 @@ class ServingConfig:
     genres_weight: float
     popular_without_model: float
     popularity_discount: float
+    popularity_shape: PopularityShape
     picks_popularity_discount: float
     max_popularity_discount: float
     min_history_for_model: int

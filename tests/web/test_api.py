@@ -5,6 +5,9 @@ import json
 
 import pytest
 
+from anime_recommender.config import load_config
+from anime_recommender.web import create_app
+
 
 def test_user_recommendations(client):
     body = client.get("/api/v1/users/10/recommendations?n=3").get_json()
@@ -28,6 +31,20 @@ def test_the_popularity_discount_is_a_bounded_parameter(client):
     strong = client.get("/api/v1/users/10/recommendations?n=10&popularity_discount=2").get_json()["results"]
     assert [r["anime_id"] for r in plain] != [r["anime_id"] for r in strong]
     response = client.get("/api/v1/users/10/recommendations?popularity_discount=2.5")
+    assert response.status_code == 400 and "popularity_discount" in response.get_json()["error"]["message"]
+
+
+def test_the_popularity_discount_takes_the_configured_shape(client, tiny_artifacts):
+    cfg = load_config(env={})
+    on_bias = create_app(cfg.replace("serving", popularity_shape="bias"),
+                         {"ARTIFACTS_DIR": str(tiny_artifacts), "TESTING": True}).test_client()
+    query = "/api/v1/users/10/recommendations?n=10&mode=model&popularity_discount="
+
+    def ids(c, beta: str) -> list[int]:
+        return [r["anime_id"] for r in c.get(query + beta).get_json()["results"]]
+
+    assert ids(on_bias, "0") == ids(client, "0") and ids(on_bias, "2") not in (ids(on_bias, "0"), ids(client, "2"))
+    response = on_bias.get("/api/v1/users/10/recommendations?popularity_discount=2.5")
     assert response.status_code == 400 and "popularity_discount" in response.get_json()["error"]["message"]
 
 

@@ -32,6 +32,7 @@ from anime_recommender.recommend.lists import (
 )
 from anime_recommender.recommend.mal_export import MalExport
 from anime_recommender.recommend.neighbours import UserIndex
+from anime_recommender.recommend.popularity import discount_basis
 from anime_recommender.recommend.results import (
     ListRecommendations,
     NewUserRecommendations,
@@ -66,8 +67,9 @@ class Recommender:
                                           popular=popular, text=TextSimilarity(catalog),
                                           genres_weight=self.cfg.genres_weight,
                                           popular_without_model=self.cfg.popular_without_model)
+        basis = discount_basis(self.cfg.popularity_shape, users=arrays.popularity, bias=arrays.anime_bias)
         self.shelf = hybrid.Shelf(catalog=catalog, franchises=franchises, popular=popular,
-                                  popularity=arrays.popularity)
+                                  popularity=arrays.popularity, discount_basis=basis)
         self.evidence = records.Evidence(catalog=catalog, anime_ids=arrays.anime_ids,
                                          embeddings=arrays.anime_embeddings, factors=arrays.anime_factors,
                                          tower=arrays.tower)

@@ -3,7 +3,6 @@ top candidates, weighted), ranked over what the request may show, one entry per 
 fallback decided and scored here, once for every path."""
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,17 +20,13 @@ FLOOR = 0.1  # the weakest candidate of a source still counts a little more than
 @dataclass(frozen=True)
 class Shelf:
     """What ranking reads besides a request's scores: the catalog (filters), the franchises (one entry each),
-    the popular score (the fallback) and the train users per anime (the popularity discount)."""
+    the popular score (the fallback), the train users per anime and what the popularity discount multiplies."""
 
     catalog: Catalog
     franchises: Franchises | None   # over catalog rows; None: lists are never grouped by franchise
     popular: np.ndarray             # float32 per model anime row
     popularity: np.ndarray          # train users per model anime row
-
-    @functools.cached_property
-    def log_popularity(self) -> np.ndarray:
-        """ln(1 + train users) per model anime row: what the popularity discount multiplies."""
-        return np.log1p(self.popularity).astype(np.float32)
+    discount_basis: np.ndarray      # float32 per model anime row: what the popularity discount β multiplies
 
 
 @dataclass(frozen=True)
@@ -88,11 +83,12 @@ def rank(shelf: Shelf, scored: Scored | None, request: Request, *, fallback: boo
 
 
 def discounted(shelf: Shelf, scores: dict, request: Request) -> dict:
-    """The sources with the model's score lowered by β·ln(1 + train users of the anime) (β: the filters')."""
+    """The sources with the model's score lowered by β × the discount basis of each anime (β: the filters';
+    the basis: serving.popularity_shape, e.g. ln(1 + train users))."""
     beta = request.filters.popularity_discount or 0.0
     if beta <= 0 or Source.MODEL not in scores:
         return scores
-    return {**scores, Source.MODEL: scores[Source.MODEL] - np.float32(beta) * shelf.log_popularity}
+    return {**scores, Source.MODEL: scores[Source.MODEL] - np.float32(beta) * shelf.discount_basis}
 
 
 def _pick(shelf: Shelf, scores: np.ndarray, mask: np.ndarray, *, request: Request) -> list[Grouped]:

@@ -135,11 +135,11 @@ class GroupRanked:
 
 
 def rank(shelf: Shelf, scores: np.ndarray, request: Request, *, aggregation: str, sharpness: float) -> GroupRanked:
-    """The group's entries: each person's score lowered by β·ln(1 + train users) (β: the filters'), aggregated
+    """The group's entries: each person's score lowered by β × the discount basis (β: the filters'), aggregated
     over what the request may show (`request.listed`: everyone's list), one entry per franchise."""
     beta = request.filters.popularity_discount or 0.0
     if beta > 0:
-        scores = (scores - np.float32(beta) * shelf.log_popularity).astype(np.float32)
+        scores = (scores - np.float32(beta) * shelf.discount_basis).astype(np.float32)
     mask = allowed(shelf.catalog, request)
     total = group_scores(scores, mask, aggregation, sharpness=sharpness)
     ranked = top_k(total, mask, request.n * fr.CANDIDATES_PER_ENTRY)
