@@ -41,7 +41,7 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cold_users import EVERYTHING, dataset, fit, hold_out, served_run  # noqa: E402
+from cold_users import EVERYTHING, bench_logging, dataset, fit, hold_out, served_run  # noqa: E402
 from quality import PROJECT_ROOT, with_overrides  # noqa: E402
 
 from anime_recommender.config import load_config  # noqa: E402
@@ -301,9 +301,7 @@ def main() -> None:
         if args.chart:
             chart(results, args.chart, args.served_row)
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("anime_recommender", "tensorflow", "absl"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    bench_logging(logging.ERROR)
     cfg = with_overrides(load_config(), args.overrides)
     started, results = time.perf_counter(), {}
     for name in args.only or list(DATASETS):

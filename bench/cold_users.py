@@ -444,6 +444,13 @@ def markdown(title: str, table: dict, runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def bench_logging(quiet: int = logging.WARNING) -> None:
+    """The bench's own progress lines with times; the project, TensorFlow and absl only from `quiet` up."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("anime_recommender", "tensorflow", "absl"):
+        logging.getLogger(noisy).setLevel(quiet)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", choices=["real", "movielens", "sample"])
@@ -463,9 +470,7 @@ def main() -> None:
     parser.add_argument("--with-test", action="store_true",
                         help="with --discount-shapes: the test splits too (never used to choose)")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("anime_recommender", "tensorflow", "absl"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    bench_logging()
     cfg = with_overrides(load_config(), args.overrides)
     started, out, everything = time.perf_counter(), [], {}
     for name in args.only or ["real", "movielens", "sample"]:

@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cold_users import dataset, fit_ncf, hold_out, list_stats, served_import, served_run  # noqa: E402
+from cold_users import bench_logging, dataset, fit_ncf, hold_out, list_stats, served_import, served_run  # noqa: E402
 from quality import PROJECT_ROOT, with_overrides  # noqa: E402
 
 from anime_recommender.config import load_config  # noqa: E402
@@ -92,9 +92,7 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     parser.add_argument("--json", type=Path, help="also write every seed's figures here")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("anime_recommender", "tensorflow", "absl"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    bench_logging()
     started, everything = time.perf_counter(), {}
     for name in args.only or ["real", "movielens"]:
         with tempfile.TemporaryDirectory() as tmp:

@@ -38,7 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cold_users import dataset, fit_ncf, hold_out, served_run  # noqa: E402
+from cold_users import bench_logging, dataset, fit_ncf, hold_out, served_run  # noqa: E402
 from quality import PROJECT_ROOT, with_overrides  # noqa: E402
 
 from anime_recommender.config import load_config  # noqa: E402
@@ -142,9 +142,7 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("anime_recommender", "tensorflow", "absl"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    bench_logging()
     cfg = with_overrides(load_config(), args.overrides)
     started, everything = time.perf_counter(), {}
     for name in args.only or ["real", "movielens"]:
