@@ -444,6 +444,20 @@ def markdown(title: str, table: dict, runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def bench_parser(description: str) -> argparse.ArgumentParser:
+    """The options every held-out-user bench takes: datasets, seeds, users, data folders, overrides, --json."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", choices=["real", "movielens", "sample"])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--max-users", type=int, default=200, help="users scored per split and seed (a seeded sample)")
+    parser.add_argument("--shared-data", type=Path, default=PROJECT_ROOT.parent / "shared" / "data")
+    parser.add_argument("--sample-dir", type=Path, default=PROJECT_ROOT / "bench" / "out" / "sample",
+                        help="the generated sample (made there with the config's sample keys when absent)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    return parser
+
+
 def bench_logging(quiet: int = logging.WARNING) -> None:
     """The bench's own progress lines with times; the project, TensorFlow and absl only from `quiet` up."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -452,15 +466,7 @@ def bench_logging(quiet: int = logging.WARNING) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", action="append", choices=["real", "movielens", "sample"])
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--shared-data", type=Path, default=PROJECT_ROOT.parent / "shared" / "data")
-    parser.add_argument("--sample-dir", type=Path, default=PROJECT_ROOT / "bench" / "out" / "sample",
-                        help="the generated sample (made there with the config's sample keys when absent)")
-    parser.add_argument("--max-users", type=int, default=200)
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
-    parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser = bench_parser(__doc__)
     parser.add_argument("--discount-shapes", action="store_true",
                         help="only the popularity discount: every shape at every β of SHAPE_BETAS, on an NCF "
                              "without the refit on every row (training.refit_on_all false: a clean page validation); "

@@ -13,7 +13,6 @@ nDCG@10 on the inner 75 / 25 split of the upload (validation, what a choice may 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -26,8 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cold_users import bench_logging, dataset, fit_ncf, hold_out, list_stats, served_import, served_run  # noqa: E402
-from quality import PROJECT_ROOT, with_overrides  # noqa: E402
+from cold_users import bench_logging, bench_parser, dataset, fit_ncf, hold_out, list_stats, served_import, served_run  # noqa: E402
+from quality import with_overrides  # noqa: E402
 
 from anime_recommender.config import load_config  # noqa: E402
 from anime_recommender.data import prepare, process  # noqa: E402
@@ -83,15 +82,7 @@ def table(name: str, runs: list[dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", action="append", choices=["real", "movielens", "sample"])
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--max-users", type=int, default=200)
-    parser.add_argument("--shared-data", type=Path, default=PROJECT_ROOT.parent / "shared" / "data")
-    parser.add_argument("--sample-dir", type=Path, default=PROJECT_ROOT / "bench" / "out" / "sample")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
-    parser.add_argument("--json", type=Path, help="also write every seed's figures here")
-    args = parser.parse_args()
+    args = bench_parser(__doc__).parse_args()
     bench_logging()
     started, everything = time.perf_counter(), {}
     for name in args.only or ["real", "movielens"]:

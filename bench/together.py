@@ -38,8 +38,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cold_users import bench_logging, dataset, fit_ncf, hold_out, served_run  # noqa: E402
-from quality import PROJECT_ROOT, with_overrides  # noqa: E402
+from cold_users import bench_logging, bench_parser, dataset, fit_ncf, hold_out, served_run  # noqa: E402
+from quality import with_overrides  # noqa: E402
 
 from anime_recommender.config import load_config  # noqa: E402
 from anime_recommender.data import prepare, process  # noqa: E402
@@ -132,15 +132,8 @@ def table(runs: list[dict], title: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", action="append", choices=["real", "movielens", "sample"])
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--max-users", type=int, default=200)
+    parser = bench_parser(__doc__)
     parser.add_argument("--group", type=int, default=2, help="people per group (2 to 4)")
-    parser.add_argument("--shared-data", type=Path, default=PROJECT_ROOT.parent / "shared" / "data")
-    parser.add_argument("--sample-dir", type=Path, default=PROJECT_ROOT / "bench" / "out" / "sample")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
-    parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args()
     bench_logging()
     cfg = with_overrides(load_config(), args.overrides)

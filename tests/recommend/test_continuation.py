@@ -33,7 +33,7 @@ def _made(adult=()):
     catalog = build_catalog(frame, np.zeros(0, np.int64))
     fr = Franchises.build(np.array([s[2] for s in SERIES]), np.array([s[3] for s in SERIES]),
                           np.array([s[4] for s in SERIES]), kind=np.array(["TV"] * len(SERIES), dtype=object))
-    return Shelf(catalog=catalog, franchises=fr, popular=np.zeros(0, np.float32), popularity=np.zeros(0, np.float32),
+    return Shelf(catalog=catalog, franchises=fr, popular=np.zeros(0, np.float32),
                  discount_basis=np.zeros(0, np.float32))
 
 
@@ -150,7 +150,7 @@ def test_real_slice_haikyu_season_one_leads_to_season_two(real_anime_dir):
         own = ratings[ratings.user_id == user]
         rows = ListRows(own.anime_id.to_numpy(np.int64), own.rating.to_numpy(np.int8),
                         np.full(len(own), COMPLETED, np.int8))
-        shelf = Shelf(catalog=catalog, franchises=fr, popular=np.zeros(0), popularity=np.zeros(0),
+        shelf = Shelf(catalog=catalog, franchises=fr, popular=np.zeros(0),
                       discount_basis=np.zeros(0))
         found = records.next_entries(catalog, continuation.continue_franchises(shelf, rows,
                                                                                filters=Filters(include_adult=True)))

@@ -105,7 +105,7 @@ def test_each_step_works_on_the_arrays_it_is_handed_without_an_engine(tiny_artif
                                  popular=popular, text=text, genres_weight=ServingConfig.genres_weight,
                                  popular_without_model=ServingConfig.popular_without_model)
     scored = sources.for_list(tables, catalog, taste, user=user, path_weights={"model": 0.7, "content": 0.3})
-    shelf = hybrid.Shelf(catalog=catalog, franchises=None, popular=popular, popularity=arrays.popularity,
+    shelf = hybrid.Shelf(catalog=catalog, franchises=None, popular=popular,
                          discount_basis=np.log1p(arrays.popularity).astype(np.float32))
     ranked = hybrid.rank(shelf, scored, Request(Filters(), 5, taste.exclude), fallback=False)
     evidence = records.Evidence(catalog=catalog, anime_ids=arrays.anime_ids, embeddings=arrays.anime_embeddings,

@@ -68,8 +68,7 @@ class Recommender:
                                           genres_weight=self.cfg.genres_weight,
                                           popular_without_model=self.cfg.popular_without_model)
         basis = discount_basis(self.cfg.popularity_shape, users=arrays.popularity, bias=arrays.anime_bias)
-        self.shelf = hybrid.Shelf(catalog=catalog, franchises=franchises, popular=popular,
-                                  popularity=arrays.popularity, discount_basis=basis)
+        self.shelf = hybrid.Shelf(catalog=catalog, franchises=franchises, popular=popular, discount_basis=basis)
         self.evidence = records.Evidence(catalog=catalog, anime_ids=arrays.anime_ids,
                                          embeddings=arrays.anime_embeddings, factors=arrays.anime_factors,
                                          tower=arrays.tower)

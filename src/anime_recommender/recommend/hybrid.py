@@ -20,12 +20,11 @@ FLOOR = 0.1  # the weakest candidate of a source still counts a little more than
 @dataclass(frozen=True)
 class Shelf:
     """What ranking reads besides a request's scores: the catalog (filters), the franchises (one entry each),
-    the popular score (the fallback), the train users per anime and what the popularity discount multiplies."""
+    the popular score (the fallback) and what the popularity discount multiplies per anime."""
 
     catalog: Catalog
     franchises: Franchises | None   # over catalog rows; None: lists are never grouped by franchise
     popular: np.ndarray             # float32 per model anime row
-    popularity: np.ndarray          # train users per model anime row
     discount_basis: np.ndarray      # float32 per model anime row: what the popularity discount β multiplies
 
 
