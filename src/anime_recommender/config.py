@@ -165,6 +165,7 @@ class TrainingConfig:
     refit_on_all: bool
     refit_epochs: int | None
     history_keep: float
+    history_keep_draw: Literal["fixed", "per_user"]
     seed: int
     loss: Literal["bce", "bpr", "softmax"]
     negative_sampling: Literal["uniform", "popularity"]

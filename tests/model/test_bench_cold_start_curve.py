@@ -34,6 +34,10 @@ def test_the_curve_measures_every_row_and_draws_the_chart(tmp_path, project_root
             assert list(cells) == POINTS and all(0 <= cells[n]["recall@20"] <= 1 for n in POINTS), (split, row)
             assert all(0 <= cells[n]["ndcg@10"] <= 1 for n in POINTS)
     assert table["test"]["picks as served (config)"]["3"]["recall@20"] > 0  # the served path finds something
+    ceiling = table["test"]["ceiling: 20 titles all on the rest of the list"]
+    for n in POINTS:  # nothing passes the ceiling, and it is a perfect ranking
+        assert ceiling[n]["ndcg@10"] == pytest.approx(1.0)
+        assert all(table["test"][row][n]["recall@20"] <= ceiling[n]["recall@20"] + 1e-9 for row in table["test"])
     assert "| picks as served (config) ÷ popularity |" in proc.stdout
     assert "<svg" in svg.read_text(encoding="utf-8")
 

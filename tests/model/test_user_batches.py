@@ -231,3 +231,22 @@ def test_history_dropout_pools_only_the_kept_part_of_each_history():
     plain = build_user_trainer(scoring, "all")
     without = {k: v for k, v in x.items() if k != "keep"}
     np.testing.assert_allclose(trainer(x_all).numpy(), plain(without).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_a_per_user_keep_draw_reads_some_histories_short_and_others_nearly_whole():
+    """history_keep_draw per_user: each user's share of kept anime is drawn from U(history_keep, 1) per step,
+    so a step holds users read from a few titles beside users read almost whole (the new-user form's case)."""
+    big = np.random.default_rng(5)
+    users, items = np.nonzero(big.random((40, 200)) < 0.5)
+    rows = batches.UserRows.from_pairs(users, items, np.ones(len(users), np.float32), n_users=40, n_anime=200)
+    cfg = dataclasses.replace(config(loss="softmax", softmax_negatives=0, history_keep=0.05,
+                                     history_keep_draw="per_user"), batch_size=10_000)  # one step, every user
+    x, _ = first_step(rows, cfg)
+    keep, segment = x["keep"].numpy(), x["segment"].numpy()
+    shares = np.bincount(segment, weights=keep) / np.bincount(segment)
+    assert shares.min() < 0.25 and shares.max() > 0.8 and shares.min() >= 0.0
+    again, _ = first_step(rows, cfg)
+    assert np.array_equal(again["keep"].numpy(), keep)  # seeded by (seed, epoch, step)
+    fixed, _ = first_step(rows, dataclasses.replace(cfg, history_keep=0.5, history_keep_draw="fixed"))
+    fixed_shares = np.bincount(segment, weights=fixed["keep"].numpy()) / np.bincount(segment)
+    assert fixed_shares.min() > 0.3 and fixed_shares.max() < 0.7  # the fixed draw: about half of everyone's

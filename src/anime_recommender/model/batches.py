@@ -10,7 +10,8 @@ epoch sees new negatives. Negatives, by loss:
 - softmax: `softmax_negatives` anime shared by all users of the step, drawn without replacement (0 = every
   anime: the exact softmax over the catalogue); the user's own anime are left out of their softmax.
 With `history_keep` < 1 each step also draws which of a user's anime their pooled history keeps (a
-denoising objective, as Mult-DAE: the model learns to read a part of a list, as an import is).
+denoising objective, as Mult-DAE: the model learns to read a part of a list, as an import is); with
+`history_keep_draw: per_user` each user's share is drawn from U(history_keep, 1), down to a few titles.
 """
 from __future__ import annotations
 
@@ -98,10 +99,16 @@ def user_steps(rows: UserRows, cfg: TrainingConfig, log_q: np.ndarray, *, span: 
     return tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_steps).prefetch(tf.data.AUTOTUNE)
 
 
-def history_mask(seed, size, keep: float):
-    """1.0 for each positive its user's pooled history keeps this step (probability `keep`), else 0.0."""
-    draw = tf.random.stateless_uniform([size], seed + tf.constant([0, 7_777_777], tf.int64))
-    return tf.cast(draw < keep, tf.float32)
+def history_mask(seed, segment, keep: float, *, per_user: bool = False):
+    """1.0 for each positive its user's pooled history keeps this step, else 0.0: with probability `keep`, or
+    (`per_user`) with a rate drawn for each user from U(keep, 1), so some steps read only a few of a user's
+    titles, as the new-user form does."""
+    draw = tf.random.stateless_uniform(tf.shape(segment), seed + tf.constant([0, 7_777_777], tf.int64))
+    if not per_user:
+        return tf.cast(draw < keep, tf.float32)
+    rates = tf.random.stateless_uniform([tf.reduce_max(segment) + 1], seed + tf.constant([0, 5_555_555], tf.int64),
+                                        keep, 1.0)
+    return tf.cast(draw < tf.gather(rates, segment), tf.float32)
 
 
 class _StepMaker:
@@ -124,7 +131,8 @@ class _StepMaker:
         weight = tf.gather(self.weights, rows.flat_values)
         inputs = {"user": tf.cast(users, tf.int32), "segment": segment}
         if self.cfg.history_keep < 1.0:
-            inputs["keep"] = history_mask(seed, tf.size(items), self.cfg.history_keep)
+            inputs["keep"] = history_mask(seed, segment, self.cfg.history_keep,
+                                          per_user=self.cfg.history_keep_draw == "per_user")
         if self.kind == "all":  # every anime: nothing sampled, no log q
             inputs["items"] = items
             return inputs, tf.stack([weight, tf.zeros_like(weight)], axis=1)
