@@ -21,9 +21,10 @@ the list (recall min(20, rest) / rest, nDCG 1), the most any recommender can rea
 candidates beside them (`--grid`): "blend" the picks weights and popularity discount, plus offline rows
 (the tower at other strengths against the anime bias, an EASE term blended in; no franchise rules);
 "strength" the served picks at several `serving.picks_strength`; "growing" a strength that grows with the
-titles named (min(1, s0 + s1·n): `serving.picks_strength` and `serving.picks_strength_per_title`); "none"
-only the rows above (a training change measured with --set). They are chosen on the validation users only;
-the test users are scored with every row so the table shows what the
+titles named (min(1, s0 + s1·n): `serving.picks_strength` and `serving.picks_strength_per_title`);
+"neighbours" offline item-to-item rows (how many train users have both anime, C[i,j] / (C[i,i]^α C[j,j]^(1-α)),
+summed over the titles named); "none" only the rows above (a training change measured with --set). They are
+chosen on the validation users only; the test users are scored with every row so the table shows what the
 choice costs or gains, never to choose.
 """
 from __future__ import annotations
@@ -84,7 +85,8 @@ GROWING = {  # the third grid: a strength that grows with the n titles named, mi
         {"model": 0.9, "popular": 0.1}, 0.1, 0.25, 0.0375),
 }
 BEFORE = {"picks before (model 0.9 + popular 0.1, β 0.1, strength 1)": ({"model": 0.9, "popular": 0.1}, 0.1, 1.0)}
-GRIDS = {"blend": BLENDS, "strength": STRENGTHS, "growing": GROWING, "before": BEFORE, "none": {}}
+GRIDS = {"blend": BLENDS, "strength": STRENGTHS, "growing": GROWING, "before": BEFORE, "none": {}, "neighbours": {}}
+NEIGHBOUR_ALPHAS = (1.0, 0.9, 0.75, 0.5)  # "neighbours": co-occurrence C[i,j] / (C[i,i]^α C[j,j]^(1-α)); 1: P(j | i)
 TOWER_STRENGTHS = (0.25, 0.5, 1.0, 2.0)  # the user vector's length × this, against the anime bias
 EASE_SHARES = (0.2, 0.4)                 # the tower blended with EASE x·B (hybrid.blend), share of EASE
 
@@ -165,9 +167,10 @@ def served(rec: Recommender, picks: sp.csr_matrix, candidate: tuple) -> np.ndarr
     return out
 
 
-def model_rows(rec: Recommender, picks: sp.csr_matrix, ease: np.ndarray, popularity: np.ndarray,
-               levers: bool) -> dict[str, np.ndarray]:
-    """The tower alone (at each strength), the tower with an EASE term, EASE x·B and popularity."""
+def model_rows(rec: Recommender, picks: sp.csr_matrix, ease: np.ndarray, popularity: np.ndarray,  # noqa: PLR0913
+               levers: bool, cooccurrence: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The tower alone (at each strength), the tower with an EASE term, EASE x·B, popularity, and with
+    `cooccurrence` (train users who have both anime) the item-to-item neighbours of each α."""
     m = rec.m
     users = m.tower.list_vectors(picks.indptr, picks.indices, picks.data)
     binary = ranking.binary(picks)
@@ -180,11 +183,18 @@ def model_rows(rec: Recommender, picks: sp.csr_matrix, ease: np.ndarray, popular
                                 np.ones(len(t), bool))[0] for t, e in zip(tower, ease_scores, strict=True)])
         out[f"tower + EASE term {share}"] = ranked(mixed, picks)
     out["EASE (x·B)"] = ranked(ease_scores, picks)
+    if cooccurrence is not None:
+        counts = np.maximum(np.diag(cooccurrence), 1.0)
+        for alpha in NEIGHBOUR_ALPHAS:
+            weights = cooccurrence / counts[:, None] ** alpha / counts[None, :] ** (1 - alpha)
+            np.fill_diagonal(weights, 0.0)
+            out[f"offline: item co-occurrence, α {alpha}"] = ranked(np.asarray(binary @ weights), picks)
     out["popularity"] = ranked(np.broadcast_to(popularity, binary.shape), picks)
     return out
 
 
-def one_split(rec: Recommender, curve: Curve, ease: np.ndarray, popularity: np.ndarray, grid: str) -> dict:
+def one_split(rec: Recommender, curve: Curve, ease: np.ndarray, popularity: np.ndarray, grid: str,  # noqa: PLR0913
+              cooccurrence: np.ndarray | None = None) -> dict:
     """{row: {N: metrics}} of one set of held-out users: the four rows and one grid of candidates (the
     model's own levers, strength and an EASE term, with the blend grid)."""
     out: dict[str, dict] = {}
@@ -195,11 +205,17 @@ def one_split(rec: Recommender, curve: Curve, ease: np.ndarray, popularity: np.n
                                              shipped.picks_strength_per_title))}
         rows.update({name: served(rec, picks, candidate) for name, candidate in GRIDS[grid].items()})
         rec.cfg = shipped
-        rows.update(model_rows(rec, picks, ease, popularity, grid == "blend"))
+        rows.update(model_rows(rec, picks, ease, popularity, grid == "blend", cooccurrence))
         rows[CEILING] = ceiling(rest)
         for name, top in rows.items():
             out.setdefault(name, {})[n] = scored(top, rest)
     return out
+
+
+def both_listed(train: sp.csr_matrix) -> np.ndarray:
+    """(anime, anime) float32: how many train users have both (the diagonal: each anime's users)."""
+    binary = ranking.binary(train).astype(np.float32)
+    return np.asarray((binary.T @ binary).todense(), np.float32)
 
 
 def one_seed(cfg, loaded: tuple, seed: int, args: argparse.Namespace, tmp: Path) -> dict:
@@ -217,7 +233,8 @@ def one_seed(cfg, loaded: tuple, seed: int, args: argparse.Namespace, tmp: Path)
     test_lists = ranking.interaction_matrix([data.cold_given, data.cold_target], len(data.cold_ids), data.n_anime,
                                             weights="rating")
     curves = {"valid": Curve(valid_lists, seed, max_users), "test": Curve(test_lists, seed, max_users)}
-    result = {split: one_split(rec, curve, ease, popularity, grid) for split, curve in curves.items()}
+    cooccurrence = both_listed(m["train"]) if grid == "neighbours" else None
+    result = {split: one_split(rec, curve, ease, popularity, grid, cooccurrence) for split, curve in curves.items()}
     result["users"] = {split: len(curve.users()) for split, curve in curves.items()}
     log.info("seed %d: %s users scored", seed, result["users"])
     return result

@@ -161,6 +161,7 @@ class TrainingConfig:
     lr_decay: float
     min_learning_rate: float
     l2: float
+    l2_per_anime_per_user: float
     early_stopping_patience: int
     refit_on_all: bool
     refit_epochs: int | None
@@ -288,6 +289,8 @@ def _validate(cfg: Config) -> None:
         (cfg.training.softmax_negatives >= 0, "training.softmax_negatives must be >= 0 (0 = every anime)"),
         (cfg.training.epochs >= 1, "training.epochs must be >= 1"),
         (0.0 < cfg.training.history_keep <= 1.0, "training.history_keep must be in (0, 1]"),
+        (cfg.training.l2 >= 0 and cfg.training.l2_per_anime_per_user >= 0,
+         "training.l2 and training.l2_per_anime_per_user must be >= 0"),
         (cfg.training.batch_size >= 1, "training.batch_size must be >= 1"),
         (cfg.training.max_steps_per_epoch >= 1, "training.max_steps_per_epoch must be >= 1"),
         (cfg.training.negatives_per_positive >= 1, "training.negatives_per_positive must be >= 1"),

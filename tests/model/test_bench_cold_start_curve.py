@@ -47,13 +47,18 @@ def test_the_curve_measures_every_row_and_draws_the_chart(tmp_path, project_root
     assert "| picks {model 1}, β 0 ÷ popularity |" in again.stdout and (tmp_path / "again.svg").is_file()
 
 
-def test_the_growing_grid_measures_each_slope_with_its_top_share(tmp_path, project_root, real_movielens_dir):
-    out = tmp_path / "growing.json"
-    proc = bench(project_root, "--only", "movielens", "--seeds", "1", "--max-users", "8", "--grid", "growing",
-                 "--shared-data", str(real_movielens_dir.parent), "--json", str(out),
+def one_grid(tmp_path, project_root, movielens_dir, grid: str) -> dict:
+    """The MovieLens table of one grid: one seed, one epoch, 8 users per split."""
+    out = tmp_path / f"{grid}.json"
+    proc = bench(project_root, "--only", "movielens", "--seeds", "1", "--max-users", "8", "--grid", grid,
+                 "--shared-data", str(movielens_dir.parent), "--json", str(out),
                  "--set", "training.epochs=1", "--set", "evaluation.ease_lambdas=[250.0]")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    table = json.loads(out.read_text(encoding="utf-8"))["MovieLens-100k"]
+    return json.loads(out.read_text(encoding="utf-8"))["MovieLens-100k"]
+
+
+def test_the_growing_grid_measures_each_slope_with_its_top_share(tmp_path, project_root, real_movielens_dir):
+    table = one_grid(tmp_path, project_root, real_movielens_dir, "growing")
     growing = [row for row in table["valid"] if "min(1, " in row]
     assert len(growing) == 4 and "picks {model 1}, β 0, strength 1" in table["valid"]
     for row in growing:
@@ -62,3 +67,11 @@ def test_the_growing_grid_measures_each_slope_with_its_top_share(tmp_path, proje
     # at 20 titles every slope is at full strength: the model alone at strength 1, the same list
     full = table["test"]["picks {model 1}, β 0, strength 1"]["20"]
     assert all(table["test"][row]["20"] == full for row in growing if row.startswith("picks {model 1}"))
+
+
+def test_the_neighbours_grid_adds_the_item_co_occurrence_rows(tmp_path, project_root, real_movielens_dir):
+    test = one_grid(tmp_path, project_root, real_movielens_dir, "neighbours")["test"]
+    rows = [row for row in test if row.startswith("offline: item co-occurrence, α ")]
+    assert len(rows) == 4
+    for row in rows:
+        assert all(0 < test[row][n]["recall@20"] <= 1 for n in POINTS), row  # a real ranking: it finds some

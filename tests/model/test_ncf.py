@@ -1,9 +1,11 @@
 """The Keras model, its exported factors, the sampled-negative input pipeline and the LR schedule."""
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from anime_recommender.config import TrainingConfig
+from anime_recommender.config import ModelConfig, TrainingConfig
 from anime_recommender.model import losses
 from anime_recommender.model import train as tr
 from anime_recommender.model.export import extract_factors
@@ -146,3 +148,20 @@ def test_losses_prefer_a_higher_positive_score(name):
 def test_rating_weights_average_one():
     weights = tr.positive_weights(np.array([2, 8, 5, 5], np.int8), True)
     assert weights.mean() == pytest.approx(1.0) and weights[1] > weights[0]
+
+
+def test_l2_grows_with_anime_per_training_user_above_its_floor():
+    """max(l2, l2_per_anime_per_user x anime / users with train rows): users without train rows (cold ones,
+    held out of training) do not count, and the reference preset keeps the notebook's 0."""
+    data = tiny_input()
+    keep = data.users < 6  # half the users have train rows
+    half = tr.TrainInput(data.users[keep], data.items[keep], data.ratings[keep], N_USERS, N_ANIME, data.train_matrix)
+    cfg = TrainingConfig(l2=1e-4, l2_per_anime_per_user=1e-3)
+    assert tr.l2_strength(cfg, half) == pytest.approx(1e-3 * N_ANIME / 6)
+    assert tr.l2_strength(cfg, data) == pytest.approx(1e-3 * N_ANIME / N_USERS)
+    assert tr.l2_strength(TrainingConfig(l2=1e-2, l2_per_anime_per_user=1e-3), data) == 1e-2  # the floor
+    assert tr.l2_strength(TrainingConfig(l2=1e-4, l2_per_anime_per_user=0.0), data) == 1e-4
+    reference = TrainingConfig(**{**dataclasses.asdict(cfg), **tr.REFERENCE_TRAINING})
+    assert tr.l2_strength(reference, data) == 0.0
+    scoring, _ = tr.compile_trainer(half, ModelConfig(embedding_dim=8), cfg)
+    assert scoring.get_layer("anime_embedding").embeddings_regularizer.l2 == pytest.approx(1e-3 * N_ANIME / 6)

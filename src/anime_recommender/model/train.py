@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 # The seed notebook's settings, applied when preset == "reference" (whatever the training section says).
 REFERENCE_TRAINING = {"batch_size": 10000, "learning_rate": 5e-5, "min_learning_rate": 1e-5,
-                      "lr_rampup_epochs": 5, "lr_sustain_epochs": 0, "lr_decay": 0.8, "l2": 0.0}
+                      "lr_rampup_epochs": 5, "lr_sustain_epochs": 0, "lr_decay": 0.8, "l2": 0.0,
+                      "l2_per_anime_per_user": 0.0}
 REFERENCE_START_LR = 1e-5
 
 
@@ -207,6 +208,13 @@ def epoch_input(data: TrainInput, cfg: TrainingConfig, preset: str,
     return EpochInput(make, EpochSize(steps, rows.nnz, rows.nnz + negatives), steps // replicas, rows)
 
 
+def l2_strength(cfg: TrainingConfig, data: TrainInput) -> float:
+    """L2 on the embedding tables: training.l2, or more where each anime has fewer users to learn from
+    (l2_per_anime_per_user x anime / users with train rows; docs/benchmarks.md, "L2 by catalogue size")."""
+    users = max(1, int(np.count_nonzero(np.bincount(data.users, minlength=data.n_users))))
+    return max(cfg.l2, cfg.l2_per_anime_per_user * data.n_anime / users)
+
+
 def compile_trainer(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfig,
                     *, rows: batches.UserRows | None = None) -> tuple[keras.Model, keras.Model]:
     """(scoring model, model to fit) for a preset, compiled with Adam and the preset's loss."""
@@ -215,7 +223,8 @@ def compile_trainer(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfi
     if model_cfg.user_history and preset == "ranking":
         csr = rows or data.train_matrix
         history = (csr.indptr.astype(np.int64), csr.indices.astype(np.int32))
-    spec = NcfSpec(preset=preset, dim=model_cfg.embedding_dim, l2=cfg.l2, seed=cfg.seed,
+    l2 = l2_strength(cfg, data)
+    spec = NcfSpec(preset=preset, dim=model_cfg.embedding_dim, l2=l2, seed=cfg.seed,
                    temperature=model_cfg.cosine_temperature if preset == "ranking" else None,
                    user_embedding=model_cfg.user_embedding)
     scoring = build_ncf(data.n_users, data.n_anime, spec, history=history)
@@ -225,11 +234,11 @@ def compile_trainer(data: TrainInput, model_cfg: ModelConfig, cfg: TrainingConfi
         return scoring, scoring
     n_candidates = 1 + cfg.negatives_per_positive
     if cfg.batching == "pairs":
-        trainer, shared = build_pair_trainer(scoring, n_candidates, cfg.l2), False
+        trainer, shared = build_pair_trainer(scoring, n_candidates, l2), False
     else:
         negatives = batches.negative_kind(cfg, data.n_anime)
         dropout = cfg.history_keep < 1.0  # the step input has `keep`; without a history it changes nothing
-        trainer = build_user_trainer(scoring, negatives, n_candidates, user_l2=cfg.l2, history_dropout=dropout)
+        trainer = build_user_trainer(scoring, negatives, n_candidates, user_l2=l2, history_dropout=dropout)
         shared = negatives != "per_positive"
     trainer.compile(optimizer=RowAdam(cfg.learning_rate),
                     loss=losses.get(cfg.loss, cfg.negatives_per_positive, shared))
