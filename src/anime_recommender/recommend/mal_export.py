@@ -21,6 +21,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from anime_recommender.data.statuses import Status
+from anime_recommender.recommend import mal_scan
 from anime_recommender.recommend.lists import ListRows
 
 ROOT = "myanimelist"
@@ -71,8 +72,56 @@ def read_export(data: bytes, limits: ExportLimits) -> MalExport:
         raise ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", too_large=True)
     if not data.strip():
         raise ExportError("the file is empty: export your list from MyAnimeList (Profile → Export) and upload it")
-    chunks = _inflated(data, limits.max_xml_bytes) if data.startswith(GZIP_MAGIC) else _plain(data, limits)
-    return _read_entries(chunks, limits.max_entries)
+    def chunks() -> Iterator[bytes]:
+        return _inflated(data, limits.max_xml_bytes) if data.startswith(GZIP_MAGIC) else _plain(data, limits)
+
+    entries = _fast_entries(chunks(), limits.max_entries)
+    return _read_entries(chunks(), limits.max_entries) if entries is None else _export(entries)
+
+
+def _fast_entries(chunks: Iterator[bytes], max_entries: int) -> list[tuple[str, ...]] | None:
+    """The entries read in C (expat without handlers, then mal_scan); None sends the file to the handler pass."""
+    doc = _validated(chunks, max_entries)
+    return None if doc is None else _scanned(doc, max_entries)
+
+
+def _expat():
+    """defusedxml's expat parser with ElementTree's tree building removed: nothing is kept (the DTD guards stay)."""
+    expat = DefusedXMLParser(forbid_dtd=True).parser
+    for name in ("StartElementHandler", "EndElementHandler", "CharacterDataHandler", "DefaultHandlerExpand",
+                 "CommentHandler", "ProcessingInstructionHandler", "StartNamespaceDeclHandler",
+                 "EndNamespaceDeclHandler"):
+        setattr(expat, name, None)
+    return expat
+
+
+def _validated(chunks: Iterator[bytes], max_entries: int) -> bytearray | None:
+    """The whole XML when expat, with no handler (C speed), finds it well-formed and free of DTDs; None when it
+    does not, or when the chunks break a limit or open more than max_entries <anime> or two at once (the nested
+    and the many-entries bombs stop here as early as in the handler pass, which then says what is wrong).
+    One Parse over the whole text: expat runs ~30 % slower fed 64 KiB at a time."""
+    doc, opened, closed = bytearray(), 0, 0
+    try:
+        for chunk in chunks:
+            seen = len(doc)
+            doc += chunk
+            opened += doc.count(b"<" + ENTRY.encode(), max(0, seen - len(ENTRY)))
+            closed += doc.count(b"</" + ENTRY.encode(), max(0, seen - len(ENTRY) - 1))
+            if opened > max_entries or opened - closed > 1:
+                return None
+        _expat().Parse(doc, True)
+    except (ExportError, ExpatError, DefusedXmlException):
+        return None
+    return doc
+
+
+def _scanned(doc: bytearray, max_entries: int) -> list[tuple[str, ...]] | None:
+    """The entries' FIELDS read by mal_scan (C speed), at most FIELD_CHARS each; None when it cannot be sure."""
+    texts = mal_scan.columns(doc, root=ROOT, entry=ENTRY, fields=list(FIELDS), max_entries=max_entries)
+    if texts is None:
+        return None
+    return list(zip(*([t[:FIELD_CHARS] for t in text] if max(map(len, text)) > FIELD_CHARS else text
+                      for text in texts), strict=True))
 
 
 def _plain(data: bytes, limits: ExportLimits) -> Iterator[bytes]:
@@ -118,10 +167,7 @@ def _drained(inflate, piece: bytes) -> Iterator[bytes]:
 
 def _read_entries(chunks: Iterator[bytes], max_entries: int) -> MalExport:
     """Feed the chunks to defusedxml's expat parser, keeping only the open entry's three fields."""
-    expat = DefusedXMLParser(forbid_dtd=True).parser
-    for name in ("EndElementHandler", "CharacterDataHandler", "DefaultHandlerExpand", "CommentHandler",
-                 "ProcessingInstructionHandler", "StartNamespaceDeclHandler", "EndNamespaceDeclHandler"):
-        setattr(expat, name, None)  # ElementTree's tree building: nothing is kept (the DTD guards stay)
+    expat = _expat()
     entries: list[list[str | None]] = []
     expat.StartElementHandler, expat.EndElementHandler = _handlers(expat, entries, max_entries)
     head = b""
