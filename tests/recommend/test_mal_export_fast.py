@@ -128,6 +128,11 @@ ODD = {
     "an attribute on an entry": lambda: plain(FULL.replace("<anime>", '<anime kind="tv">')),
     "an attribute on a field": lambda: plain(FULL.replace("<my_score>", "<my_score v='1'>")),
     "an attribute holding a '>'": lambda: plain(FULL.replace("<my_score>", '<my_score v=">">')),
+    "an attribute ending in '/>'": lambda: plain(FULL.replace("<my_score>9</my_score>",
+                                                              '<x a="/>"><my_score>9</my_score></x>')),
+    "an attribute on a field before a plain one": lambda: plain(FULL.replace("<my_score>", '<my_score a="1">5'
+                                                                             "</my_score><my_score>")),
+    "a spaced field before a plain one": lambda: plain(FULL.replace("<my_score>", "<my_score >5</my_score><my_score>")),
     "an attribute on the root": lambda: plain(FULL, head='<myanimelist version="1"><myinfo/>'),
     "a namespace on the root": lambda: plain(FULL, head='<myanimelist xmlns="urn:x"><myinfo/>'),
     "an unbound prefix": lambda: plain(FULL.replace("</anime>", "<x:tag>1</x:tag></anime>")),
