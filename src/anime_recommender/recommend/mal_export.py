@@ -237,8 +237,11 @@ def _nested() -> ExportError:
                        "under <myanimelist>; export your list again")
 
 
-def _export(entries: list[list[str | None]]) -> MalExport:
-    """The read entries as rows: ids checked, scores in 0-10 (others counted), statuses decoded."""
+def _export(entries: list) -> MalExport:
+    """The read entries as rows: ids checked, scores in 0-10 (others counted), statuses decoded (each distinct
+    score and status text parsed once: a list has a dozen of them)."""
+    scores_read = {text: (_int(text, MAX_SCORE), bool((text or "").strip())) for text in {e[1] for e in entries}}
+    statuses_read = {text: Status.parse(text) for text in {e[2] for e in entries}}
     ids, scores, statuses, titles, bad_scores = [], [], [], [], 0
     for anime_id, score, status, title in entries:
         anime_id = _int(anime_id, MAX_ID)
@@ -246,11 +249,11 @@ def _export(entries: list[list[str | None]]) -> MalExport:
             continue
         if title and title.strip():
             titles.append((anime_id, title.strip()))
-        value = _int(score, MAX_SCORE)
-        bad_scores += value is None and bool((score or "").strip())
+        value, written = scores_read[score]
+        bad_scores += value is None and written
         ids.append(anime_id)
         scores.append(value or 0)
-        statuses.append(Status.parse(status))
+        statuses.append(statuses_read[status])
     rows = _distinct(ids, scores, statuses)
     return MalExport(rows, len(entries), len(entries) - len(ids), bad_scores, len(ids) - len(rows), tuple(titles))
 

@@ -146,7 +146,8 @@ def _texts(arr: np.ndarray, doc: bytes | bytearray, marks: dict[str, np.ndarray]
     last = np.where(plain, at[inner], stop[inner] - 2)
     if _holds(returns, first, last) or _holds(references, first[plain], last[plain]):
         return None
-    return b"\0".join([doc[a:b] for a, b in zip(first.tolist(), last.tolist(), strict=True)]).decode().split("\0")
+    spans = zip(first.tolist(), last.tolist(), strict=True)
+    return b"\0".join([doc[a:b] for a, b in spans]).decode().split("\0")  # NUL never occurs in XML
 
 
 def _found(arr: np.ndarray, doc: bytes | bytearray, byte: bytes) -> np.ndarray:
