@@ -33,12 +33,11 @@ def columns(doc: bytes | bytearray, *, root: str, entry: str, fields: Sequence[s
     starts, ends = _entries(arr, marks, root.encode(), entry.encode(), max_entries)
     if starts is None:
         return None
-    returns, references = _found(arr, doc, b"\r"), _found(arr, doc, b"&")
+    marks["returns"], marks["references"] = _found(arr, doc, b"\r"), _found(arr, doc, b"&")
     out = []
     for name in fields:
         opening = np.flatnonzero(_named(arr, marks, name.encode()) & ~marks["end"])
-        text = (_texts(arr, doc, marks, opening, returns, references)
-                if _one_child_each(marks, opening, starts, ends) else None)
+        text = _texts(arr, doc, marks, opening) if _one_child_each(marks, opening, starts, ends) else None
         if text is None:
             return None
         out.append(text)
@@ -130,8 +129,8 @@ def _one_child_each(marks: dict[str, np.ndarray], opening: np.ndarray, starts: n
             and (starts < at).all() and (at < ends).all())
 
 
-def _texts(arr: np.ndarray, doc: bytes | bytearray, marks: dict[str, np.ndarray], opening: np.ndarray,
-           returns: np.ndarray, references: np.ndarray) -> list[str] | None:
+def _texts(arr: np.ndarray, doc: bytes | bytearray, marks: dict[str, np.ndarray],
+           opening: np.ndarray) -> list[str] | None:
     """The elements' contents as expat's character data, when each is plain text (no '&': a reference) or one
     CDATA section; None when one holds other markup or a '\\r' (expat rewrites newlines)."""
     at, stop, end, section = marks["at"], marks["stop"], marks["end"], marks["section"]
@@ -144,7 +143,7 @@ def _texts(arr: np.ndarray, doc: bytes | bytearray, marks: dict[str, np.ndarray]
         return None
     first = np.where(plain, stop[opening] + 1, at[inner] + 9)
     last = np.where(plain, at[inner], stop[inner] - 2)
-    if _holds(returns, first, last) or _holds(references, first[plain], last[plain]):
+    if _holds(marks["returns"], first, last) or _holds(marks["references"], first[plain], last[plain]):
         return None
     spans = zip(first.tolist(), last.tolist(), strict=True)
     return b"\0".join([doc[a:b] for a, b in spans]).decode().split("\0")  # NUL never occurs in XML
