@@ -153,6 +153,10 @@ def main() -> None:
     for label, ms in times.items():
         median = float(np.median(ms))
         print(f"| {label} | {median:.1f} ({min(ms):.1f}–{max(ms):.1f}) | {base / median:.2f}x |")
+    if args.before:
+        paired = np.divide(times[f"read_export at {args.before}"], times[READ_LABEL])
+        print(f"\nread_export at {args.before} / read_export now, round by round (the same load): median "
+              f"{np.median(paired):.2f}x (range {paired.min():.2f}–{paired.max():.2f}x)")
 
 
 READ_LABEL = "read_export (expat validation, then the C-speed scan; the handler pass as fallback)"

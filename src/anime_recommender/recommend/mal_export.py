@@ -2,11 +2,18 @@
 
 The format, as real exports (and AniList / Kitsu exporters) write it: root <myanimelist>, one <myinfo>,
 then one <anime> per entry with <series_animedb_id>, <series_title> (CDATA), <my_score> (0 = not scored)
-and <my_status> (a word, or MAL's numeric code). Read in one incremental pass with defusedxml's expat
-parser (no DTDs, no entity expansion, no external references): the gzip is inflated one chunk at a time,
-each chunk is parsed as it arrives, and only the three fields of the open entry are kept, so the
-decompressed size, the entry count and the nesting are refused as soon as they break a rule, before
-anything more is built: no upload can make the server hang or run out of memory.
+and <my_status> (a word, or MAL's numeric code). The gzip is inflated one chunk at a time (one member, at
+most max_xml_bytes), and the XML read in one of two passes, both behind defusedxml's expat parser (no DTDs,
+no entity expansion, no external references):
+
+- the fast read, for an export in the shape MyAnimeList writes: the chunks are gathered (the entry count and
+  a second <anime> opened before the first closed stop it early), expat checks the whole text with no Python
+  handler, then recommend/mal_scan.py reads the four fields in C and proves it read what the handler pass
+  would (UTF-8, every entry directly under the root, each field once per entry, no markup or reference in a
+  field); anything it cannot prove, and every file expat or a limit refuses, goes to
+- the handler pass: each chunk parsed as it arrives, Python start / end handlers keeping only the open
+  entry's fields, so the nesting, the entry count and the size are refused as soon as they break a rule, with
+  the message that says why. No upload can make the server hang or run out of memory.
 """
 from __future__ import annotations
 

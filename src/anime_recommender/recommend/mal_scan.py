@@ -1,11 +1,13 @@
-"""The fields of a MyAnimeList export that expat has already checked, read in C (numpy over the bytes, `re` per
-field) instead of one Python call per element; None whenever strict checks cannot prove it reads exactly what
-mal_export's handler pass reads, which then reads the file instead.
+"""The fields of a MyAnimeList export that expat has already checked, read in C (numpy over the bytes) instead
+of one Python call per element; None whenever strict checks cannot prove it reads exactly what mal_export's
+handler pass reads, which then reads the file instead.
 
 What makes the scan exact: in a well-formed document every '<' opens markup unless it sits inside a CDATA
-section, a comment or a processing instruction. So when none of those holds a '<', and no tag has attributes,
-the '<' bytes are the tags, the first '>' after each closes it, and counting opens and closes gives every
-element's depth. Only UTF-8 documents are scanned (the bytes are then the text).
+section, a comment or a processing instruction. So when each of those ends at the first '>' after it opens
+(it holds no '<' or '>') and no tag has attributes or spaces, the '<' bytes are the tags, the first '>' after
+each closes it, and counting opens and closes gives every element's depth. A field is read only when it is
+plain text without references ('&') or one CDATA section, with no '\r' (expat rewrites newlines), and the
+document is UTF-8 (its bytes are then its text).
 """
 from __future__ import annotations
 
