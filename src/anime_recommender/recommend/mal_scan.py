@@ -58,18 +58,20 @@ def _utf8(doc: bytes | bytearray) -> bool:
 def _marks(arr: np.ndarray) -> dict[str, np.ndarray] | None:
     """Every '<' of the document: where it is, where its markup stops (its '>'), whether it opens a section
     (CDATA, comment, instruction), an end tag or an empty tag (<x/>), the depth before it, where its name is;
-    None when a section holds a '<' or a '>' before its end, or a tag has attributes or spaces (they would
-    break the counting)."""
+    None when a section holds a '<', or a tag has attributes or spaces (they would break the counting)."""
     lt, gt = np.flatnonzero(arr == LT), np.flatnonzero(arr == GT)
-    if lt.size == gt.size and (lt < gt).all() and (gt[:-1] < lt[1:]).all():
-        stop = gt  # '<' and '>' alternate: each '>' ends the markup its '<' opened
-    else:
-        stop = gt[np.searchsorted(gt, lt)]
-        if (stop[:-1] > lt[1:]).any():
-            return None  # a '<' before the first '>' after a '<': inside a section
     after = arr[lt + 1]
     section = (after == BANG) | (after == QUESTION)
-    if not _sections_end(arr, lt[section], stop[section]) or _attributes(arr, lt, stop, section):
+    kind = np.where(after == QUESTION, INSTRUCTION, np.where(arr[np.minimum(lt + 2, arr.size - 1)] == BRACKET,
+                                                            CDATA, COMMENT))[section]
+    if lt.size == gt.size and (lt < gt).all() and (gt[:-1] < lt[1:]).all():
+        stop = gt  # '<' and '>' alternate: each '>' ends the markup its '<' opened
+    else:  # a '>' in text or in a section: a tag stops at the first '>', a section at its own end
+        stop = gt[np.searchsorted(gt, lt)]
+        stop[section] = _section_stops(arr, gt, lt[section], kind)
+        if (stop[section] > np.append(lt, arr.size)[np.flatnonzero(section) + 1]).any():
+            return None  # a '<' inside a section
+    if not _sections_end(arr, lt[section], stop[section], kind) or _attributes(arr, lt, stop, section):
         return None
     tag = ~section
     end, empty = (after == SLASH) & tag, (arr[stop - 1] == SLASH) & tag
@@ -81,15 +83,30 @@ def _marks(arr: np.ndarray) -> dict[str, np.ndarray] | None:
             "depth": np.cumsum(step) - step, "name": name, "length": np.where(tag, stop - empty - name, -1)}
 
 
-def _sections_end(arr: np.ndarray, at: np.ndarray, stop: np.ndarray) -> bool:
-    """Whether each CDATA section, comment and processing instruction ends at the first '>' after it opens
-    (then it holds no '<': that '>' comes before the next '<')."""
-    kind = np.where(arr[at + 1] == QUESTION, INSTRUCTION, np.where(arr[at + 2] == BRACKET, CDATA, COMMENT))
+SHORTEST = np.array([11, 6, 3])  # by kind (CDATA, COMMENT, INSTRUCTION): from its '<' to its last '>', at least
+
+
+def _section_stops(arr: np.ndarray, gt: np.ndarray, at: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Where each section ends: the first ']]>', '-->' or '?>' after it opens (XML allows none inside);
+    the document's end when there is none (expat refused that already)."""
+    before, two_before = arr[np.maximum(gt - 1, 0)], arr[np.maximum(gt - 2, 0)]
+    closers = {CDATA: (before == BRACKET_END) & (two_before == BRACKET_END),
+               COMMENT: (before == DASH) & (two_before == DASH), INSTRUCTION: before == QUESTION}
+    stop = np.full(at.size, arr.size, dtype=np.int64)
+    for code, closer in closers.items():
+        mine, ends = kind == code, np.append(gt[closer], arr.size)
+        stop[mine] = ends[np.minimum(np.searchsorted(ends, at[mine] + SHORTEST[code]), ends.size - 1)]
+    return stop
+
+
+def _sections_end(arr: np.ndarray, at: np.ndarray, stop: np.ndarray, kind: np.ndarray) -> bool:
+    """Whether each CDATA section, comment and processing instruction stops at its own end (']]>', '-->', '?>')."""
+    stop = np.minimum(stop, arr.size - 1)
     before, two_before = arr[stop - 1], arr[stop - 2]
-    ends = np.where(kind == CDATA, (before == BRACKET_END) & (two_before == BRACKET_END) & (stop >= at + 11),
-                    np.where(kind == COMMENT, (arr[at + 2] == DASH) & (before == DASH) & (two_before == DASH)
-                             & (stop >= at + 6), (before == QUESTION) & (stop >= at + 3)))
-    return bool(ends.all())
+    ends = np.where(kind == CDATA, (before == BRACKET_END) & (two_before == BRACKET_END),
+                    np.where(kind == COMMENT, (arr[at + 2] == DASH) & (before == DASH) & (two_before == DASH),
+                             before == QUESTION))
+    return bool((ends & (stop >= at + SHORTEST[kind])).all())
 
 
 def _attributes(arr: np.ndarray, lt: np.ndarray, stop: np.ndarray, section: np.ndarray) -> bool:
