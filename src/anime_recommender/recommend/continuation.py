@@ -87,7 +87,7 @@ def continue_franchises(shelf: Shelf, rows: ListRows, *, filters: Filters) -> li
 def _next_of(fr: Franchises, series: np.ndarray, *, status: np.ndarray, score: np.ndarray) -> Next | None:
     """One franchise's next main entry (series in watch order), None when not started, dropped or done."""
     main = series[fr.role[series] == MAIN]
-    watched = np.isin(status[main], WATCHED)
+    watched = (status[main][:, None] == WATCHED).any(axis=1)  # np.isin's setup costs ~30 µs, ~900 calls an import
     if not watched.any() or (status[series] == DROPPED).any():
         return None
     open_ = (status[main] == NOT_WATCHED) | (status[main] == PLAN_TO_WATCH)
