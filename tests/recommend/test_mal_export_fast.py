@@ -6,12 +6,13 @@ from __future__ import annotations
 import gzip
 import re
 import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from anime_recommender.recommend import mal_export
+from anime_recommender.recommend import mal_export, mal_scan
 from anime_recommender.recommend.mal_export import ExportError, ExportLimits, read_export
 from tests.recommend.exports import HOSTILE, entries_xml, fixture_bytes, hostile, limits
 
@@ -242,3 +243,32 @@ def test_random_mutations_of_a_realistic_export_read_the_same_both_ways():
         assert outcome(data, cap) == handler_outcome(data, cap), data
         fast_reads += fast(data, cap)
     assert fast_reads >= 20  # some mutants stay in the shape the scan reads (a text edit, whitespace)
+
+
+def test_past_its_size_caps_the_fast_read_hands_over_to_the_handler_pass():
+    """The fast read holds the whole XML: at most FAST_XML_BYTES of it and MAX_MARKS tags; past them the file is
+    read by the handler pass (one chunk at a time), with the same result."""
+    big = realistic(2300, 6)  # ~2.2 MB of XML
+    assert len(big) > mal_export.FAST_XML_BYTES and not fast(gzip.compress(big), limits())
+    many = plain(*[FULL.replace("</anime>", "<x/>" * 60 + "</anime>")] * 2100)  # ~0.6 MB, ~140,000 tags
+    assert len(many) < mal_export.FAST_XML_BYTES and many.count(b"<") > mal_scan.MAX_MARKS
+    assert not fast(many, limits())
+    for data in (gzip.compress(big), many):
+        assert outcome(data, limits()) == handler_outcome(data, limits())
+
+
+@pytest.mark.parametrize("shape", ["realistic", "tiny tags"])
+def test_the_fast_read_at_its_caps_holds_a_few_times_its_xml(shape):
+    """deploy.md's per-upload memory term (3x the 10 MiB upload limit) holds with the fast read at its largest."""
+    xml = (realistic(2000, 7) if shape == "realistic"
+           else plain(*[entry(f("series_animedb_id", "1"), f("series_title", "t"), f("my_score", "1"),
+                              f("my_status", "1"), "<x/>" * 40)] * 2400))
+    data = gzip.compress(xml)
+    assert fast(data, limits())
+    tracemalloc.start()
+    try:
+        read_export(data, limits())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * 2**20, f"{peak / 2**20:.1f} MiB traced reading {len(xml) / 2**20:.1f} MiB of XML"

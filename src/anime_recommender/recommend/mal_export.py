@@ -39,6 +39,8 @@ MAX_ID = 2**31 - 1
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 64 * 1024       # bytes inflated and parsed per step
 FIELD_CHARS = 256       # characters kept of one field's text (the longest 2020 title has 114)
+FAST_XML_BYTES = 2**21  # XML the fast read gathers at most (1,000 entries: ~1 MB); more: the handler pass, which
+                        # holds one chunk (deploy.md's per-upload memory term: 3x the upload limit)
 # expat's messages for input that stops while an element, tag, CDATA section or character is still open
 _CUT_SHORT = {expat_errors.XML_ERROR_NO_ELEMENTS, expat_errors.XML_ERROR_UNCLOSED_TOKEN,
               expat_errors.XML_ERROR_UNCLOSED_CDATA_SECTION, expat_errors.XML_ERROR_PARTIAL_CHAR}
@@ -111,6 +113,8 @@ def _validated(chunks: Iterator[bytes], max_entries: int) -> bytearray | None:
     try:
         for chunk in chunks:
             seen = len(doc)
+            if seen + len(chunk) > FAST_XML_BYTES:
+                return None
             doc += chunk
             opened += doc.count(b"<" + ENTRY.encode(), max(0, seen - len(ENTRY)))
             closed += doc.count(b"</" + ENTRY.encode(), max(0, seen - len(ENTRY) - 1))

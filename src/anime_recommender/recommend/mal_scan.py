@@ -18,6 +18,7 @@ import numpy as np
 
 LT, GT, SLASH, BANG, QUESTION, EQUALS, BRACKET, BRACKET_END, DASH = b"<>/!?=[]-"
 CDATA, COMMENT, INSTRUCTION = 0, 1, 2  # the sections whose text may hold markup-like bytes
+MAX_MARKS = 2**17  # '<' scanned at most (1,000 entries: ~51,000): ~10 arrays of 8 bytes a mark stay ~10 MiB
 SPACE = np.zeros(256, dtype=bool)
 SPACE[list(b" \t\r\n")] = True
 _DECLARED = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
@@ -59,7 +60,10 @@ def _marks(arr: np.ndarray) -> dict[str, np.ndarray] | None:
     """Every '<' of the document: where it is, where its markup stops (its '>'), whether it opens a section
     (CDATA, comment, instruction), an end tag or an empty tag (<x/>), the depth before it, where its name is;
     None when a section holds a '<', or a tag has attributes or spaces (they would break the counting)."""
-    lt, gt = np.flatnonzero(arr == LT), np.flatnonzero(arr == GT)
+    lt = np.flatnonzero(arr == LT)
+    if lt.size > MAX_MARKS:
+        return None
+    gt = np.flatnonzero(arr == GT)
     after = arr[lt + 1]
     section = (after == BANG) | (after == QUESTION)
     kind = np.where(after == QUESTION, INSTRUCTION, np.where(arr[np.minimum(lt + 2, arr.size - 1)] == BRACKET,
