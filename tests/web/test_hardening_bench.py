@@ -24,9 +24,11 @@ def bench(project_root, *args: str, timeout: float) -> str:
 def test_import_parse_compares_with_a_git_revision(project_root):
     out = bench(project_root, "bench/import_parse.py", "--entries", "200", "--lists", "2", "--before", "HEAD",
                 "--floors", timeout=300)
-    assert re.search(r"\| read_export at HEAD \| [0-9.]+ \| [0-9.]+x \|", out), out
-    assert len(re.findall(r"\| floor: gunzip \+ expat, [^|]+ \| [0-9.]+ \| [0-9.]+x \|", out)) == 2, out
-    assert re.search(r"\| read_export \(one bounded pass of defusedxml's expat parser\) \| [0-9.]+ \|", out), out
+    number = r"[0-9.]+ \([0-9.]+–[0-9.]+\) \| [0-9.]+x"
+    assert re.search(rf"\| read_export at HEAD \| {number} \|", out), out
+    assert len(re.findall(rf"\| floor: gunzip \+ expat, [^|]+ \| {number} \|", out)) == 2, out
+    assert re.search(rf"\| read_export \(expat validation, then the C-speed scan[^|]+\| {number} \|", out), out
+    assert "the fast read took 2 of 2" in out, out
 
 
 def test_serve_compares_the_worker_classes_behind_nginx(project_root, tmp_path):

@@ -74,28 +74,41 @@ def continue_franchises(shelf: Shelf, rows: ListRows, *, filters: Filters) -> li
     status, score = statuses_by_row(rows, catalog)
     status = marked_seen(status, catalog.rows_of(filters.seen))
     hidden = set(catalog.rows_of(filters.exclude).tolist())
-    out = []
-    for group in np.unique(fr.group[status >= 0]).tolist():
-        entry = _next_of(fr, fr.members[fr.indptr[group]:fr.indptr[group + 1]], status=status, score=score)
-        if entry is not None and entry.row not in hidden and (filters.include_adult
-                                                              or not catalog.is_adult[entry.row]):
-            out.append(entry)
+    out = [entry for entry in _next_of(fr, np.unique(fr.group[status >= 0]), status=status, score=score)
+           if entry.row not in hidden and (filters.include_adult or not catalog.is_adult[entry.row])]
     out.sort(key=lambda e: (-e.best_score, -e.watched, title_of(catalog, e.first)))
     return out
 
 
-def _next_of(fr: Franchises, series: np.ndarray, *, status: np.ndarray, score: np.ndarray) -> Next | None:
-    """One franchise's next main entry (series in watch order), None when not started, dropped or done."""
-    main = series[fr.role[series] == MAIN]
-    watched = np.isin(status[main], WATCHED)
-    if not watched.any() or (status[series] == DROPPED).any():
-        return None
-    open_ = (status[main] == NOT_WATCHED) | (status[main] == PLAN_TO_WATCH)
-    if not open_.any():
-        return None
-    nxt = int(main[open_][0])
-    return Next(nxt, int(main[0]), int(watched.sum()), int(open_.sum()), bool(status[nxt] == PLAN_TO_WATCH),
-                int(score[series].max()))
+def _next_of(fr: Franchises, groups: np.ndarray, *, status: np.ndarray, score: np.ndarray) -> list[Next]:
+    """The next main entry of each franchise in `groups` (ascending) the viewer started, did not drop and has not
+    finished, in that order; every franchise at once (one numpy step per franchise cost ~900 steps an import)."""
+    if groups.size == 0:
+        return []
+    length = fr.indptr[groups + 1] - fr.indptr[groups]
+    begin = np.cumsum(length) - length  # where each franchise's rows start in `rows`
+    rows = fr.members[np.arange(length.sum()) + np.repeat(fr.indptr[groups] - begin, length)]  # in watch order
+    which = np.repeat(np.arange(groups.size), length)
+    on_list, main = status[rows], fr.role[rows] == MAIN
+    watched = main & (on_list[:, None] == WATCHED).any(axis=1)
+    open_ = main & ((on_list == NOT_WATCHED) | (on_list == PLAN_TO_WATCH))
+    watched_count = np.bincount(which[watched], minlength=groups.size)
+    open_count = np.bincount(which[open_], minlength=groups.size)
+    dropped = np.bincount(which[on_list == DROPPED], minlength=groups.size) > 0
+    best = np.maximum.reduceat(score[rows], begin)
+    first_main, first_open = _first_of(which, main, groups.size), _first_of(which, open_, groups.size)
+    return [Next(int(rows[first_open[g]]), int(rows[first_main[g]]), int(watched_count[g]), int(open_count[g]),
+                 bool(status[rows[first_open[g]]] == PLAN_TO_WATCH), int(best[g]))
+            for g in np.flatnonzero((watched_count > 0) & ~dropped & (open_count > 0)).tolist()]
+
+
+def _first_of(which: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:
+    """Per franchise (`which`, ascending), the position of its first row in `mask` (-1: none)."""
+    found = np.flatnonzero(mask)
+    first = np.full(count, -1, dtype=np.int64)
+    groups, at = np.unique(which[found], return_index=True)
+    first[groups] = found[at]
+    return first
 
 
 def user_list(history_rows: np.ndarray, history_ratings: np.ndarray, anime_ids: np.ndarray,

@@ -2,7 +2,7 @@
 the title (<series_title>); an id whose title matches none of the catalogue's names for that id means the
 list was made against another catalogue (a real MyAnimeList list against the generated demo, for one).
 
-Run after the export is parsed: recommend/mal_export.py keeps each entry's title in its one bounded pass.
+Run after the export is parsed: recommend/mal_export.py keeps each entry's title.
 """
 from __future__ import annotations
 
@@ -17,10 +17,9 @@ def naming_other_anime(export: MalExport, catalog) -> int:
         row = catalog.row(anime_id)
         if row is None:
             continue
-        names = [str(column[row]) for column in (catalog.name, catalog.english_name, catalog.japanese_name,
-                                                 catalog.display_name)]
-        if title in names:  # as MyAnimeList writes it: nothing to fold (folding costs ~5 µs a name)
-            continue
-        if search_key(title) not in {search_key(name) for name in names}:
+        names = (catalog.name, catalog.english_name, catalog.japanese_name, catalog.display_name)
+        if any(title == str(column[row]) for column in names):  # as MyAnimeList writes it (its first name):
+            continue                                             # nothing to fold (~5 µs a name)
+        if search_key(title) not in {search_key(str(column[row])) for column in names}:
             other += 1
     return other
