@@ -33,14 +33,15 @@ def columns(doc: bytes | bytearray, *, root: str, entry: str, fields: Sequence[s
     marks = _marks(arr)
     if marks is None:
         return None
-    starts, ends = _entries(arr, marks, root.encode(), entry.encode(), max_entries)
+    starts, ends = _entries(arr, marks, root=root.encode(), entry=entry.encode(), max_entries=max_entries)
     if starts is None:
         return None
     marks["returns"], marks["references"] = _found(arr, doc, b"\r"), _found(arr, doc, b"&")
     out = []
     for name in fields:
         opening = np.flatnonzero(_named(arr, marks, name.encode()) & ~marks["end"])
-        text = _texts(arr, doc, marks, opening) if _one_child_each(marks, opening, starts, ends) else None
+        each = _one_child_each(marks, opening, starts=starts, ends=ends)
+        text = _texts(arr, doc, marks, opening=opening) if each else None
         if text is None:
             return None
         out.append(text)
@@ -72,10 +73,11 @@ def _marks(arr: np.ndarray) -> dict[str, np.ndarray] | None:
         stop = gt  # '<' and '>' alternate: each '>' ends the markup its '<' opened
     else:  # a '>' in text or in a section: a tag stops at the first '>', a section at its own end
         stop = gt[np.searchsorted(gt, lt)]
-        stop[section] = _section_stops(arr, gt, lt[section], kind)
+        stop[section] = _section_stops(arr, gt, at=lt[section], kind=kind)
         if (stop[section] > np.append(lt, arr.size)[np.flatnonzero(section) + 1]).any():
             return None  # a '<' inside a section
-    if not _sections_end(arr, lt[section], stop[section], kind) or _attributes(arr, lt, stop, section):
+    if (not _sections_end(arr, lt[section], stop=stop[section], kind=kind)
+            or _attributes(arr, lt, stop=stop, section=section)):
         return None
     tag = ~section
     end, empty = (after == SLASH) & tag, (arr[stop - 1] == SLASH) & tag
@@ -90,7 +92,7 @@ def _marks(arr: np.ndarray) -> dict[str, np.ndarray] | None:
 SHORTEST = np.array([11, 6, 3])  # by kind (CDATA, COMMENT, INSTRUCTION): from its '<' to its last '>', at least
 
 
-def _section_stops(arr: np.ndarray, gt: np.ndarray, at: np.ndarray, kind: np.ndarray) -> np.ndarray:
+def _section_stops(arr: np.ndarray, gt: np.ndarray, *, at: np.ndarray, kind: np.ndarray) -> np.ndarray:
     """Where each section ends: the first ']]>', '-->' or '?>' after it opens (XML allows none inside);
     the document's end when there is none (expat refused that already)."""
     before, two_before = arr[np.maximum(gt - 1, 0)], arr[np.maximum(gt - 2, 0)]
@@ -103,7 +105,7 @@ def _section_stops(arr: np.ndarray, gt: np.ndarray, at: np.ndarray, kind: np.nda
     return stop
 
 
-def _sections_end(arr: np.ndarray, at: np.ndarray, stop: np.ndarray, kind: np.ndarray) -> bool:
+def _sections_end(arr: np.ndarray, at: np.ndarray, *, stop: np.ndarray, kind: np.ndarray) -> bool:
     """Whether each CDATA section, comment and processing instruction stops at its own end (']]>', '-->', '?>')."""
     stop = np.minimum(stop, arr.size - 1)
     before, two_before = arr[stop - 1], arr[stop - 2]
@@ -113,7 +115,7 @@ def _sections_end(arr: np.ndarray, at: np.ndarray, stop: np.ndarray, kind: np.nd
     return bool((ends & (stop >= at + SHORTEST[kind])).all())
 
 
-def _attributes(arr: np.ndarray, lt: np.ndarray, stop: np.ndarray, section: np.ndarray) -> bool:
+def _attributes(arr: np.ndarray, lt: np.ndarray, *, stop: np.ndarray, section: np.ndarray) -> bool:
     """Whether a tag has an attribute (an '=' between its '<' and the first '>' after it)."""
     equals = np.flatnonzero(arr == EQUALS)
     owner = np.searchsorted(lt, equals) - 1
@@ -129,7 +131,7 @@ def _named(arr: np.ndarray, marks: dict[str, np.ndarray], name: bytes) -> np.nda
     return mask
 
 
-def _entries(arr: np.ndarray, marks: dict[str, np.ndarray], root: bytes, entry: bytes,
+def _entries(arr: np.ndarray, marks: dict[str, np.ndarray], *, root: bytes, entry: bytes,
              max_entries: int) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Where each entry's start and end tag are, when the root is `root` and every entry sits directly under it,
     none empty, 1 to max_entries of them; (None, None) otherwise."""
@@ -144,7 +146,8 @@ def _entries(arr: np.ndarray, marks: dict[str, np.ndarray], root: bytes, entry: 
     return starts, ends
 
 
-def _one_child_each(marks: dict[str, np.ndarray], opening: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bool:
+def _one_child_each(marks: dict[str, np.ndarray], opening: np.ndarray, *, starts: np.ndarray,
+                    ends: np.ndarray) -> bool:
     """Whether each entry holds exactly one of these start tags, as its direct child, not empty, and nothing
     else does."""
     at = marks["at"][opening]
@@ -152,7 +155,7 @@ def _one_child_each(marks: dict[str, np.ndarray], opening: np.ndarray, starts: n
             and (starts < at).all() and (at < ends).all())
 
 
-def _texts(arr: np.ndarray, doc: bytes | bytearray, marks: dict[str, np.ndarray],
+def _texts(arr: np.ndarray, doc: bytes | bytearray, marks: dict[str, np.ndarray], *,
            opening: np.ndarray) -> list[str] | None:
     """The elements' contents as expat's character data, when each is plain text (no '&': a reference) or one
     CDATA section; None when one holds other markup or a '\\r' (expat rewrites newlines)."""
