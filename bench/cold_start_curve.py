@@ -168,9 +168,9 @@ def served(rec: Recommender, picks: sp.csr_matrix, candidate: tuple) -> np.ndarr
 
 
 def model_rows(rec: Recommender, picks: sp.csr_matrix, ease: np.ndarray, popularity: np.ndarray,  # noqa: PLR0913
-               levers: bool, cooccurrence: np.ndarray | None = None) -> dict[str, np.ndarray]:
+               levers: bool, neighbours: dict[float, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """The tower alone (at each strength), the tower with an EASE term, EASE x·B, popularity, and with
-    `cooccurrence` (train users who have both anime) the item-to-item neighbours of each α."""
+    `neighbours` (neighbour_weights) the item-to-item neighbours of each α."""
     m = rec.m
     users = m.tower.list_vectors(picks.indptr, picks.indices, picks.data)
     binary = ranking.binary(picks)
@@ -183,18 +183,14 @@ def model_rows(rec: Recommender, picks: sp.csr_matrix, ease: np.ndarray, popular
                                 np.ones(len(t), bool))[0] for t, e in zip(tower, ease_scores, strict=True)])
         out[f"tower + EASE term {share}"] = ranked(mixed, picks)
     out["EASE (x·B)"] = ranked(ease_scores, picks)
-    if cooccurrence is not None:
-        counts = np.maximum(np.diag(cooccurrence), 1.0)
-        for alpha in NEIGHBOUR_ALPHAS:
-            weights = cooccurrence / counts[:, None] ** alpha / counts[None, :] ** (1 - alpha)
-            np.fill_diagonal(weights, 0.0)
-            out[f"offline: item co-occurrence, α {alpha}"] = ranked(np.asarray(binary @ weights), picks)
+    for alpha, weights in (neighbours or {}).items():
+        out[f"offline: item co-occurrence, α {alpha}"] = ranked(np.asarray(binary @ weights), picks)
     out["popularity"] = ranked(np.broadcast_to(popularity, binary.shape), picks)
     return out
 
 
 def one_split(rec: Recommender, curve: Curve, ease: np.ndarray, popularity: np.ndarray, grid: str,  # noqa: PLR0913
-              cooccurrence: np.ndarray | None = None) -> dict:
+              neighbours: dict[float, np.ndarray] | None = None) -> dict:
     """{row: {N: metrics}} of one set of held-out users: the four rows and one grid of candidates (the
     model's own levers, strength and an EASE term, with the blend grid)."""
     out: dict[str, dict] = {}
@@ -205,17 +201,24 @@ def one_split(rec: Recommender, curve: Curve, ease: np.ndarray, popularity: np.n
                                              shipped.picks_strength_per_title))}
         rows.update({name: served(rec, picks, candidate) for name, candidate in GRIDS[grid].items()})
         rec.cfg = shipped
-        rows.update(model_rows(rec, picks, ease, popularity, grid == "blend", cooccurrence))
+        rows.update(model_rows(rec, picks, ease, popularity, grid == "blend", neighbours))
         rows[CEILING] = ceiling(rest)
         for name, top in rows.items():
             out.setdefault(name, {})[n] = scored(top, rest)
     return out
 
 
-def both_listed(train: sp.csr_matrix) -> np.ndarray:
-    """(anime, anime) float32: how many train users have both (the diagonal: each anime's users)."""
+def neighbour_weights(train: sp.csr_matrix) -> dict[float, np.ndarray]:
+    """Per α of NEIGHBOUR_ALPHAS, (anime, anime) float32 C[i,j] / (C[i,i]^α C[j,j]^(1-α)), C = how many train
+    users have both anime, the diagonal zeroed: made once a seed, read at every number of titles and split."""
     binary = ranking.binary(train).astype(np.float32)
-    return np.asarray((binary.T @ binary).todense(), np.float32)
+    both = np.asarray((binary.T @ binary).todense(), np.float32)
+    counts = np.maximum(np.diag(both), 1.0)
+    out = {}
+    for alpha in NEIGHBOUR_ALPHAS:
+        out[alpha] = (both / counts[:, None] ** alpha / counts[None, :] ** (1 - alpha)).astype(np.float32)
+        np.fill_diagonal(out[alpha], 0.0)
+    return out
 
 
 def one_seed(cfg, loaded: tuple, seed: int, args: argparse.Namespace, tmp: Path) -> dict:
@@ -233,8 +236,8 @@ def one_seed(cfg, loaded: tuple, seed: int, args: argparse.Namespace, tmp: Path)
     test_lists = ranking.interaction_matrix([data.cold_given, data.cold_target], len(data.cold_ids), data.n_anime,
                                             weights="rating")
     curves = {"valid": Curve(valid_lists, seed, max_users), "test": Curve(test_lists, seed, max_users)}
-    cooccurrence = both_listed(m["train"]) if grid == "neighbours" else None
-    result = {split: one_split(rec, curve, ease, popularity, grid, cooccurrence) for split, curve in curves.items()}
+    neighbours = neighbour_weights(m["train"]) if grid == "neighbours" else None
+    result = {split: one_split(rec, curve, ease, popularity, grid, neighbours) for split, curve in curves.items()}
     result["users"] = {split: len(curve.users()) for split, curve in curves.items()}
     log.info("seed %d: %s users scored", seed, result["users"])
     return result

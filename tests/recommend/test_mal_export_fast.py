@@ -54,9 +54,7 @@ def handler_outcome(data: bytes, cap: ExportLimits):
 
 def fast(data: bytes, cap: ExportLimits) -> bool:
     """Whether the fast read takes this file (instead of handing it to the handler pass)."""
-    chunks = (mal_export._inflated(data, cap.max_xml_bytes) if data.startswith(mal_export.GZIP_MAGIC)
-              else mal_export._plain(data, cap))
-    return mal_export._fast_entries(chunks, cap.max_entries) is not None
+    return mal_export._fast_entries(mal_export.xml_chunks(data, cap), cap.max_entries) is not None
 
 
 def entry(*fields: str, wrap: str = "{}") -> str:

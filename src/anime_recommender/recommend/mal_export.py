@@ -81,12 +81,13 @@ def read_export(data: bytes, limits: ExportLimits) -> MalExport:
         raise ExportError(f"the file is too large: at most {limits.max_bytes // 2**20} MB", too_large=True)
     if not data.strip():
         raise ExportError("the file is empty: export your list from MyAnimeList (Profile → Export) and upload it")
+    entries = _fast_entries(xml_chunks(data, limits), limits.max_entries)
+    return _read_entries(xml_chunks(data, limits), limits.max_entries) if entries is None else _export(entries)
 
-    def chunks() -> Iterator[bytes]:
-        return _inflated(data, limits.max_xml_bytes) if data.startswith(GZIP_MAGIC) else _plain(data, limits)
 
-    entries = _fast_entries(chunks(), limits.max_entries)
-    return _read_entries(chunks(), limits.max_entries) if entries is None else _export(entries)
+def xml_chunks(data: bytes, limits: ExportLimits) -> Iterator[bytes]:
+    """The upload's XML a chunk at a time: inflated when gzipped, within the limits either way."""
+    return _inflated(data, limits.max_xml_bytes) if data.startswith(GZIP_MAGIC) else _plain(data, limits)
 
 
 def _fast_entries(chunks: Iterator[bytes], max_entries: int) -> list[tuple[str, ...]] | None:
